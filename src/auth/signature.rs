@@ -1,0 +1,398 @@
+//! SigV4 verification: header form and presigned query form. The signing key and HMAC come from the
+//! aws-sigv4 crate; comparison is constant-time.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::request::Parts;
+use subtle::ConstantTimeEq;
+
+use super::header::{self, CredentialScope, V4Auth};
+use super::{AuthContext, AuthError, MAX_SKEW_SECS, PayloadCheck, Verified, canonical, unix_secs};
+use crate::http::headers::parse_http_date;
+
+pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+const PRESIGN_PARAMS_MSG: &str = "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.";
+const MAX_PRESIGN_EXPIRES: i64 = 604_800;
+
+/// The SigV4 signing key for a credential scope date (`YYYYMMDD`), region and service.
+pub fn signing_key(
+    secret: &str,
+    date: &str,
+    region: &str,
+    service: &str,
+) -> Result<impl AsRef<[u8]>, AuthError> {
+    let secs = header::parse_amz_date(&format!("{date}T000000Z")).ok_or(AuthError::MissingDate)?;
+    let t = UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64);
+    Ok(aws_sigv4::sign::v4::generate_signing_key(
+        secret, t, region, service,
+    ))
+}
+
+/// Hex HMAC-SHA256 of the string to sign.
+pub fn v4_signature(key: impl AsRef<[u8]>, string_to_sign: &str) -> String {
+    aws_sigv4::sign::v4::calculate_signature(key, string_to_sign.as_bytes())
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// The request time of a header-signed request: `x-amz-date`, else `Date`.
+fn request_time(parts: &Parts) -> Result<(i64, String), AuthError> {
+    let h = &parts.headers;
+    if let Some(v) = h.get("x-amz-date").and_then(|v| v.to_str().ok()) {
+        let t = header::parse_amz_date(v).ok_or(AuthError::MissingDate)?;
+        return Ok((t, v.to_string()));
+    }
+    let v = h
+        .get(http::header::DATE)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(AuthError::MissingDate)?;
+    let t = parse_http_date(v).ok_or(AuthError::MissingDate)?;
+    Ok((t, header::format_amz_date(t)))
+}
+
+/// Refuses requests whose clock is more than 15 minutes from ours.
+pub(super) fn check_skew(request_secs: i64, now: SystemTime) -> Result<(), AuthError> {
+    let now = unix_secs(now);
+    if (request_secs - now).abs() > MAX_SKEW_SECS {
+        return Err(AuthError::TimeTooSkewed {
+            request_time: header::format_iso(request_secs),
+            server_time: header::format_iso(now),
+        });
+    }
+    Ok(())
+}
+
+fn payload_check(value: &str) -> Result<PayloadCheck, AuthError> {
+    if value == UNSIGNED_PAYLOAD {
+        return Ok(PayloadCheck::Unsigned);
+    }
+    if value.starts_with("STREAMING-") {
+        return Err(AuthError::StreamingNotImplemented);
+    }
+    let mut digest = [0u8; 32];
+    hex::decode_to_slice(value, &mut digest).map_err(|_| AuthError::InvalidContentSha256)?;
+    Ok(PayloadCheck::Sha256(digest))
+}
+
+/// Checks one signature: builds the canonical request and string to sign and compares.
+fn check_signature(
+    parts: &Parts,
+    ctx: &AuthContext<'_>,
+    auth: &V4Auth,
+    amz_date: &str,
+    payload_hash: &str,
+    skip_query: Option<&str>,
+) -> Result<Verified, AuthError> {
+    let cred = ctx
+        .credentials
+        .get(&auth.credential.access_key)
+        .ok_or_else(|| AuthError::InvalidAccessKeyId(auth.credential.access_key.clone()))?;
+    let signed: Vec<&str> = auth.signed_headers.iter().map(String::as_str).collect();
+    let cr = canonical::canonical_request(
+        parts.method.as_str(),
+        parts.uri.path(),
+        parts.uri.query().unwrap_or(""),
+        &parts.headers,
+        &signed,
+        payload_hash,
+        skip_query,
+    );
+    let c = &auth.credential;
+    let sts = canonical::string_to_sign(amz_date, &c.scope(), &cr);
+    let key = signing_key(cred.secret.expose(), &c.date, &c.region, &c.service)?;
+    let expected = v4_signature(key, &sts);
+    if !constant_time_eq(&expected, &auth.signature) {
+        return Err(AuthError::SignatureDoesNotMatch {
+            access_key: c.access_key.clone(),
+            string_to_sign: sts,
+            signature_provided: auth.signature.clone(),
+            canonical_request: Some(cr),
+        });
+    }
+    Ok(Verified {
+        access_key: c.access_key.clone(),
+        account_id: cred.account_id.clone(),
+        payload: PayloadCheck::Unsigned,
+    })
+}
+
+/// `Authorization: AWS4-HMAC-SHA256 ...`.
+pub(super) fn verify_header(
+    parts: &Parts,
+    authz: &str,
+    ctx: &AuthContext<'_>,
+) -> Result<Verified, AuthError> {
+    let auth = header::parse_authorization(authz)?;
+    if ctx.credentials.get(&auth.credential.access_key).is_none() {
+        return Err(AuthError::InvalidAccessKeyId(
+            auth.credential.access_key.clone(),
+        ));
+    }
+    let (secs, amz_date) = request_time(parts)?;
+    if !amz_date.starts_with(&auth.credential.date) {
+        return Err(AuthError::HeaderMalformed(format!(
+            "Invalid credential date \"{}\". This date is not the same as X-Amz-Date: \"{}\".",
+            auth.credential.date,
+            &amz_date[..8.min(amz_date.len())]
+        )));
+    }
+    check_skew(secs, ctx.now)?;
+    let content_sha = parts
+        .headers
+        .get("x-amz-content-sha256")
+        .and_then(|v| v.to_str().ok())
+        .ok_or(AuthError::MissingContentSha256)?;
+    let verified = check_signature(parts, ctx, &auth, &amz_date, content_sha, None)?;
+    Ok(Verified {
+        payload: payload_check(content_sha)?,
+        ..verified
+    })
+}
+
+/// `?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=...&X-Amz-Signature=...`.
+pub(super) fn verify_presigned(
+    parts: &Parts,
+    ctx: &AuthContext<'_>,
+) -> Result<Verified, AuthError> {
+    let q: Vec<(String, String)> =
+        form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let get = |n: &str| q.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+    let missing = || AuthError::QueryParameters(PRESIGN_PARAMS_MSG.into());
+    let algorithm = get("X-Amz-Algorithm").ok_or_else(missing)?;
+    let credential = get("X-Amz-Credential").ok_or_else(missing)?;
+    let signature = get("X-Amz-Signature").ok_or_else(missing)?;
+    let amz_date = get("X-Amz-Date").ok_or_else(missing)?;
+    let signed = get("X-Amz-SignedHeaders").ok_or_else(missing)?;
+    let expires = get("X-Amz-Expires").ok_or_else(missing)?;
+    if algorithm != "AWS4-HMAC-SHA256" {
+        return Err(AuthError::QueryParameters(
+            "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"".into(),
+        ));
+    }
+    let credential = CredentialScope::parse(credential).ok_or_else(|| AuthError::QueryParameters(
+        "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".".into(),
+    ))?;
+    let expires_secs = parse_expires(expires)?;
+    let date_secs = header::parse_amz_date(amz_date).ok_or_else(|| {
+        AuthError::QueryParameters(
+            "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"".into(),
+        )
+    })?;
+    if ctx.credentials.get(&credential.access_key).is_none() {
+        return Err(AuthError::InvalidAccessKeyId(credential.access_key));
+    }
+    let now = unix_secs(ctx.now);
+    if now > date_secs + expires_secs {
+        return Err(AuthError::Expired {
+            expires: header::format_iso(date_secs + expires_secs),
+            server_time: header::format_iso(now),
+            x_amz_expires: Some(expires.to_string()),
+        });
+    }
+    let payload = parts
+        .headers
+        .get("x-amz-content-sha256")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or(UNSIGNED_PAYLOAD);
+    let auth = V4Auth {
+        credential,
+        signed_headers: header::split_signed_headers(signed),
+        signature: signature.to_string(),
+    };
+    let verified = check_signature(
+        parts,
+        ctx,
+        &auth,
+        amz_date,
+        payload,
+        Some("X-Amz-Signature"),
+    )?;
+    Ok(Verified {
+        payload: payload_check(payload)?,
+        ..verified
+    })
+}
+
+fn parse_expires(v: &str) -> Result<i64, AuthError> {
+    let n: i64 = v
+        .parse()
+        .map_err(|_| AuthError::QueryParameters("X-Amz-Expires should be a number".into()))?;
+    if n < 0 {
+        return Err(AuthError::QueryParameters(
+            "X-Amz-Expires must be non-negative".into(),
+        ));
+    }
+    if n > MAX_PRESIGN_EXPIRES {
+        return Err(AuthError::QueryParameters(
+            "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds".into(),
+        ));
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{CredentialStore, SecretKey};
+
+    const AK: &str = "AKIAIOSFODNN7EXAMPLE";
+    const SK: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    const EMPTY_SHA: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    fn store() -> CredentialStore {
+        let mut s = CredentialStore::default();
+        s.insert(AK, SecretKey::new(SK), "111122223333");
+        s
+    }
+
+    fn at(amz: &str) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(header::parse_amz_date(amz).unwrap() as u64)
+    }
+
+    fn parts(method: &str, uri: &str, headers: &[(&str, &str)]) -> Parts {
+        let mut b = http::Request::builder().method(method).uri(uri);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(()).unwrap().into_parts().0
+    }
+
+    fn sig(signed: &str, s: &str) -> String {
+        format!(
+            "AWS4-HMAC-SHA256 Credential={AK}/20130524/us-east-1/s3/aws4_request,SignedHeaders={signed},Signature={s}"
+        )
+    }
+
+    /// The published AWS examples (reference §7 #1-#4) must verify; any change to them must not.
+    #[test]
+    fn aws_header_vectors_verify() {
+        let creds = store();
+        let ctx = AuthContext {
+            credentials: &creds,
+            virtual_host_bucket: Some("examplebucket"),
+            now: at("20130524T000100Z"),
+        };
+        let host = "examplebucket.s3.amazonaws.com";
+        let cases = [
+            (
+                "GET",
+                "/test.txt",
+                vec![("range", "bytes=0-9")],
+                "host;range;x-amz-content-sha256;x-amz-date",
+                EMPTY_SHA,
+                "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41",
+            ),
+            (
+                "GET",
+                "/?lifecycle",
+                vec![],
+                "host;x-amz-content-sha256;x-amz-date",
+                EMPTY_SHA,
+                "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543",
+            ),
+            (
+                "GET",
+                "/?max-keys=2&prefix=J",
+                vec![],
+                "host;x-amz-content-sha256;x-amz-date",
+                EMPTY_SHA,
+                "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7",
+            ),
+            (
+                "PUT",
+                "/test$file.text",
+                vec![
+                    ("date", "Fri, 24 May 2013 00:00:00 GMT"),
+                    ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
+                ],
+                "date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class",
+                "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072",
+                "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd",
+            ),
+        ];
+        for (method, uri, extra, signed, payload, signature) in cases {
+            let mut h = vec![
+                ("host", host),
+                ("x-amz-date", "20130524T000000Z"),
+                ("x-amz-content-sha256", payload),
+            ];
+            h.extend(extra);
+            let good = sig(signed, signature);
+            let mut with_auth = h.clone();
+            with_auth.push(("authorization", &good));
+            let v = verify_header(&parts(method, uri, &with_auth), &good, &ctx).unwrap();
+            assert_eq!(v.account_id, "111122223333");
+            let bad = sig(signed, &signature.replace('0', "1"));
+            let err = verify_header(&parts(method, uri, &h), &bad, &ctx).unwrap_err();
+            assert!(
+                matches!(err, AuthError::SignatureDoesNotMatch { .. }),
+                "{uri}"
+            );
+        }
+    }
+
+    #[test]
+    fn aws_presigned_vector_verifies() {
+        let creds = store();
+        let ctx = AuthContext {
+            credentials: &creds,
+            virtual_host_bucket: Some("examplebucket"),
+            now: at("20130524T010000Z"),
+        };
+        let q = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host";
+        let good = format!(
+            "/test.txt?{q}&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
+        );
+        let p = parts("GET", &good, &[("host", "examplebucket.s3.amazonaws.com")]);
+        assert_eq!(
+            verify_presigned(&p, &ctx).unwrap().payload,
+            PayloadCheck::Unsigned
+        );
+        let late = AuthContext {
+            now: at("20130525T000001Z"),
+            ..ctx
+        };
+        assert!(matches!(
+            verify_presigned(&p, &late),
+            Err(AuthError::Expired { .. })
+        ));
+        let missing = parts(
+            "GET",
+            &format!("/test.txt?{}", q.replace("&X-Amz-Expires=86400", "")),
+            &[("host", "h")],
+        );
+        assert!(matches!(
+            verify_presigned(&missing, &late),
+            Err(AuthError::QueryParameters(_))
+        ));
+    }
+
+    #[test]
+    fn skew_and_unknown_keys() {
+        let creds = store();
+        let ctx = AuthContext {
+            credentials: &creds,
+            virtual_host_bucket: None,
+            now: at("20130524T001600Z"),
+        };
+        let h = [
+            ("host", "h"),
+            ("x-amz-date", "20130524T000000Z"),
+            ("x-amz-content-sha256", EMPTY_SHA),
+        ];
+        let a = sig("host;x-amz-content-sha256;x-amz-date", "00");
+        assert!(matches!(
+            verify_header(&parts("GET", "/", &h), &a, &ctx),
+            Err(AuthError::TimeTooSkewed { .. })
+        ));
+        let other = a.replace(AK, "NOPE");
+        assert!(matches!(
+            verify_header(&parts("GET", "/", &h), &other, &ctx),
+            Err(AuthError::InvalidAccessKeyId(_))
+        ));
+    }
+}

@@ -1,0 +1,83 @@
+//! Server configuration, built from the command line (see `main.rs`) or directly by tests.
+
+use std::path::PathBuf;
+
+use crate::auth::{CredentialStore, SecretKey};
+
+pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";
+
+#[derive(Debug, Clone)]
+pub enum StorageMode {
+    /// redb metadata + blob files under this directory.
+    Dir(PathBuf),
+    /// Nothing on disk.
+    Memory,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub storage: StorageMode,
+    pub region: String,
+    /// Virtual-hosted-style domain: `<bucket>.<domain>`.
+    pub domain: String,
+    pub credentials: CredentialStore,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "--user must look like ACCESS:SECRET[:ACCOUNT_ID] (account id: 12 digits), got an entry for '{0}'"
+    )]
+    BadUser(String),
+}
+
+impl Config {
+    /// The default account (`--access-key`/`--secret-key`) plus each `--user ACCESS:SECRET[:ACCOUNT]`.
+    pub fn credentials_from(
+        access_key: &str,
+        secret_key: &str,
+        users: &[String],
+    ) -> Result<CredentialStore, ConfigError> {
+        let mut store = CredentialStore::default();
+        store.insert(access_key, SecretKey::new(secret_key), DEFAULT_ACCOUNT_ID);
+        for user in users {
+            let mut parts = user.splitn(3, ':');
+            let (Some(ak), Some(sk)) = (parts.next(), parts.next()) else {
+                return Err(ConfigError::BadUser(
+                    user.split(':').next().unwrap_or("").to_string(),
+                ));
+            };
+            let account = parts.next().unwrap_or(DEFAULT_ACCOUNT_ID);
+            let valid_account = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+            if ak.is_empty() || sk.is_empty() || !valid_account {
+                return Err(ConfigError::BadUser(ak.to_string()));
+            }
+            store.insert(ak, SecretKey::new(sk), account);
+        }
+        Ok(store)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_parse() {
+        let s = Config::credentials_from(
+            "test",
+            "test",
+            &["alice:secret:111111111111".into(), "bob:pw".into()],
+        )
+        .unwrap();
+        assert_eq!(s.get("alice").unwrap().account_id, "111111111111");
+        assert_eq!(s.get("bob").unwrap().account_id, DEFAULT_ACCOUNT_ID);
+        assert_eq!(s.get("test").unwrap().account_id, DEFAULT_ACCOUNT_ID);
+        assert!(Config::credentials_from("t", "t", &["nosecret".into()]).is_err());
+        assert!(Config::credentials_from("t", "t", &["a:b:12".into()]).is_err());
+        let err = Config::credentials_from("t", "t", &["a:topsecret:x".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("topsecret"));
+    }
+}

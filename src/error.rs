@@ -1,0 +1,431 @@
+//! The one place where errors become S3 error responses.
+//!
+//! Every layer has its own error enum (`AuthError`, `StoreError`, ...). This module owns the list of S3
+//! error codes, their HTTP status, and the `From` conversions that turn layer errors into [`S3Error`].
+//! Rendering is side-effect free: the request id is attached by the HTTP layer, and internal causes are
+//! logged once there, never sent to the client.
+
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode};
+
+use crate::auth::AuthError;
+use crate::store::StoreError;
+
+/// S3 error codes sealstore can answer with. Names are S3's, exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum S3ErrorCode {
+    AccessDenied,
+    AuthorizationHeaderMalformed,
+    AuthorizationQueryParametersError,
+    BadDigest,
+    BucketAlreadyExists,
+    BucketAlreadyOwnedByYou,
+    BucketNotEmpty,
+    EntityTooLarge,
+    IncompleteBody,
+    InternalError,
+    InvalidAccessKeyId,
+    InvalidArgument,
+    InvalidBucketName,
+    InvalidDigest,
+    InvalidLocationConstraint,
+    InvalidRange,
+    InvalidRequest,
+    InvalidURI,
+    KeyTooLongError,
+    MalformedXML,
+    MethodNotAllowed,
+    MissingContentLength,
+    MissingRequestBodyError,
+    NoSuchBucket,
+    NoSuchBucketPolicy,
+    NoSuchCORSConfiguration,
+    NoSuchKey,
+    NoSuchLifecycleConfiguration,
+    NoSuchPublicAccessBlockConfiguration,
+    NoSuchTagSet,
+    NoSuchWebsiteConfiguration,
+    NotImplemented,
+    OwnershipControlsNotFoundError,
+    PreconditionFailed,
+    RequestTimeTooSkewed,
+    SignatureDoesNotMatch,
+    XAmzContentSHA256Mismatch,
+}
+
+impl S3ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        use S3ErrorCode::*;
+        match self {
+            AccessDenied => "AccessDenied",
+            AuthorizationHeaderMalformed => "AuthorizationHeaderMalformed",
+            AuthorizationQueryParametersError => "AuthorizationQueryParametersError",
+            BadDigest => "BadDigest",
+            BucketAlreadyExists => "BucketAlreadyExists",
+            BucketAlreadyOwnedByYou => "BucketAlreadyOwnedByYou",
+            BucketNotEmpty => "BucketNotEmpty",
+            EntityTooLarge => "EntityTooLarge",
+            IncompleteBody => "IncompleteBody",
+            InternalError => "InternalError",
+            InvalidAccessKeyId => "InvalidAccessKeyId",
+            InvalidArgument => "InvalidArgument",
+            InvalidBucketName => "InvalidBucketName",
+            InvalidDigest => "InvalidDigest",
+            InvalidLocationConstraint => "InvalidLocationConstraint",
+            InvalidRange => "InvalidRange",
+            InvalidRequest => "InvalidRequest",
+            InvalidURI => "InvalidURI",
+            KeyTooLongError => "KeyTooLongError",
+            MalformedXML => "MalformedXML",
+            MethodNotAllowed => "MethodNotAllowed",
+            MissingContentLength => "MissingContentLength",
+            MissingRequestBodyError => "MissingRequestBodyError",
+            NoSuchBucket => "NoSuchBucket",
+            NoSuchBucketPolicy => "NoSuchBucketPolicy",
+            NoSuchCORSConfiguration => "NoSuchCORSConfiguration",
+            NoSuchKey => "NoSuchKey",
+            NoSuchLifecycleConfiguration => "NoSuchLifecycleConfiguration",
+            NoSuchPublicAccessBlockConfiguration => "NoSuchPublicAccessBlockConfiguration",
+            NoSuchTagSet => "NoSuchTagSet",
+            NoSuchWebsiteConfiguration => "NoSuchWebsiteConfiguration",
+            NotImplemented => "NotImplemented",
+            OwnershipControlsNotFoundError => "OwnershipControlsNotFoundError",
+            PreconditionFailed => "PreconditionFailed",
+            RequestTimeTooSkewed => "RequestTimeTooSkewed",
+            SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            XAmzContentSHA256Mismatch => "XAmzContentSHA256Mismatch",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        use S3ErrorCode::*;
+        match self {
+            AccessDenied | InvalidAccessKeyId | RequestTimeTooSkewed | SignatureDoesNotMatch => {
+                StatusCode::FORBIDDEN
+            }
+            NoSuchBucket
+            | NoSuchBucketPolicy
+            | NoSuchCORSConfiguration
+            | NoSuchKey
+            | NoSuchLifecycleConfiguration
+            | NoSuchPublicAccessBlockConfiguration
+            | NoSuchTagSet
+            | NoSuchWebsiteConfiguration
+            | OwnershipControlsNotFoundError => StatusCode::NOT_FOUND,
+            BucketAlreadyExists | BucketAlreadyOwnedByYou | BucketNotEmpty => StatusCode::CONFLICT,
+            InvalidRange => StatusCode::RANGE_NOT_SATISFIABLE,
+            PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            MissingContentLength => StatusCode::LENGTH_REQUIRED,
+            NotImplemented => StatusCode::NOT_IMPLEMENTED,
+            InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+            AuthorizationHeaderMalformed
+            | AuthorizationQueryParametersError
+            | BadDigest
+            | EntityTooLarge
+            | IncompleteBody
+            | InvalidArgument
+            | InvalidBucketName
+            | InvalidDigest
+            | InvalidLocationConstraint
+            | InvalidRequest
+            | InvalidURI
+            | KeyTooLongError
+            | MalformedXML
+            | MissingRequestBodyError
+            | XAmzContentSHA256Mismatch => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// S3's generic description, used when an error has nothing more specific to say.
+    pub fn default_message(self) -> &'static str {
+        use S3ErrorCode::*;
+        match self {
+            AccessDenied => "Access Denied",
+            BucketAlreadyExists => {
+                "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again."
+            }
+            BucketAlreadyOwnedByYou => {
+                "Your previous request to create the named bucket succeeded and you already own it."
+            }
+            BucketNotEmpty => "The bucket you tried to delete is not empty",
+            InternalError => "We encountered an internal error. Please try again.",
+            InvalidBucketName => "The specified bucket is not valid.",
+            InvalidRange => "The requested range is not satisfiable",
+            MalformedXML => {
+                "The XML you provided was not well-formed or did not validate against our published schema"
+            }
+            MethodNotAllowed => "The specified method is not allowed against this resource.",
+            MissingContentLength => "You must provide the Content-Length HTTP header.",
+            NoSuchBucket => "The specified bucket does not exist",
+            NoSuchKey => "The specified key does not exist.",
+            NoSuchBucketPolicy => "The bucket policy does not exist",
+            NoSuchCORSConfiguration => "The CORS configuration does not exist",
+            NoSuchLifecycleConfiguration => "The lifecycle configuration does not exist",
+            NoSuchPublicAccessBlockConfiguration => {
+                "The public access block configuration was not found"
+            }
+            NoSuchTagSet => "The TagSet does not exist",
+            NoSuchWebsiteConfiguration => {
+                "The specified bucket does not have a website configuration"
+            }
+            NotImplemented => {
+                "A header you provided implies functionality that is not implemented."
+            }
+            OwnershipControlsNotFoundError => "The bucket ownership controls were not found",
+            PreconditionFailed => "At least one of the pre-conditions you specified did not hold",
+            KeyTooLongError => "Your key is too long",
+            _ => "",
+        }
+    }
+}
+
+/// An S3 error response: code, message and the extra elements S3 puts between `Message` and
+/// `RequestId` (`BucketName`, `Key`, `ArgumentName`, ...). The internal cause, if any, is kept for
+/// the log and never rendered.
+#[derive(Debug)]
+pub struct S3Error {
+    pub code: S3ErrorCode,
+    pub message: String,
+    pub fields: Vec<(&'static str, String)>,
+    pub headers: Vec<(&'static str, String)>,
+    pub internal: Option<String>,
+}
+
+impl S3Error {
+    pub fn new(code: S3ErrorCode) -> Self {
+        S3Error {
+            code,
+            message: code.default_message().to_string(),
+            fields: Vec::new(),
+            headers: Vec::new(),
+            internal: None,
+        }
+    }
+
+    pub fn with_message(code: S3ErrorCode, message: impl Into<String>) -> Self {
+        let mut e = Self::new(code);
+        e.message = message.into();
+        e
+    }
+
+    /// Adds an element to the error body (`<name>value</name>`), in S3's order of calls.
+    pub fn field(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.fields.push((name, value.into()));
+        self
+    }
+
+    /// Adds a response header to the error (e.g. `x-amz-bucket-region` on HEAD errors).
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        let mut e = Self::new(S3ErrorCode::InternalError);
+        e.internal = Some(cause.to_string());
+        e
+    }
+
+    pub fn no_such_bucket(bucket: &str) -> Self {
+        Self::new(S3ErrorCode::NoSuchBucket).field("BucketName", bucket)
+    }
+
+    pub fn no_such_key(key: &str) -> Self {
+        Self::new(S3ErrorCode::NoSuchKey).field("Key", key)
+    }
+
+    pub fn not_implemented(what: &str) -> Self {
+        Self::with_message(
+            S3ErrorCode::NotImplemented,
+            format!("{what} is not implemented by sealstore."),
+        )
+    }
+
+    pub fn invalid_argument(message: impl Into<String>, name: &str, value: &str) -> Self {
+        Self::with_message(S3ErrorCode::InvalidArgument, message)
+            .field("ArgumentName", name)
+            .field("ArgumentValue", value)
+    }
+
+    /// Renders the XML body S3 sends, with the request id of this request.
+    pub fn to_xml(&self, request_id: &str, host_id: &str) -> String {
+        let mut out = String::with_capacity(256);
+        out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>");
+        out.push_str(self.code.as_str());
+        out.push_str("</Code><Message>");
+        out.push_str(&crate::http::xml::escape(&self.message));
+        out.push_str("</Message>");
+        for (name, value) in &self.fields {
+            out.push('<');
+            out.push_str(name);
+            out.push('>');
+            out.push_str(&crate::http::xml::escape(value));
+            out.push_str("</");
+            out.push_str(name);
+            out.push('>');
+        }
+        out.push_str("<RequestId>");
+        out.push_str(request_id);
+        out.push_str("</RequestId><HostId>");
+        out.push_str(host_id);
+        out.push_str("</HostId></Error>");
+        out
+    }
+}
+
+impl std::fmt::Display for S3Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl std::error::Error for S3Error {}
+
+/// The error travels to the response layer as an extension; `http::entry` renders it there with the
+/// request id (so this conversion never needs global state).
+impl IntoResponse for S3Error {
+    fn into_response(self) -> Response {
+        let mut res = Response::new(axum::body::Body::empty());
+        *res.status_mut() = self.code.status();
+        for (name, value) in &self.headers {
+            if let Ok(v) = HeaderValue::from_str(value) {
+                res.headers_mut().insert(*name, v);
+            }
+        }
+        res.extensions_mut().insert(std::sync::Arc::new(self));
+        res
+    }
+}
+
+impl From<AuthError> for S3Error {
+    fn from(e: AuthError) -> Self {
+        use S3ErrorCode as C;
+        match e {
+            AuthError::Anonymous => S3Error::new(C::AccessDenied),
+            AuthError::InvalidAccessKeyId(ak) => S3Error::with_message(
+                C::InvalidAccessKeyId,
+                "The AWS Access Key Id you provided does not exist in our records.",
+            )
+            .field("AWSAccessKeyId", ak),
+            AuthError::SignatureDoesNotMatch { access_key, string_to_sign, signature_provided, canonical_request } => {
+                let mut err = S3Error::with_message(
+                    C::SignatureDoesNotMatch,
+                    "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+                )
+                .field("AWSAccessKeyId", access_key)
+                .field("StringToSign", string_to_sign.clone())
+                .field("SignatureProvided", signature_provided)
+                .field("StringToSignBytes", hex_bytes(&string_to_sign));
+                if let Some(cr) = canonical_request {
+                    err = err.field("CanonicalRequest", cr.clone()).field("CanonicalRequestBytes", hex_bytes(&cr));
+                }
+                err
+            }
+            AuthError::HeaderMalformed(m) => S3Error::with_message(C::AuthorizationHeaderMalformed, m),
+            AuthError::QueryParameters(m) => S3Error::with_message(C::AuthorizationQueryParametersError, m),
+            AuthError::Expired { expires, server_time, x_amz_expires } => {
+                let mut err = S3Error::with_message(C::AccessDenied, "Request has expired");
+                if let Some(x) = x_amz_expires {
+                    err = err.field("X-Amz-Expires", x);
+                }
+                err.field("Expires", expires).field("ServerTime", server_time)
+            }
+            AuthError::TimeTooSkewed { request_time, server_time } => S3Error::with_message(
+                C::RequestTimeTooSkewed,
+                "The difference between the request time and the current time is too large.",
+            )
+            .field("RequestTime", request_time)
+            .field("ServerTime", server_time)
+            .field("MaxAllowedSkewMilliseconds", "900000"),
+            AuthError::MissingDate => {
+                S3Error::with_message(C::AccessDenied, "AWS authentication requires a valid Date or x-amz-date header")
+            }
+            AuthError::MissingContentSha256 => S3Error::with_message(
+                C::InvalidRequest,
+                "Missing required header for this request: x-amz-content-sha256",
+            ),
+            AuthError::InvalidContentSha256 => S3Error::with_message(
+                C::InvalidArgument,
+                "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.",
+            )
+            .field("ArgumentName", "x-amz-content-sha256"),
+            AuthError::UnsupportedAuthorizationType => {
+                S3Error::with_message(C::InvalidArgument, "Unsupported Authorization Type")
+                    .field("ArgumentName", "Authorization")
+            }
+            AuthError::StreamingNotImplemented => S3Error::with_message(
+                C::NotImplemented,
+                "aws-chunked streaming uploads are not implemented by sealstore yet.",
+            ),
+        }
+    }
+}
+
+/// S3's `...Bytes` debugging elements: each byte as two hex digits, space separated.
+fn hex_bytes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for (i, b) in s.bytes().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+impl From<StoreError> for S3Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NoSuchBucket(b) => S3Error::no_such_bucket(&b),
+            StoreError::BucketNotEmpty(b) => {
+                S3Error::new(S3ErrorCode::BucketNotEmpty).field("BucketName", b)
+            }
+            StoreError::BucketExists { bucket, .. } => {
+                S3Error::new(S3ErrorCode::BucketAlreadyExists).field("BucketName", bucket)
+            }
+            other => S3Error::internal(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_follow_s3() {
+        assert_eq!(S3ErrorCode::NoSuchKey.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            S3ErrorCode::SignatureDoesNotMatch.status(),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(S3ErrorCode::BucketNotEmpty.status(), StatusCode::CONFLICT);
+        assert_eq!(
+            S3ErrorCode::InvalidRange.status(),
+            StatusCode::RANGE_NOT_SATISFIABLE
+        );
+        assert_eq!(
+            S3ErrorCode::NotImplemented.status(),
+            StatusCode::NOT_IMPLEMENTED
+        );
+        assert_eq!(
+            S3ErrorCode::MissingContentLength.status(),
+            StatusCode::LENGTH_REQUIRED
+        );
+        assert_eq!(
+            S3ErrorCode::AuthorizationHeaderMalformed.status(),
+            StatusCode::BAD_REQUEST
+        );
+    }
+
+    #[test]
+    fn xml_shape() {
+        let e = S3Error::no_such_bucket("b&b");
+        let xml = e.to_xml("REQ1", "HOST1");
+        assert_eq!(
+            xml,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message><BucketName>b&amp;b</BucketName><RequestId>REQ1</RequestId><HostId>HOST1</HostId></Error>"
+        );
+    }
+}

@@ -1,0 +1,117 @@
+//! The single axum handler: request id, routing, authentication, dispatch, error rendering, and
+//! the one log line per request.
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, Method, header};
+
+use super::request_id::RequestId;
+use super::router::{Query, Route, virtual_host_bucket};
+use crate::auth::{self, AuthContext};
+use crate::error::S3Error;
+use crate::ops::{self, ReqCtx};
+use crate::server::AppState;
+
+pub async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let started = Instant::now();
+    let rid = RequestId::generate();
+    let (parts, body) = req.into_parts();
+    let is_head = parts.method == Method::HEAD;
+    let query = Query::parse(parts.uri.query());
+    let route = Route::from_request(
+        &parts.method,
+        parts.uri.path(),
+        &query,
+        &parts.headers,
+        &state.config.domain,
+    );
+    let vhost = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| virtual_host_bucket(h, &state.config.domain));
+    let ctx = AuthContext {
+        credentials: &state.config.credentials,
+        virtual_host_bucket: vhost.as_deref(),
+        now: SystemTime::now(),
+    };
+    // S3 authenticates before it decides whether it can serve the operation.
+    let verified = auth::verify(&parts, &ctx).map_err(S3Error::from);
+    let (op_name, bucket, key) = match &route {
+        Ok(r) => (r.endpoint.name(), r.bucket.clone(), r.key.clone()),
+        Err(_) => ("Unknown", None, None),
+    };
+    let result = match (verified, route) {
+        (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+        (Ok(verified), Ok(route)) => {
+            let rctx = ReqCtx {
+                state: &state,
+                parts: &parts,
+                query: &query,
+                route: &route,
+                verified,
+                request_id: &rid,
+            };
+            ops::dispatch(rctx, body).await
+        }
+    };
+    let mut res = result.unwrap_or_else(IntoResponse::into_response);
+    let bytes_in = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_string();
+    finish_response(&mut res, &rid, is_head);
+    let bytes_out = res
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info!(
+        method = %parts.method,
+        bucket = bucket.as_deref().unwrap_or("-"),
+        key = key.as_deref().unwrap_or("-"),
+        op = op_name,
+        status = res.status().as_u16(),
+        bytes_in = %bytes_in,
+        bytes_out = %bytes_out,
+        ms = format_args!("{:.3}", started.elapsed().as_secs_f64() * 1000.0),
+        request_id = %rid.id,
+    );
+    res
+}
+
+/// Adds the request id headers, and renders an `S3Error` carried by the response as XML (HEAD
+/// responses carry no body).
+fn finish_response(res: &mut Response, rid: &RequestId, is_head: bool) {
+    if let Some(err) = res.extensions_mut().remove::<Arc<S3Error>>() {
+        if let Some(cause) = &err.internal {
+            tracing::error!(request_id = %rid.id, cause = %cause, "internal error");
+        }
+        let xml = err.to_xml(&rid.id, &rid.host_id);
+        let h = res.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/xml"),
+        );
+        if is_head {
+            *res.body_mut() = Body::empty();
+        } else {
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(xml.len()));
+            *res.body_mut() = Body::from(xml);
+        }
+    }
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&rid.id) {
+        h.insert("x-amz-request-id", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&rid.host_id) {
+        h.insert("x-amz-id-2", v);
+    }
+    h.insert(header::SERVER, HeaderValue::from_static("sealstore"));
+}

@@ -1,0 +1,8 @@
+//! HTTP front end: routing, request ids, header parsing, XML and bodies.
+
+pub mod body;
+pub mod entry;
+pub mod headers;
+pub mod request_id;
+pub mod router;
+pub mod xml;

@@ -1,0 +1,18 @@
+//! sealstore: an S3-compatible object store.
+//!
+//! Layout (see `docs/architecture.md`):
+//! - [`server`] runs the axum app; [`http`] routes each request to one [`http::router::Endpoint`],
+//!   parses headers and renders XML;
+//! - [`auth`] verifies SigV4/SigV2; [`ops`] has one handler per S3 operation;
+//! - [`object_io`] is the single write path and read path of object bytes;
+//! - [`store`] keeps metadata (redb or memory) and blobs;
+//! - [`error`] is the one place errors become S3 error responses.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod object_io;
+pub mod ops;
+pub mod server;
+pub mod store;

@@ -1,0 +1,238 @@
+//! CreateBucket, DeleteBucket, HeadBucket, ListBuckets, GetBucketLocation.
+
+use axum::body::Body;
+use axum::response::Response;
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use super::{ReqCtx, canonical_user_id, empty_response, set_header, xml_response};
+use crate::error::{S3Error, S3ErrorCode};
+use crate::http::body::read_xml_body;
+use crate::http::headers::{iso8601, now_millis};
+use crate::http::xml::{S3_XMLNS, from_xml, to_xml};
+use crate::store::{BucketMeta, StoreError};
+
+const US_EAST_1: &str = "us-east-1";
+
+#[derive(Deserialize, Default)]
+struct CreateBucketConfiguration {
+    #[serde(rename = "LocationConstraint")]
+    location_constraint: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Owner {
+    #[serde(rename = "ID")]
+    pub id: String,
+    #[serde(rename = "DisplayName")]
+    pub display_name: String,
+}
+
+impl Owner {
+    pub fn of(account_id: &str) -> Owner {
+        Owner {
+            id: canonical_user_id(account_id),
+            display_name: account_id.to_string(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename = "ListAllMyBucketsResult")]
+struct ListAllMyBucketsResult {
+    #[serde(rename = "@xmlns")]
+    xmlns: &'static str,
+    #[serde(rename = "Owner")]
+    owner: Owner,
+    #[serde(rename = "Buckets")]
+    buckets: Buckets,
+}
+
+#[derive(Serialize)]
+struct Buckets {
+    #[serde(rename = "Bucket")]
+    bucket: Vec<BucketEntry>,
+}
+
+#[derive(Serialize)]
+struct BucketEntry {
+    #[serde(rename = "Name")]
+    name: String,
+    #[serde(rename = "CreationDate")]
+    creation_date: String,
+    #[serde(rename = "BucketRegion")]
+    bucket_region: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename = "LocationConstraint")]
+struct LocationConstraint {
+    #[serde(rename = "@xmlns")]
+    xmlns: &'static str,
+    #[serde(rename = "$text")]
+    value: String,
+}
+
+/// S3's naming rules for general purpose buckets.
+pub fn validate_bucket_name(name: &str) -> Result<(), S3Error> {
+    let b = name.as_bytes();
+    let edge_ok = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let looks_like_ip = name.split('.').count() == 4
+        && name
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()));
+    let valid = (3..=63).contains(&b.len())
+        && b.iter().all(|&c| edge_ok(c) || c == b'.' || c == b'-')
+        && b.first().copied().is_some_and(edge_ok)
+        && b.last().copied().is_some_and(edge_ok)
+        && !name.contains("..")
+        && !name.contains(".-")
+        && !name.contains("-.")
+        && !looks_like_ip
+        && !["xn--", "sthree-", "amzn-s3-demo-"]
+            .iter()
+            .any(|p| name.starts_with(p))
+        && !["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"]
+            .iter()
+            .any(|s| name.ends_with(s));
+    if valid {
+        Ok(())
+    } else {
+        Err(S3Error::new(S3ErrorCode::InvalidBucketName).field("BucketName", name))
+    }
+}
+
+pub async fn list_buckets(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
+    let account = &ctx.verified.account_id;
+    let mut buckets: Vec<BucketEntry> = ctx
+        .state
+        .store
+        .buckets()
+        .await?
+        .into_iter()
+        .filter(|b| &b.owner == account)
+        .map(|b| BucketEntry {
+            name: b.name,
+            creation_date: iso8601(b.created_millis),
+            bucket_region: b.region,
+        })
+        .collect();
+    buckets.sort_by(|a, b| a.name.cmp(&b.name));
+    let doc = ListAllMyBucketsResult {
+        xmlns: S3_XMLNS,
+        owner: Owner::of(account),
+        buckets: Buckets { bucket: buckets },
+    };
+    Ok(xml_response(StatusCode::OK, to_xml(&doc)?))
+}
+
+pub async fn create_bucket(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
+    let name = ctx.bucket_name().to_string();
+    validate_bucket_name(&name)?;
+    ctx.check_canned_acl()?;
+    let xml = read_xml_body(body).await?;
+    let config: CreateBucketConfiguration = if xml.iter().all(u8::is_ascii_whitespace) {
+        CreateBucketConfiguration::default()
+    } else {
+        from_xml(&xml)?
+    };
+    let constraint = config.location_constraint.filter(|c| !c.is_empty());
+    if constraint.as_deref() == Some(US_EAST_1) {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidLocationConstraint,
+            "The specified location-constraint is not valid",
+        )
+        .field("LocationConstraint", US_EAST_1));
+    }
+    let region = constraint
+        .clone()
+        .unwrap_or_else(|| ctx.state.config.region.clone());
+    let meta = BucketMeta {
+        name: name.clone(),
+        owner: ctx.verified.account_id.clone(),
+        region: region.clone(),
+        location_constraint: constraint,
+        created_millis: now_millis(),
+    };
+    match ctx.state.store.create_bucket(meta).await {
+        Ok(()) => {}
+        Err(StoreError::BucketExists { owner, .. }) if owner == ctx.verified.account_id => {
+            // S3 keeps a legacy quirk: in us-east-1, re-creating your own bucket succeeds.
+            let existing = ctx.state.store.bucket(&name).await?;
+            let legacy = region == US_EAST_1 && existing.is_some_and(|b| b.region == US_EAST_1);
+            if !legacy {
+                return Err(
+                    S3Error::new(S3ErrorCode::BucketAlreadyOwnedByYou).field("BucketName", name)
+                );
+            }
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let mut res = empty_response(StatusCode::OK);
+    set_header(&mut res, "location", &format!("/{name}"));
+    Ok(res)
+}
+
+pub async fn delete_bucket(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
+    ctx.bucket().await?;
+    ctx.state.store.delete_bucket(ctx.bucket_name()).await?;
+    Ok(empty_response(StatusCode::NO_CONTENT))
+}
+
+pub async fn head_bucket(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
+    let bucket = ctx.bucket().await?;
+    let mut res = empty_response(StatusCode::OK);
+    set_header(&mut res, "x-amz-bucket-region", &bucket.region);
+    set_header(&mut res, "x-amz-access-point-alias", "false");
+    Ok(res)
+}
+
+pub async fn get_bucket_location(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
+    let bucket = ctx.bucket().await?;
+    // us-east-1 is reported as an empty constraint, as S3 does.
+    let value = if bucket.region == US_EAST_1 {
+        String::new()
+    } else {
+        bucket.region
+    };
+    Ok(xml_response(
+        StatusCode::OK,
+        to_xml(&LocationConstraint {
+            xmlns: S3_XMLNS,
+            value,
+        })?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_names() {
+        for ok in ["abc", "my-bucket.v2", "a1b", &"a".repeat(63), "192.168.5.x"] {
+            assert!(validate_bucket_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ab",
+            &"a".repeat(64),
+            "Abc",
+            "a_b",
+            "-ab",
+            "ab-",
+            "a..b",
+            "192.168.5.4",
+            "xn--abc",
+            "abc-s3alias",
+            "abc--x-s3",
+            "a.-b",
+            "ab c",
+        ] {
+            assert_eq!(
+                validate_bucket_name(bad).unwrap_err().code,
+                S3ErrorCode::InvalidBucketName,
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,499 @@
+//! ListObjects (v1), ListObjectsV2 and ListObjectVersions (an unversioned bucket has exactly one
+//! version of each key, "null"). One walker serves all three: it folds keys into common prefixes
+//! and stops after `max-keys` entries.
+
+use axum::response::Response;
+use base64::Engine;
+use http::StatusCode;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Serialize;
+
+use super::bucket::Owner;
+use super::{ReqCtx, xml_response};
+use crate::error::{S3Error, S3ErrorCode};
+use crate::http::headers::iso8601;
+use crate::http::xml::{S3_XMLNS, to_xml};
+use crate::store::{ObjectMeta, Store};
+
+const MAX_KEYS: usize = 1000;
+/// Keys are fetched from the store in pages of this many.
+const SCAN_PAGE: usize = 1000;
+/// Sorts after every continuation of a prefix, so scanning after `prefix + SKIP` skips all of it.
+const SKIP: char = char::MAX;
+const URL_SET: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
+
+enum Entry {
+    Object(String, ObjectMeta),
+    Prefix(String),
+}
+
+struct Walk {
+    entries: Vec<Entry>,
+    truncated: bool,
+}
+
+impl Walk {
+    /// The position to resume after: the last key, or past the last common prefix.
+    fn resume_after(&self) -> Option<String> {
+        match self.entries.last()? {
+            Entry::Object(k, _) => Some(k.clone()),
+            Entry::Prefix(p) => Some(format!("{p}{SKIP}")),
+        }
+    }
+
+    fn last_marker(&self) -> Option<String> {
+        match self.entries.last()? {
+            Entry::Object(k, _) | Entry::Prefix(k) => Some(k.clone()),
+        }
+    }
+}
+
+/// Walks `bucket` from after `after`, folding on `delimiter`, until `max` entries; one entry more
+/// tells whether the listing is truncated.
+async fn walk(
+    store: &Store,
+    bucket: &str,
+    prefix: &str,
+    delimiter: Option<&str>,
+    after: Option<String>,
+    max: usize,
+) -> Result<Walk, S3Error> {
+    let mut entries = Vec::new();
+    let mut cursor = after;
+    loop {
+        // After a fold the scan restarts past the prefix, so short pages waste less.
+        let page_size = if delimiter.is_some() {
+            64
+        } else {
+            SCAN_PAGE.min(max - entries.len() + 1)
+        };
+        let page = store
+            .scan(bucket, prefix, cursor.as_deref(), page_size)
+            .await?;
+        let full = page.len() == page_size;
+        let mut folded_any = false;
+        for (key, meta) in page {
+            if entries.len() == max {
+                return Ok(Walk {
+                    entries,
+                    truncated: true,
+                });
+            }
+            let folded = delimiter.and_then(|d| {
+                key[prefix.len()..]
+                    .find(d)
+                    .map(|i| key[..prefix.len() + i + d.len()].to_string())
+            });
+            match folded {
+                Some(cp) => {
+                    cursor = Some(format!("{cp}{SKIP}"));
+                    entries.push(Entry::Prefix(cp));
+                    folded_any = true;
+                    break;
+                }
+                None => {
+                    cursor = Some(key.clone());
+                    entries.push(Entry::Object(key, meta));
+                }
+            }
+        }
+        if !folded_any && !full {
+            return Ok(Walk {
+                entries,
+                truncated: false,
+            });
+        }
+    }
+}
+
+/// Query parameters common to the three listings.
+struct ListParams {
+    prefix: String,
+    delimiter: Option<String>,
+    max_keys: usize,
+    url_encode: bool,
+}
+
+fn list_params(ctx: &ReqCtx<'_>) -> Result<ListParams, S3Error> {
+    let q = ctx.query;
+    let max_keys = match q.get("max-keys") {
+        None => MAX_KEYS,
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .map(|n| (n as usize).min(MAX_KEYS))
+            .ok_or_else(|| {
+                S3Error::invalid_argument(
+                    "Provided max-keys not an integer or within integer range",
+                    "max-keys",
+                    v,
+                )
+            })?,
+    };
+    let url_encode = match q.get("encoding-type") {
+        None => false,
+        Some("url") => true,
+        Some(v) => {
+            return Err(S3Error::invalid_argument(
+                "Invalid Encoding Method specified in Request",
+                "encoding-type",
+                v,
+            ));
+        }
+    };
+    Ok(ListParams {
+        prefix: q.get("prefix").unwrap_or("").to_string(),
+        delimiter: q
+            .get("delimiter")
+            .filter(|d| !d.is_empty())
+            .map(str::to_string),
+        max_keys,
+        url_encode,
+    })
+}
+
+impl ListParams {
+    fn enc(&self, s: &str) -> String {
+        if self.url_encode {
+            utf8_percent_encode(s, URL_SET).to_string()
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn encoding_type(&self) -> Option<&'static str> {
+        self.url_encode.then_some("url")
+    }
+
+    /// A marker that names a common prefix resumes past that whole prefix.
+    fn resume_from(&self, marker: Option<&str>) -> Option<String> {
+        let m = marker.filter(|m| !m.is_empty())?;
+        match &self.delimiter {
+            Some(d) if m.ends_with(d.as_str()) && m.starts_with(&self.prefix) => {
+                Some(format!("{m}{SKIP}"))
+            }
+            _ => Some(m.to_string()),
+        }
+    }
+
+    async fn run(&self, ctx: &ReqCtx<'_>, after: Option<String>) -> Result<Walk, S3Error> {
+        if self.max_keys == 0 {
+            return Ok(Walk {
+                entries: Vec::new(),
+                truncated: false,
+            });
+        }
+        walk(
+            &ctx.state.store,
+            ctx.bucket_name(),
+            &self.prefix,
+            self.delimiter.as_deref(),
+            after,
+            self.max_keys,
+        )
+        .await
+    }
+}
+
+#[derive(Serialize)]
+struct Contents {
+    #[serde(rename = "Key")]
+    key: String,
+    #[serde(rename = "LastModified")]
+    last_modified: String,
+    #[serde(rename = "ETag")]
+    etag: String,
+    #[serde(rename = "Size")]
+    size: u64,
+    #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
+    owner: Option<Owner>,
+    #[serde(rename = "StorageClass")]
+    storage_class: &'static str,
+}
+
+#[derive(Serialize)]
+struct CommonPrefix {
+    #[serde(rename = "Prefix")]
+    prefix: String,
+}
+
+fn split_entries(
+    p: &ListParams,
+    walk: Walk,
+    owner: Option<&str>,
+) -> (Vec<Contents>, Vec<CommonPrefix>) {
+    let mut contents = Vec::new();
+    let mut prefixes = Vec::new();
+    for e in walk.entries {
+        match e {
+            Entry::Object(key, meta) => contents.push(Contents {
+                key: p.enc(&key),
+                last_modified: iso8601(meta.last_modified_millis),
+                etag: format!("\"{}\"", meta.etag),
+                size: meta.size,
+                owner: owner.map(Owner::of),
+                storage_class: "STANDARD",
+            }),
+            Entry::Prefix(cp) => prefixes.push(CommonPrefix { prefix: p.enc(&cp) }),
+        }
+    }
+    (contents, prefixes)
+}
+
+#[derive(Serialize)]
+#[serde(rename = "ListBucketResult")]
+struct ListBucketResultV2 {
+    #[serde(rename = "@xmlns")]
+    xmlns: &'static str,
+    #[serde(rename = "Name")]
+    name: String,
+    #[serde(rename = "Prefix")]
+    prefix: String,
+    #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
+    delimiter: Option<String>,
+    #[serde(rename = "MaxKeys")]
+    max_keys: usize,
+    #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
+    encoding_type: Option<&'static str>,
+    #[serde(rename = "KeyCount")]
+    key_count: usize,
+    #[serde(rename = "IsTruncated")]
+    is_truncated: bool,
+    #[serde(rename = "ContinuationToken", skip_serializing_if = "Option::is_none")]
+    continuation_token: Option<String>,
+    #[serde(
+        rename = "NextContinuationToken",
+        skip_serializing_if = "Option::is_none"
+    )]
+    next_continuation_token: Option<String>,
+    #[serde(rename = "StartAfter", skip_serializing_if = "Option::is_none")]
+    start_after: Option<String>,
+    #[serde(rename = "Contents")]
+    contents: Vec<Contents>,
+    #[serde(rename = "CommonPrefixes")]
+    common_prefixes: Vec<CommonPrefix>,
+}
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+}
+
+pub async fn list_objects_v2(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
+    let bucket = ctx.bucket().await?;
+    let p = list_params(ctx)?;
+    let token = ctx.query.get("continuation-token");
+    let start_after = ctx.query.get("start-after").filter(|s| !s.is_empty());
+    let after = match token {
+        Some(t) => Some(
+            b64()
+                .decode(t)
+                .ok()
+                .and_then(|raw| String::from_utf8(raw).ok())
+                .ok_or_else(|| {
+                    S3Error::invalid_argument(
+                        "The continuation token provided is incorrect",
+                        "continuation-token",
+                        t,
+                    )
+                })?,
+        ),
+        None => p.resume_from(start_after),
+    };
+    let walk = p.run(ctx, after).await?;
+    let next = walk
+        .truncated
+        .then(|| walk.resume_after())
+        .flatten()
+        .map(|a| b64().encode(a));
+    let truncated = walk.truncated;
+    let fetch_owner = ctx.query.get("fetch-owner") == Some("true");
+    let (contents, common_prefixes) =
+        split_entries(&p, walk, fetch_owner.then_some(bucket.owner.as_str()));
+    let doc = ListBucketResultV2 {
+        xmlns: S3_XMLNS,
+        name: bucket.name,
+        prefix: p.enc(&p.prefix),
+        delimiter: p.delimiter.as_deref().map(|d| p.enc(d)),
+        max_keys: p.max_keys,
+        encoding_type: p.encoding_type(),
+        key_count: contents.len() + common_prefixes.len(),
+        is_truncated: truncated,
+        continuation_token: token.map(str::to_string),
+        next_continuation_token: next,
+        start_after: start_after.map(|s| p.enc(s)),
+        contents,
+        common_prefixes,
+    };
+    Ok(xml_response(StatusCode::OK, to_xml(&doc)?))
+}
+
+#[derive(Serialize)]
+#[serde(rename = "ListBucketResult")]
+struct ListBucketResultV1 {
+    #[serde(rename = "@xmlns")]
+    xmlns: &'static str,
+    #[serde(rename = "Name")]
+    name: String,
+    #[serde(rename = "Prefix")]
+    prefix: String,
+    #[serde(rename = "Marker")]
+    marker: String,
+    #[serde(rename = "NextMarker", skip_serializing_if = "Option::is_none")]
+    next_marker: Option<String>,
+    #[serde(rename = "MaxKeys")]
+    max_keys: usize,
+    #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
+    delimiter: Option<String>,
+    #[serde(rename = "IsTruncated")]
+    is_truncated: bool,
+    #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
+    encoding_type: Option<&'static str>,
+    #[serde(rename = "Contents")]
+    contents: Vec<Contents>,
+    #[serde(rename = "CommonPrefixes")]
+    common_prefixes: Vec<CommonPrefix>,
+}
+
+pub async fn list_objects(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
+    let bucket = ctx.bucket().await?;
+    let p = list_params(ctx)?;
+    let marker = ctx.query.get("marker").unwrap_or("");
+    let walk = p.run(ctx, p.resume_from(Some(marker))).await?;
+    // S3 returns NextMarker only when a delimiter was given; without one, clients use the last key.
+    let next_marker = (walk.truncated && p.delimiter.is_some())
+        .then(|| walk.last_marker())
+        .flatten()
+        .map(|m| p.enc(&m));
+    let truncated = walk.truncated;
+    let (contents, common_prefixes) = split_entries(&p, walk, Some(bucket.owner.as_str()));
+    let doc = ListBucketResultV1 {
+        xmlns: S3_XMLNS,
+        name: bucket.name,
+        prefix: p.enc(&p.prefix),
+        marker: p.enc(marker),
+        next_marker,
+        max_keys: p.max_keys,
+        delimiter: p.delimiter.as_deref().map(|d| p.enc(d)),
+        is_truncated: truncated,
+        encoding_type: p.encoding_type(),
+        contents,
+        common_prefixes,
+    };
+    Ok(xml_response(StatusCode::OK, to_xml(&doc)?))
+}
+
+#[derive(Serialize)]
+struct Version {
+    #[serde(rename = "Key")]
+    key: String,
+    #[serde(rename = "VersionId")]
+    version_id: &'static str,
+    #[serde(rename = "IsLatest")]
+    is_latest: bool,
+    #[serde(rename = "LastModified")]
+    last_modified: String,
+    #[serde(rename = "ETag")]
+    etag: String,
+    #[serde(rename = "Size")]
+    size: u64,
+    #[serde(rename = "Owner")]
+    owner: Owner,
+    #[serde(rename = "StorageClass")]
+    storage_class: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename = "ListVersionsResult")]
+struct ListVersionsResult {
+    #[serde(rename = "@xmlns")]
+    xmlns: &'static str,
+    #[serde(rename = "Name")]
+    name: String,
+    #[serde(rename = "Prefix")]
+    prefix: String,
+    #[serde(rename = "KeyMarker")]
+    key_marker: String,
+    #[serde(rename = "VersionIdMarker")]
+    version_id_marker: String,
+    #[serde(rename = "NextKeyMarker", skip_serializing_if = "Option::is_none")]
+    next_key_marker: Option<String>,
+    #[serde(
+        rename = "NextVersionIdMarker",
+        skip_serializing_if = "Option::is_none"
+    )]
+    next_version_id_marker: Option<&'static str>,
+    #[serde(rename = "MaxKeys")]
+    max_keys: usize,
+    #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
+    delimiter: Option<String>,
+    #[serde(rename = "IsTruncated")]
+    is_truncated: bool,
+    #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
+    encoding_type: Option<&'static str>,
+    #[serde(rename = "Version")]
+    versions: Vec<Version>,
+    #[serde(rename = "CommonPrefixes")]
+    common_prefixes: Vec<CommonPrefix>,
+}
+
+pub async fn list_object_versions(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
+    let bucket = ctx.bucket().await?;
+    let p = list_params(ctx)?;
+    let key_marker = ctx.query.get("key-marker").unwrap_or("");
+    let version_marker = ctx.query.get("version-id-marker").unwrap_or("");
+    if !version_marker.is_empty() && key_marker.is_empty() {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidArgument,
+            "A version-id marker cannot be specified without a key marker.",
+        )
+        .field("ArgumentName", "version-id-marker")
+        .field("ArgumentValue", version_marker));
+    }
+    // Each key has one version ("null"), so resuming after a key marker skips that key entirely.
+    let walk = p.run(ctx, p.resume_from(Some(key_marker))).await?;
+    let truncated = walk.truncated;
+    let next_key_marker = truncated
+        .then(|| walk.last_marker())
+        .flatten()
+        .map(|m| p.enc(&m));
+    let next_version_id_marker = match walk.entries.last() {
+        Some(Entry::Object(..)) if truncated => Some("null"),
+        _ => None,
+    };
+    let (contents, common_prefixes) = split_entries(&p, walk, None);
+    let versions = contents
+        .into_iter()
+        .map(|c| Version {
+            key: c.key,
+            version_id: "null",
+            is_latest: true,
+            last_modified: c.last_modified,
+            etag: c.etag,
+            size: c.size,
+            owner: Owner::of(&bucket.owner),
+            storage_class: c.storage_class,
+        })
+        .collect();
+    let doc = ListVersionsResult {
+        xmlns: S3_XMLNS,
+        name: bucket.name.clone(),
+        prefix: p.enc(&p.prefix),
+        key_marker: p.enc(key_marker),
+        version_id_marker: version_marker.to_string(),
+        next_key_marker,
+        next_version_id_marker,
+        max_keys: p.max_keys,
+        delimiter: p.delimiter.as_deref().map(|d| p.enc(d)),
+        is_truncated: truncated,
+        encoding_type: p.encoding_type(),
+        versions,
+        common_prefixes,
+    };
+    Ok(xml_response(StatusCode::OK, to_xml(&doc)?))
+}

@@ -1,0 +1,154 @@
+//! One handler per S3 operation, and `dispatch`, the single match from endpoint to handler.
+
+mod acl;
+mod bucket;
+mod list;
+mod object_delete;
+mod object_get;
+mod object_put;
+mod subresource;
+
+use axum::body::Body;
+use axum::response::Response;
+use http::request::Parts;
+use http::{HeaderValue, StatusCode};
+
+use crate::auth::Verified;
+use crate::error::{S3Error, S3ErrorCode};
+use crate::http::headers::header;
+use crate::http::request_id::RequestId;
+use crate::http::router::{Endpoint, Query, Route};
+use crate::server::AppState;
+use crate::store::BucketMeta;
+
+/// Everything a handler needs to know about its request, except the body.
+pub struct ReqCtx<'a> {
+    pub state: &'a AppState,
+    pub parts: &'a Parts,
+    pub query: &'a Query,
+    pub route: &'a Route,
+    pub verified: Verified,
+    pub request_id: &'a RequestId,
+}
+
+pub async fn dispatch(ctx: ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
+    match &ctx.route.endpoint {
+        Endpoint::ListBuckets => bucket::list_buckets(&ctx).await,
+        Endpoint::CreateBucket => bucket::create_bucket(&ctx, body).await,
+        Endpoint::DeleteBucket => bucket::delete_bucket(&ctx).await,
+        Endpoint::HeadBucket => bucket::head_bucket(&ctx).await,
+        Endpoint::GetBucketLocation => bucket::get_bucket_location(&ctx).await,
+        Endpoint::GetBucketAcl => acl::get_bucket_acl(&ctx).await,
+        Endpoint::PutBucketAcl => acl::put_bucket_acl(&ctx).await,
+        Endpoint::GetObjectAcl => acl::get_object_acl(&ctx).await,
+        Endpoint::PutObjectAcl => acl::put_object_acl(&ctx).await,
+        Endpoint::GetBucketSubresource(sub) => {
+            subresource::get_bucket_subresource(&ctx, *sub).await
+        }
+        Endpoint::ListObjects => list::list_objects(&ctx).await,
+        Endpoint::ListObjectsV2 => list::list_objects_v2(&ctx).await,
+        Endpoint::ListObjectVersions => list::list_object_versions(&ctx).await,
+        Endpoint::DeleteObjects => object_delete::delete_objects(&ctx, body).await,
+        Endpoint::DeleteObject => object_delete::delete_object(&ctx).await,
+        Endpoint::PutObject => object_put::put_object(&ctx, body).await,
+        Endpoint::CopyObject => object_put::copy_object(&ctx).await,
+        Endpoint::GetObject => object_get::get_object(&ctx, false).await,
+        Endpoint::HeadObject => object_get::get_object(&ctx, true).await,
+        Endpoint::NotImplemented(op) => {
+            // Check the bucket first, as S3 would, so a typo still reads NoSuchBucket.
+            if ctx.route.bucket.is_some() {
+                ctx.bucket().await?;
+            }
+            Err(S3Error::not_implemented(op))
+        }
+    }
+}
+
+impl ReqCtx<'_> {
+    pub fn bucket_name(&self) -> &str {
+        self.route.bucket.as_deref().unwrap_or("")
+    }
+
+    pub fn key(&self) -> &str {
+        self.route.key.as_deref().unwrap_or("")
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header(&self.parts.headers, name)
+    }
+
+    /// Loads the addressed bucket and checks the caller may use it: it must exist, belong to the
+    /// caller's account, and match `x-amz-expected-bucket-owner` when that is sent.
+    pub async fn bucket(&self) -> Result<BucketMeta, S3Error> {
+        self.owned_bucket(self.bucket_name(), "x-amz-expected-bucket-owner")
+            .await
+    }
+
+    pub async fn owned_bucket(
+        &self,
+        name: &str,
+        expected_owner_header: &str,
+    ) -> Result<BucketMeta, S3Error> {
+        let bucket = self
+            .state
+            .store
+            .bucket(name)
+            .await?
+            .ok_or_else(|| S3Error::no_such_bucket(name))?;
+        if bucket.owner != self.verified.account_id {
+            return Err(S3Error::new(S3ErrorCode::AccessDenied));
+        }
+        if let Some(expected) = self.header(expected_owner_header) {
+            if expected != bucket.owner {
+                return Err(S3Error::new(S3ErrorCode::AccessDenied));
+            }
+        }
+        Ok(bucket)
+    }
+
+    /// Only the canned ACL `private` (and its equivalent for owners) is accepted on writes.
+    pub fn check_canned_acl(&self) -> Result<(), S3Error> {
+        match self.header("x-amz-acl") {
+            None | Some("private") | Some("bucket-owner-full-control") => Ok(()),
+            Some(other) => Err(S3Error::with_message(
+                S3ErrorCode::NotImplemented,
+                format!(
+                    "sealstore keeps every resource private; the canned ACL '{other}' is not implemented."
+                ),
+            )),
+        }
+    }
+}
+
+/// The canonical user id sealstore reports for an account (stable, 64 hex digits like S3's).
+pub fn canonical_user_id(account_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(
+        format!("sealstore-account:{account_id}").as_bytes(),
+    ))
+}
+
+/// A response with an XML body.
+pub fn xml_response(status: StatusCode, xml: String) -> Response {
+    let mut res = Response::new(Body::from(xml));
+    *res.status_mut() = status;
+    res.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    res
+}
+
+/// An empty response with a status.
+pub fn empty_response(status: StatusCode) -> Response {
+    let mut res = Response::new(Body::empty());
+    *res.status_mut() = status;
+    res
+}
+
+/// Sets a header from text, skipping values that are not valid header values.
+pub fn set_header(res: &mut Response, name: &'static str, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        res.headers_mut().insert(name, v);
+    }
+}

@@ -1,0 +1,29 @@
+//! Storage failures.
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("no such bucket {0}")]
+    NoSuchBucket(String),
+    #[error("bucket {0} is not empty")]
+    BucketNotEmpty(String),
+    #[error("bucket {bucket} already exists (owner {owner})")]
+    BucketExists { bucket: String, owner: String },
+    #[error("blob missing: {0}")]
+    BlobMissing(String),
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("metadata database: {0}")]
+    Db(String),
+    #[error("metadata encoding: {0}")]
+    Encoding(#[from] serde_json::Error),
+    #[error("the commit thread has stopped")]
+    Closed,
+}
+
+impl StoreError {
+    pub fn db(e: impl std::fmt::Display) -> Self {
+        StoreError::Db(e.to_string())
+    }
+}

@@ -1,0 +1,47 @@
+//! What the store persists: buckets and object metadata. Serialized with serde into the metadata
+//! database; the object bytes live in blobs named by random ids (never by key).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BucketMeta {
+    pub name: String,
+    /// Account id of the creator; only that account may use the bucket.
+    pub owner: String,
+    /// The bucket's region: the LocationConstraint, or the server region when none was given.
+    pub region: String,
+    /// The LocationConstraint exactly as given at creation (GetBucketLocation returns it).
+    pub location_constraint: Option<String>,
+    pub created_millis: i64,
+}
+
+/// Where an object's bytes are.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub enum BodyRef {
+    /// A zero-byte object: nothing stored.
+    Empty,
+    /// A blob in the blob store.
+    Blob(String),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ObjectMeta {
+    pub size: u64,
+    /// Lower-case hex, unquoted.
+    pub etag: String,
+    pub last_modified_millis: i64,
+    /// Stored content headers (content-type, cache-control, ...), lower-case names.
+    pub content_headers: Vec<(String, String)>,
+    /// `x-amz-meta-*` without the prefix, lower-case names.
+    pub user_metadata: Vec<(String, String)>,
+    pub body: BodyRef,
+}
+
+impl ObjectMeta {
+    pub fn content_header(&self, name: &str) -> Option<&str> {
+        self.content_headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
