@@ -80,7 +80,11 @@ fn main() -> ExitCode {
         Err(e) => {
             // One clear line, not clap's multi-line report.
             let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
             return fail(format!("{first} (see 'sealstore --help')"));
         }
     };

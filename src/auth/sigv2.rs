@@ -54,7 +54,7 @@ const SUBRESOURCES: [&str; 37] = [
 ];
 
 /// `METHOD\nContent-MD5\nContent-Type\n<date or expires>\n<x-amz headers><resource>`.
-pub fn string_to_sign(parts: &Parts, date: &str, virtual_host_bucket: Option<&str>) -> String {
+pub fn string_to_sign(parts: &Parts, date: &str, resource_path: &str) -> String {
     let h = &parts.headers;
     let get = |n: &str| {
         h.get(n)
@@ -90,11 +90,7 @@ pub fn string_to_sign(parts: &Parts, date: &str, virtual_host_bucket: Option<&st
         out.push_str(&v);
         out.push('\n');
     }
-    if let Some(b) = virtual_host_bucket {
-        out.push('/');
-        out.push_str(b);
-    }
-    out.push_str(parts.uri.path());
+    out.push_str(resource_path);
     let mut subs: Vec<(String, String)> =
         form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
             .filter(|(n, _)| SUBRESOURCES.contains(&n.as_ref()))
@@ -112,6 +108,19 @@ pub fn string_to_sign(parts: &Parts, date: &str, virtual_host_bucket: Option<&st
     out
 }
 
+/// The resource paths a SigV2 signature may cover: `/bucket/key`, and `/bucket/` for a bucket
+/// itself in either addressing style (botocore's `auth_path`). A path-style bucket request is also
+/// accepted signed as sent (`/bucket`), as other SigV2 signers compute it.
+fn resource_paths(path: &str, virtual_host_bucket: Option<&str>) -> Vec<String> {
+    match virtual_host_bucket {
+        Some(b) => vec![format!("/{b}{path}")],
+        None if path.len() > 1 && !path[1..].contains('/') => {
+            vec![format!("{path}/"), path.to_string()]
+        }
+        None => vec![path.to_string()],
+    }
+}
+
 fn sign(secret: &str, sts: &str) -> Result<String, AuthError> {
     let mut mac =
         Hmac::<Sha1>::new_from_slice(secret.as_bytes()).map_err(|_| AuthError::MissingDate)?;
@@ -119,31 +128,38 @@ fn sign(secret: &str, sts: &str) -> Result<String, AuthError> {
     Ok(base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()))
 }
 
+/// Verifies `signature` against every resource form the request may have been signed with.
 fn check(
     access_key: &str,
     signature: &str,
-    sts: String,
+    parts: &Parts,
+    date: &str,
     ctx: &AuthContext<'_>,
 ) -> Result<Verified, AuthError> {
     let cred = ctx
         .credentials
         .get(access_key)
         .ok_or_else(|| AuthError::InvalidAccessKeyId(access_key.to_string()))?;
-    let expected = sign(cred.secret.expose(), &sts)?;
-    let same = expected.len() == signature.len()
-        && bool::from(expected.as_bytes().ct_eq(signature.as_bytes()));
-    if !same {
-        return Err(AuthError::SignatureDoesNotMatch {
-            access_key: access_key.to_string(),
-            string_to_sign: sts,
-            signature_provided: signature.to_string(),
-            canonical_request: None,
-        });
+    let mut first_sts = None;
+    for resource in resource_paths(parts.uri.path(), ctx.virtual_host_bucket) {
+        let sts = string_to_sign(parts, date, &resource);
+        let expected = sign(cred.secret.expose(), &sts)?;
+        if expected.len() == signature.len()
+            && bool::from(expected.as_bytes().ct_eq(signature.as_bytes()))
+        {
+            return Ok(Verified {
+                access_key: access_key.to_string(),
+                account_id: cred.account_id.clone(),
+                payload: PayloadCheck::Unsigned,
+            });
+        }
+        first_sts.get_or_insert(sts);
     }
-    Ok(Verified {
+    Err(AuthError::SignatureDoesNotMatch {
         access_key: access_key.to_string(),
-        account_id: cred.account_id.clone(),
-        payload: PayloadCheck::Unsigned,
+        string_to_sign: first_sts.unwrap_or_default(),
+        signature_provided: signature.to_string(),
+        canonical_request: None,
     })
 }
 
@@ -176,12 +192,7 @@ pub(super) fn verify_header(
     } else {
         date.unwrap_or("")
     };
-    check(
-        ak,
-        sig,
-        string_to_sign(parts, date_line, ctx.virtual_host_bucket),
-        ctx,
-    )
+    check(ak, sig, parts, date_line, ctx)
 }
 
 /// `?AWSAccessKeyId=...&Signature=...&Expires=<epoch seconds>`.
@@ -212,12 +223,7 @@ pub(super) fn verify_query(parts: &Parts, ctx: &AuthContext<'_>) -> Result<Verif
             x_amz_expires: None,
         });
     }
-    check(
-        ak,
-        sig,
-        string_to_sign(parts, expires, ctx.virtual_host_bucket),
-        ctx,
-    )
+    check(ak, sig, parts, expires, ctx)
 }
 
 #[cfg(test)]
@@ -244,7 +250,11 @@ mod tests {
                 ("date", "Tue, 27 Mar 2007 19:36:42 +0000"),
             ],
         );
-        let sts = string_to_sign(&p, "Tue, 27 Mar 2007 19:36:42 +0000", Some("johnsmith"));
+        let sts = string_to_sign(
+            &p,
+            "Tue, 27 Mar 2007 19:36:42 +0000",
+            "/johnsmith/photos/puppy.jpg",
+        );
         assert_eq!(
             sts,
             "GET\n\n\nTue, 27 Mar 2007 19:36:42 +0000\n/johnsmith/photos/puppy.jpg"
@@ -256,13 +266,23 @@ mod tests {
     }
 
     #[test]
+    fn bucket_resources_end_with_a_slash() {
+        assert_eq!(resource_paths("/b", None), ["/b/", "/b"]);
+        assert_eq!(resource_paths("/b/", None), ["/b/"]);
+        assert_eq!(resource_paths("/b/k", None), ["/b/k"]);
+        assert_eq!(resource_paths("/", None), ["/"]);
+        assert_eq!(resource_paths("/", Some("b")), ["/b/"]);
+        assert_eq!(resource_paths("/k", Some("b")), ["/b/k"]);
+    }
+
+    #[test]
     fn subresources_and_amz_headers() {
         let p = parts(
             "/b/k?acl&x-id=GetObjectAcl&versionId=null",
             &[("x-amz-meta-b", "2"), ("x-amz-meta-a", " 1 ")],
         );
         assert_eq!(
-            string_to_sign(&p, "", None),
+            string_to_sign(&p, "", "/b/k"),
             "GET\n\n\n\nx-amz-meta-a:1\nx-amz-meta-b:2\n/b/k?acl&versionId=null"
         );
     }
@@ -278,7 +298,7 @@ mod tests {
             now,
         };
         let unsigned = parts("/b/k?AWSAccessKeyId=test&Expires=1700000100", &[]);
-        let s = sign("test", &string_to_sign(&unsigned, "1700000100", None)).unwrap();
+        let s = sign("test", &string_to_sign(&unsigned, "1700000100", "/b/k")).unwrap();
         let enc: String = form_urlencoded::byte_serialize(s.as_bytes()).collect();
         let p = parts(
             &format!("/b/k?AWSAccessKeyId=test&Signature={enc}&Expires=1700000100"),

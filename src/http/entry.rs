@@ -67,6 +67,10 @@ pub async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response
         .unwrap_or("-")
         .to_string();
     finish_response(&mut res, &rid, is_head);
+    if expect_continue_unanswered(&parts.headers, &res) {
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     let bytes_out = res
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -84,6 +88,20 @@ pub async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response
         request_id = %rid.id,
     );
     res
+}
+
+/// Whether the client asked for `100 Continue` and did not get it: hyper sends it only for a
+/// non-empty body the handler reads. botocore then keeps the final status line it saw instead of
+/// `100` for the *next* request on that connection (boto/botocore#3755), so such a connection is
+/// closed after this response.
+fn expect_continue_unanswered(req: &http::HeaderMap, res: &Response) -> bool {
+    let expects = req
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let empty = req
+        .get(header::CONTENT_LENGTH)
+        .is_some_and(|v| v.as_bytes() == b"0");
+    expects && (empty || !res.status().is_success())
 }
 
 /// Adds the request id headers, and renders an `S3Error` carried by the response as XML (HEAD

@@ -331,7 +331,8 @@ mod tests {
     #[test]
     fn aws_doc_examples_path_style() {
         let h = "127.0.0.1:9000";
-        let cases: Vec<(Method, &str, Endpoint, Option<&str>, Option<&str>)> = vec![
+        type Case<'a> = (Method, &'a str, Endpoint, Option<&'a str>, Option<&'a str>);
+        let cases: Vec<Case> = vec![
             (Method::GET, "/", Endpoint::ListBuckets, None, None),
             (Method::PUT, "/b", Endpoint::CreateBucket, Some("b"), None),
             (Method::PUT, "/b/", Endpoint::CreateBucket, Some("b"), None),

@@ -1,0 +1,625 @@
+//! Test harness: spawns the real `sealstore` binary on `127.0.0.1:0`, waits for its readiness line,
+//! builds aws-sdk-s3 clients against it, and kills it (and removes its data dir) on drop.
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::interceptors::BeforeDeserializationInterceptorContextRef;
+use aws_sdk_s3::config::retry::RetryConfig;
+use aws_sdk_s3::config::timeout::TimeoutConfig;
+use aws_sdk_s3::config::{
+    ConfigBag, Credentials, Intercept, Region, RequestChecksumCalculation,
+    ResponseChecksumValidation, RuntimeComponents,
+};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_sealstore");
+/// The default account created from `--access-key/--secret-key` (test/test).
+pub const DEFAULT_ACCOUNT: &str = "000000000000";
+/// A second account, `--user alice:alicesecret:111111111111`.
+pub const ALICE: (&str, &str, &str) = ("alice", "alicesecret", "111111111111");
+pub const ALICE_USER_ARG: &str = "alice:alicesecret:111111111111";
+
+/// How long the server may take to print its readiness line (generous: CI machines are slow;
+/// the real target is well under 100 ms and is printed, never asserted).
+const READY_DEADLINE: Duration = Duration::from_secs(30);
+/// How long the server may take to exit after SIGTERM.
+const EXIT_DEADLINE: Duration = Duration::from_secs(30);
+
+pub type HttpResponse = aws_sdk_s3::config::http::HttpResponse;
+
+/// How a server is started.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `--memory` instead of `--data-dir <tempdir>`.
+    pub memory: bool,
+    /// Extra arguments after `serve --listen 127.0.0.1:0 --data-dir D`.
+    pub args: Vec<String>,
+    /// Extra environment variables for the child.
+    pub env: Vec<(String, String)>,
+    /// Working directory of the child (default: inherited).
+    pub cwd: Option<PathBuf>,
+}
+
+impl Options {
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.args.extend(args.iter().map(|s| s.to_string()));
+        self
+    }
+    pub fn memory(mut self) -> Self {
+        self.memory = true;
+        self
+    }
+    pub fn cwd(mut self, dir: &Path) -> Self {
+        self.cwd = Some(dir.to_path_buf());
+        self
+    }
+    pub fn env(mut self, k: &str, v: &str) -> Self {
+        self.env.push((k.to_string(), v.to_string()));
+        self
+    }
+}
+
+/// A running `sealstore serve` child process.
+pub struct Server {
+    child: Child,
+    endpoint: String,
+    opts: Options,
+    /// Held so the directory lives as long as the server (and across restarts); removed on drop.
+    data_dir: Option<tempfile::TempDir>,
+    stderr: Arc<Mutex<String>>,
+    /// Time from spawn to the readiness line of the last start.
+    pub startup: Duration,
+}
+
+impl Server {
+    /// Starts a server on a fresh temp data dir with `extra` arguments (e.g. `--user ...`).
+    pub fn start(extra: &[&str]) -> Server {
+        Server::start_with(Options::default().args(extra))
+    }
+
+    /// Starts a server with `--memory`.
+    pub fn start_memory(extra: &[&str]) -> Server {
+        Server::start_with(Options::default().memory().args(extra))
+    }
+
+    /// Starts a server with an extra account `alice` (see [`ALICE`]).
+    pub fn start_with_alice() -> Server {
+        Server::start(&["--user", ALICE_USER_ARG])
+    }
+
+    pub fn start_with(opts: Options) -> Server {
+        let data_dir = if opts.memory {
+            None
+        } else {
+            Some(
+                tempfile::Builder::new()
+                    .prefix("sealstore-it-")
+                    .tempdir()
+                    .expect("create temp data dir"),
+            )
+        };
+        let (child, endpoint, stderr, startup) =
+            spawn_ready(&opts, data_dir.as_ref().map(|d| d.path()));
+        Server {
+            child,
+            endpoint,
+            opts,
+            data_dir,
+            stderr,
+            startup,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` as printed by the server.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn addr(&self) -> &str {
+        self.endpoint.trim_start_matches("http://")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr()
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port in endpoint")
+    }
+
+    /// The data dir (None with `--memory`).
+    pub fn data_dir(&self) -> Option<&Path> {
+        self.data_dir.as_ref().map(|d| d.path())
+    }
+
+    /// Everything the server wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Client for the default account (test/test).
+    pub fn client(&self) -> Client {
+        self.client_for("test", "test")
+    }
+
+    pub fn client_for(&self, access_key: &str, secret_key: &str) -> Client {
+        client_with(&self.endpoint, access_key, secret_key, "us-east-1", true)
+    }
+
+    pub fn alice(&self) -> Client {
+        self.client_for(ALICE.0, ALICE.1)
+    }
+
+    /// Sends SIGTERM and waits for the exit status (which it returns).
+    pub fn terminate(&mut self) -> ExitStatus {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill -TERM");
+        assert!(status.success(), "kill -TERM failed: {status}");
+        wait_with_deadline(&mut self.child, EXIT_DEADLINE).unwrap_or_else(|| {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            panic!(
+                "server did not exit within {EXIT_DEADLINE:?} of SIGTERM; stderr:\n{}",
+                self.stderr()
+            )
+        })
+    }
+
+    /// SIGKILL (a crash), then starts again with the same options and data dir.
+    pub fn crash_and_restart(&mut self) {
+        self.child.kill().expect("SIGKILL the server");
+        let _ = self.child.wait();
+        let (child, endpoint, stderr, startup) =
+            spawn_ready(&self.opts, self.data_dir.as_ref().map(|d| d.path()));
+        self.child = child;
+        self.endpoint = endpoint;
+        self.stderr = stderr;
+        self.startup = startup;
+    }
+
+    /// SIGTERM (asserting exit status 0), then starts again with the same options and data dir.
+    /// The port changes: build new clients after this.
+    pub fn restart(&mut self) {
+        let status = self.terminate();
+        assert!(
+            status.success(),
+            "server exited with {status} after SIGTERM; stderr:\n{}",
+            self.stderr()
+        );
+        let (child, endpoint, stderr, startup) =
+            spawn_ready(&self.opts, self.data_dir.as_ref().map(|d| d.path()));
+        self.child = child;
+        self.endpoint = endpoint;
+        self.stderr = stderr;
+        self.startup = startup;
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            eprintln!(
+                "---- sealstore stderr ({}) ----\n{}\n---- end ----",
+                self.endpoint,
+                self.stderr()
+            );
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // `data_dir` (TempDir) is removed when the struct's fields drop, after the child is gone.
+    }
+}
+
+fn base_command(opts: &Options, data_dir: Option<&Path>) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--listen", "127.0.0.1:0"]);
+    match data_dir {
+        Some(d) => {
+            cmd.arg("--data-dir").arg(d);
+        }
+        None => {
+            cmd.arg("--memory");
+        }
+    }
+    cmd.args(&opts.args);
+    for (k, v) in &opts.env {
+        cmd.env(k, v);
+    }
+    if let Some(dir) = &opts.cwd {
+        cmd.current_dir(dir);
+    }
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Spawns the server and waits for `sealstore listening on http://HOST:PORT`.
+fn spawn_ready(
+    opts: &Options,
+    data_dir: Option<&Path>,
+) -> (Child, String, Arc<Mutex<String>>, Duration) {
+    let t0 = Instant::now();
+    let mut child = base_command(opts, data_dir)
+        .spawn()
+        .expect("spawn sealstore");
+    let stderr = drain_stderr(&mut child);
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = mpsc::channel::<String>();
+    thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        while let Some(Ok(line)) = lines.next() {
+            // Later lines are unexpected but must not block the child; the receiver may be gone.
+            let _ = tx.send(line);
+        }
+    });
+    let line = match rx.recv_timeout(READY_DEADLINE) {
+        Ok(line) => line,
+        Err(e) => {
+            let _ = child.kill();
+            let status = child.wait();
+            // Give the stderr thread a moment to see EOF (bounded, not a readiness sleep).
+            let text = stderr_after_exit(&stderr);
+            panic!("no readiness line from sealstore ({e:?}); status {status:?}; stderr:\n{text}");
+        }
+    };
+    let startup = t0.elapsed();
+    let endpoint = parse_ready_line(&line).unwrap_or_else(|| {
+        let _ = child.kill();
+        panic!("unexpected first stdout line from sealstore: {line:?}")
+    });
+    (child, endpoint, stderr, startup)
+}
+
+/// Returns `http://HOST:PORT` if `line` is exactly the readiness line with a nonzero port.
+pub fn parse_ready_line(line: &str) -> Option<String> {
+    let url = line.strip_prefix("sealstore listening on ")?;
+    let hostport = url.strip_prefix("http://")?;
+    let (host, port) = hostport.rsplit_once(':')?;
+    let port: u16 = port.parse().ok()?;
+    if host.is_empty() || port == 0 {
+        return None;
+    }
+    Some(url.to_string())
+}
+
+fn drain_stderr(child: &mut Child) -> Arc<Mutex<String>> {
+    let buf = Arc::new(Mutex::new(String::new()));
+    let mut pipe = child.stderr.take().expect("piped stderr");
+    let sink = buf.clone();
+    thread::spawn(move || {
+        let mut chunk = [0u8; 8192];
+        loop {
+            match pipe.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if let Ok(mut s) = sink.lock() {
+                        s.push_str(&String::from_utf8_lossy(&chunk[..n]));
+                        // Keep the tail only: a long test run logs one line per request.
+                        if s.len() > 1 << 20 {
+                            let cut = s.len() - (1 << 19);
+                            let cut = (cut..s.len()).find(|i| s.is_char_boundary(*i)).unwrap_or(0);
+                            s.drain(..cut);
+                        }
+                    }
+                }
+            }
+        }
+    });
+    buf
+}
+
+fn stderr_after_exit(buf: &Arc<Mutex<String>>) -> String {
+    // The child has exited; its stderr pipe reaches EOF promptly. Poll briefly for the text.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        last = buf.lock().map(|s| s.clone()).unwrap_or_default();
+        if !last.is_empty() {
+            break;
+        }
+        thread::yield_now();
+    }
+    last
+}
+
+/// Polls `try_wait` until the child exits or the deadline passes.
+pub fn wait_with_deadline(child: &mut Child, deadline: Duration) -> Option<ExitStatus> {
+    let end = Instant::now() + deadline;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if Instant::now() >= end {
+            return None;
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Runs `sealstore <args>` to completion (with a deadline) and returns (status, stdout, stderr).
+pub fn run_to_exit(args: &[&str]) -> (ExitStatus, String, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn sealstore");
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let out_t = thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let err_t = thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let status = wait_with_deadline(&mut child, Duration::from_secs(30)).unwrap_or_else(|| {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("`sealstore {}` did not exit within 30 s", args.join(" "))
+    });
+    let stdout = out_t.join().unwrap_or_default();
+    let stderr = err_t.join().unwrap_or_default();
+    (status, stdout, stderr)
+}
+
+/// An aws-sdk-s3 client for `endpoint`.
+pub fn client_with(
+    endpoint: &str,
+    access_key: &str,
+    secret_key: &str,
+    region: &str,
+    path_style: bool,
+) -> Client {
+    let conf = aws_sdk_s3::Config::builder()
+        .behavior_version_latest()
+        .endpoint_url(endpoint)
+        .region(Region::new(region.to_string()))
+        .credentials_provider(Credentials::new(
+            access_key, secret_key, None, None, "static",
+        ))
+        .force_path_style(path_style)
+        // Errors must surface as they are, once: no retries, and never hang a test run.
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_timeout(Duration::from_secs(60))
+                .build(),
+        )
+        // WORKAROUND until aws-chunked bodies land (a later issue removes these two lines).
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+        .build();
+    Client::from_conf(conf)
+}
+
+/// The service error code and HTTP status of a failed SDK call; panics (with the debug output)
+/// if the call succeeded.
+pub fn err_of<T: Debug, E: ProvideErrorMetadata + Debug>(
+    res: Result<T, SdkError<E, HttpResponse>>,
+) -> (Option<String>, u16) {
+    let err = match res {
+        Ok(v) => panic!("expected an error, got success: {v:?}"),
+        Err(e) => e,
+    };
+    let status = match err.raw_response() {
+        Some(r) => r.status().as_u16(),
+        None => panic!("expected a service error with a response, got {err:?}"),
+    };
+    let code = err.code().map(str::to_string);
+    (code, status)
+}
+
+/// Asserts a failed SDK call returned exactly `code` with `status`.
+#[track_caller]
+pub fn assert_err<T: Debug, E: ProvideErrorMetadata + Debug>(
+    res: Result<T, SdkError<E, HttpResponse>>,
+    code: &str,
+    status: u16,
+) {
+    let (got_code, got_status) = err_of(res);
+    assert_eq!(
+        (got_code.as_deref(), got_status),
+        (Some(code), status),
+        "expected {code} / {status}"
+    );
+}
+
+/// Asserts a failed SDK call returned `status` (for HEAD and 304, which carry no body).
+#[track_caller]
+pub fn assert_status<T: Debug, E: ProvideErrorMetadata + Debug>(
+    res: Result<T, SdkError<E, HttpResponse>>,
+    status: u16,
+) {
+    let (_, got) = err_of(res);
+    assert_eq!(got, status, "expected HTTP {status}");
+}
+
+/// Records the HTTP status of the response an operation received (for 200 vs 206).
+#[derive(Debug, Clone, Default)]
+pub struct StatusRecorder(pub Arc<AtomicU16>);
+
+impl StatusRecorder {
+    pub fn get(&self) -> u16 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl Intercept for StatusRecorder {
+    fn name(&self) -> &'static str {
+        "StatusRecorder"
+    }
+    fn read_after_transmit(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.0
+            .store(context.response().status().as_u16(), Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// A unique, valid bucket name for one test.
+pub fn bucket_name(tag: &str) -> String {
+    use std::sync::atomic::AtomicUsize;
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    let tag: String = tag
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let mut name = format!("it-{tag}-{n}");
+    name.truncate(63);
+    name.trim_end_matches('-').to_string()
+}
+
+/// Creates a bucket and returns its name.
+pub async fn new_bucket(client: &Client, tag: &str) -> String {
+    let name = bucket_name(tag);
+    client
+        .create_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create bucket {name}: {e:?}"));
+    name
+}
+
+pub async fn put(client: &Client, bucket: &str, key: &str, body: impl Into<Vec<u8>>) -> String {
+    let out = client
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(body.into().into())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("put {bucket}/{key}: {e:?}"));
+    out.e_tag().expect("PutObject returns an ETag").to_string()
+}
+
+pub async fn get_bytes(client: &Client, bucket: &str, key: &str) -> Vec<u8> {
+    let out = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("get {bucket}/{key}: {e:?}"));
+    out.body
+        .collect()
+        .await
+        .expect("read body")
+        .into_bytes()
+        .to_vec()
+}
+
+/// `"<md5 hex>"`, the ETag S3 gives a single-part unencrypted object.
+pub fn etag_of(body: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    format!("\"{}\"", hex::encode(Md5::digest(body)))
+}
+
+/// A deterministic, non-repeating-looking body of `len` bytes.
+pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    let mut x: u32 = 0x9e37_79b9 ^ u32::from(seed);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// Percent-encodes everything but unreserved characters and `/` (what clients send in
+/// `x-amz-copy-source`).
+pub fn url_encode_path(s: &str) -> String {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    const SET: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'/');
+    utf8_percent_encode(s, SET).to_string()
+}
+
+/// Every file under `dir`, recursively (relative paths).
+pub fn files_under(dir: &Path) -> std::collections::BTreeSet<PathBuf> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read data dir").flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.strip_prefix(dir).expect("under dir").to_path_buf());
+            }
+        }
+    }
+    out
+}
+
+/// Decodes S3's `encoding-type=url` form (`+` or `%20` for space, `%XX` otherwise).
+pub fn url_decode_s3(s: &str) -> String {
+    let plus_fixed = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus_fixed)
+        .decode_utf8()
+        .expect("utf-8 key")
+        .into_owned()
+}
+
+/// A plain HTTP client for presigned URLs and raw requests (loopback only).
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("reqwest client")
+}
+
+/// Extracts the text of the first `<tag>` element of an XML body.
+pub fn xml_field(body: &str, tag: &str) -> Option<String> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let start = body.find(&open)? + open.len();
+    let end = body[start..].find(&close)? + start;
+    Some(body[start..end].to_string())
+}
+
+/// Lower-cased metadata map as S3 returns it.
+pub fn meta(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}

@@ -1,0 +1,23 @@
+//! The one integration test binary: starts the real `sealstore` binary on `127.0.0.1:0` and drives
+//! it with aws-sdk-s3, raw HTTP, and (through pytest) boto3 and the aws CLI.
+//!
+//! Run: `cargo test --test it` (add `-- --test-threads=2` on small machines).
+
+#[cfg(test)]
+mod cli_startup;
+#[cfg(test)]
+mod clients;
+#[cfg(test)]
+mod common;
+#[cfg(test)]
+mod raw_auth;
+#[cfg(test)]
+mod raw_http;
+#[cfg(test)]
+mod sdk_buckets;
+#[cfg(test)]
+mod sdk_errors;
+#[cfg(test)]
+mod sdk_list;
+#[cfg(test)]
+mod sdk_objects;
