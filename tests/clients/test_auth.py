@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ALICE, assert_client_error, make_client, unique_bucket_name, empty_and_delete
+from conftest import assert_client_error, empty_and_delete, make_client, unique_bucket_name
 import s3helpers as h
 
 

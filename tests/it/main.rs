@@ -12,6 +12,8 @@ mod common;
 #[cfg(test)]
 mod raw_auth;
 #[cfg(test)]
+mod raw_captures;
+#[cfg(test)]
 mod raw_http;
 #[cfg(test)]
 mod sdk_buckets;
