@@ -248,8 +248,8 @@ impl S3Error {
             .field("ArgumentValue", value)
     }
 
-    /// Renders the XML body S3 sends, with the request id of this request.
-    pub fn to_xml(&self, request_id: &str, host_id: &str) -> String {
+    /// Renders the XML body S3 sends, with the request path as `Resource` and the request id.
+    pub fn to_xml(&self, resource: &str, request_id: &str, host_id: &str) -> String {
         let mut out = String::with_capacity(256);
         out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>");
         out.push_str(self.code.as_str());
@@ -265,7 +265,9 @@ impl S3Error {
             out.push_str(name);
             out.push('>');
         }
-        out.push_str("<RequestId>");
+        out.push_str("<Resource>");
+        out.push_str(&crate::http::xml::escape(resource));
+        out.push_str("</Resource><RequestId>");
         out.push_str(request_id);
         out.push_str("</RequestId><HostId>");
         out.push_str(host_id);
@@ -422,10 +424,10 @@ mod tests {
     #[test]
     fn xml_shape() {
         let e = S3Error::no_such_bucket("b&b");
-        let xml = e.to_xml("REQ1", "HOST1");
+        let xml = e.to_xml("/b&b", "REQ1", "HOST1");
         assert_eq!(
             xml,
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message><BucketName>b&amp;b</BucketName><RequestId>REQ1</RequestId><HostId>HOST1</HostId></Error>"
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message><BucketName>b&amp;b</BucketName><Resource>/b&amp;b</Resource><RequestId>REQ1</RequestId><HostId>HOST1</HostId></Error>"
         );
     }
 }

@@ -66,7 +66,7 @@ pub async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-")
         .to_string();
-    finish_response(&mut res, &rid, is_head);
+    finish_response(&mut res, parts.uri.path(), &rid, is_head);
     if expect_continue_unanswered(&parts.headers, &res) {
         res.headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -106,12 +106,12 @@ fn expect_continue_unanswered(req: &http::HeaderMap, res: &Response) -> bool {
 
 /// Adds the request id headers, and renders an `S3Error` carried by the response as XML (HEAD
 /// responses carry no body).
-fn finish_response(res: &mut Response, rid: &RequestId, is_head: bool) {
+fn finish_response(res: &mut Response, resource: &str, rid: &RequestId, is_head: bool) {
     if let Some(err) = res.extensions_mut().remove::<Arc<S3Error>>() {
         if let Some(cause) = &err.internal {
             tracing::error!(request_id = %rid.id, cause = %cause, "internal error");
         }
-        let xml = err.to_xml(&rid.id, &rid.host_id);
+        let xml = err.to_xml(resource, &rid.id, &rid.host_id);
         let h = res.headers_mut();
         h.insert(
             header::CONTENT_TYPE,
