@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode};
 
 use crate::auth::AuthError;
+use crate::integrity::IntegrityError;
 use crate::store::StoreError;
 
 /// S3 error codes sealstore can answer with. Names are S3's, exactly.
@@ -27,12 +28,16 @@ pub enum S3ErrorCode {
     InvalidAccessKeyId,
     InvalidArgument,
     InvalidBucketName,
+    InvalidChunkSizeError,
     InvalidDigest,
+    InvalidEncryptionAlgorithmError,
     InvalidLocationConstraint,
     InvalidRange,
     InvalidRequest,
     InvalidURI,
     KeyTooLongError,
+    KmsNotFound,
+    MalformedTrailerError,
     MalformedXML,
     MethodNotAllowed,
     MissingContentLength,
@@ -70,12 +75,16 @@ impl S3ErrorCode {
             InvalidAccessKeyId => "InvalidAccessKeyId",
             InvalidArgument => "InvalidArgument",
             InvalidBucketName => "InvalidBucketName",
+            InvalidChunkSizeError => "InvalidChunkSizeError",
             InvalidDigest => "InvalidDigest",
+            InvalidEncryptionAlgorithmError => "InvalidEncryptionAlgorithmError",
             InvalidLocationConstraint => "InvalidLocationConstraint",
             InvalidRange => "InvalidRange",
             InvalidRequest => "InvalidRequest",
             InvalidURI => "InvalidURI",
             KeyTooLongError => "KeyTooLongError",
+            KmsNotFound => "KMS.NotFoundException",
+            MalformedTrailerError => "MalformedTrailerError",
             MalformedXML => "MalformedXML",
             MethodNotAllowed => "MethodNotAllowed",
             MissingContentLength => "MissingContentLength",
@@ -126,11 +135,15 @@ impl S3ErrorCode {
             | IncompleteBody
             | InvalidArgument
             | InvalidBucketName
+            | InvalidChunkSizeError
             | InvalidDigest
+            | InvalidEncryptionAlgorithmError
             | InvalidLocationConstraint
             | InvalidRequest
             | InvalidURI
             | KeyTooLongError
+            | KmsNotFound
+            | MalformedTrailerError
             | MalformedXML
             | MissingRequestBodyError
             | XAmzContentSHA256Mismatch => StatusCode::BAD_REQUEST,
@@ -360,6 +373,101 @@ impl From<AuthError> for S3Error {
                 C::NotImplemented,
                 "aws-chunked streaming uploads are not implemented by sealstore yet.",
             ),
+        }
+    }
+}
+
+impl From<IntegrityError> for S3Error {
+    fn from(e: IntegrityError) -> Self {
+        use S3ErrorCode as C;
+        let b64 = |b: &[u8]| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(b)
+        };
+        let invalid_request = |m: &str| S3Error::with_message(C::InvalidRequest, m);
+        match e {
+            IntegrityError::InvalidContentMd5(v) => S3Error::with_message(
+                C::InvalidDigest,
+                "The Content-MD5 you specified was invalid.",
+            )
+            .field("Content-MD5", v),
+            IntegrityError::Md5Mismatch {
+                expected,
+                calculated,
+            } => S3Error::with_message(
+                C::BadDigest,
+                "The Content-MD5 you specified did not match what we received.",
+            )
+            .field("ExpectedDigest", hex::encode(expected))
+            .field("CalculatedDigest", b64(&calculated)),
+            IntegrityError::Sha256Mismatch { client, computed } => S3Error::with_message(
+                C::XAmzContentSHA256Mismatch,
+                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            )
+            .field("ClientComputedContentSHA256", hex::encode(client))
+            .field("S3ComputedContentSHA256", hex::encode(computed)),
+            IntegrityError::ChecksumMismatch(alg) => S3Error::with_message(
+                C::BadDigest,
+                format!(
+                    "The {} you specified did not match the calculated checksum.",
+                    alg.name()
+                ),
+            ),
+            IntegrityError::InvalidChecksumValue { name, trailing } => invalid_request(&format!(
+                "Value for {name} {}header is invalid.",
+                if trailing { "trailing " } else { "" }
+            )),
+            IntegrityError::MultipleChecksums => invalid_request(
+                "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+            ),
+            IntegrityError::HeaderAndTrailer => {
+                invalid_request("Expecting a single x-amz-checksum- header")
+            }
+            IntegrityError::UnknownChecksumAlgorithm => invalid_request(
+                "The algorithm type you specified in x-amz-checksum- header is invalid.",
+            ),
+            IntegrityError::SdkAlgorithmWithoutChecksum => invalid_request(
+                "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.",
+            ),
+            IntegrityError::SdkAlgorithmMismatch => {
+                invalid_request("Value for x-amz-sdk-checksum-algorithm header is invalid.")
+            }
+            IntegrityError::UnsupportedTrailer => {
+                invalid_request("The value specified in the x-amz-trailer header is not supported")
+            }
+            IntegrityError::MalformedTrailer => S3Error::with_message(
+                C::MalformedTrailerError,
+                "The request contained trailing data that was not well-formed or did not conform to our published schema.",
+            ),
+            IntegrityError::IncompleteBody => S3Error::with_message(
+                C::IncompleteBody,
+                "You did not provide the number of bytes specified by the Content-Length HTTP header",
+            ),
+            IntegrityError::MalformedChunk(what) => invalid_request(&format!(
+                "The aws-chunked request body is malformed: {what}."
+            )),
+            IntegrityError::ChunkSignatureMismatch => S3Error::with_message(
+                C::SignatureDoesNotMatch,
+                "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+            ),
+            IntegrityError::InvalidChunkSize { chunk, size } => S3Error::with_message(
+                C::InvalidChunkSizeError,
+                "Only the last chunk is allowed to have a size less than 8192 bytes",
+            )
+            .field("Chunk", chunk.to_string())
+            .field("BadChunkSize", size.to_string()),
+            IntegrityError::MissingDecodedLength => S3Error::with_message(
+                C::MissingContentLength,
+                "You must provide the Content-Length HTTP header.",
+            ),
+            IntegrityError::TooLarge { max } => S3Error::with_message(
+                C::EntityTooLarge,
+                "Your proposed upload exceeds the maximum allowed size",
+            )
+            .field("MaxSizeAllowed", max.to_string()),
+            IntegrityError::MissingIntegrityHeader => {
+                invalid_request("Missing required header for this request: Content-MD5")
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use sealstore::config::{Config, StorageMode};
 use sealstore::server::{self, AppState};
+use sealstore::tls::{self, TlsSource};
 
 #[derive(Parser)]
 #[command(
@@ -67,6 +68,53 @@ struct ServeArgs {
     /// Domain for virtual-hosted-style requests (<bucket>.<domain>).
     #[arg(long, env = "SEALSTORE_DOMAIN", default_value = "localhost")]
     domain: String,
+    /// Serve HTTPS with this PEM certificate chain, leaf first (needs --tls-key).
+    #[arg(long, env = "SEALSTORE_TLS_CERT", value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1/RSA or SEC1/EC) of --tls-cert.
+    #[arg(long, env = "SEALSTORE_TLS_KEY", value_name = "FILE")]
+    tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a certificate generated at start for localhost, 127.0.0.1, ::1 and
+    /// --domain; its PEM is written to a file named on stderr (the key stays in memory).
+    #[arg(
+        long,
+        env = "SEALSTORE_TLS_SELF_SIGNED",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        conflicts_with_all = ["tls_cert", "tls_key"]
+    )]
+    tls_self_signed: bool,
+    /// Where --tls-self-signed writes the certificate [default: DATA_DIR/tls/self-signed-cert.pem,
+    /// or a file in the temp dir with --memory].
+    #[arg(long, env = "SEALSTORE_TLS_CERT_OUT", value_name = "PATH")]
+    tls_cert_out: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// The TLS source the flags ask for (None: plain HTTP), or a one-line error.
+    fn tls_source(&self) -> Result<Option<TlsSource>, String> {
+        if self.tls_cert_out.is_some() && !self.tls_self_signed {
+            return Err("--tls-cert-out is only used with --tls-self-signed".into());
+        }
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Ok(Some(TlsSource::Files {
+                cert: cert.clone(),
+                key: key.clone(),
+            })),
+            (Some(_), None) => Err("--tls-cert needs --tls-key (give both, or neither)".into()),
+            (None, Some(_)) => Err("--tls-key needs --tls-cert (give both, or neither)".into()),
+            (None, None) if self.tls_self_signed => {
+                let data_dir = (!self.memory).then_some(self.data_dir.as_path());
+                Ok(Some(TlsSource::SelfSigned {
+                    domain: self.domain.clone(),
+                    cert_out: self
+                        .tls_cert_out
+                        .clone()
+                        .unwrap_or_else(|| tls::default_self_signed_path(data_dir)),
+                }))
+            }
+            (None, None) => Ok(None),
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -79,13 +127,10 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             // One clear line, not clap's multi-line report.
-            let text = e.to_string();
-            let first = text
-                .lines()
-                .next()
-                .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ");
-            return fail(format!("{first} (see 'sealstore --help')"));
+            return fail(format!(
+                "{} (see 'sealstore --help')",
+                one_line(&e.to_string())
+            ));
         }
     };
     let Command::Serve(args) = cli.command;
@@ -110,6 +155,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// The first line of clap's report; a line ending in ':' is completed by the indented lines
+/// that follow it ("cannot be used with:", "required arguments were not provided:").
+fn one_line(report: &str) -> String {
+    let mut lines = report.lines();
+    let mut out = lines
+        .next()
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ")
+        .to_string();
+    if out.ends_with(':') {
+        for more in lines.take_while(|l| l.starts_with(char::is_whitespace) && !l.trim().is_empty())
+        {
+            out.push(' ');
+            out.push_str(more.trim());
+        }
+    }
+    out
+}
+
 fn fail(msg: String) -> ExitCode {
     eprintln!("sealstore: {msg}");
     ExitCode::FAILURE
@@ -118,6 +182,14 @@ fn fail(msg: String) -> ExitCode {
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let credentials = Config::credentials_from(&args.access_key, &args.secret_key, &args.users)
         .map_err(|e| e.to_string())?;
+    let tls_source = args.tls_source()?;
+    // Certificate files are checked before storage is touched.
+    let mut tls_config = match &tls_source {
+        Some(source @ TlsSource::Files { .. }) => {
+            Some(tls::setup(source).map_err(|e| e.to_string())?.config)
+        }
+        _ => None,
+    };
     let storage = if args.memory {
         StorageMode::Memory
     } else {
@@ -136,12 +208,33 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    if let Some(source @ TlsSource::SelfSigned { .. }) = &tls_source {
+        let setup = tls::setup(source).map_err(|e| e.to_string())?;
+        if let Some(path) = &setup.written_cert {
+            eprintln!("sealstore: {}", tls::self_signed_notice(path));
+        }
+        tls_config = Some(setup.config);
+    }
     // Signal handlers go in before the ready line, so a SIGTERM right after it is a clean stop.
     let shutdown = shutdown_signal().map_err(|e| format!("cannot install signal handlers: {e}"))?;
-    println!("sealstore listening on http://{addr}");
-    server::run(listener, Arc::new(state), shutdown)
-        .await
-        .map_err(|e| e.to_string())
+    let state = Arc::new(state);
+    let served = match tls_config {
+        Some(tls_config) => {
+            println!("sealstore listening on https://{addr}");
+            server::run_tls(listener, state, tls_config, shutdown).await
+        }
+        None => {
+            println!("sealstore listening on http://{addr}");
+            server::run(listener, state, shutdown).await
+        }
+    };
+    // The per-process temp file of --memory --tls-self-signed is useless once the key is gone.
+    if let Some(TlsSource::SelfSigned { cert_out, .. }) = &tls_source {
+        if args.memory && args.tls_cert_out.is_none() {
+            let _ = std::fs::remove_file(cert_out);
+        }
+    }
+    served.map_err(|e| e.to_string())
 }
 
 /// A future that resolves on SIGTERM or Ctrl-C; the handlers are installed when this returns.

@@ -1,10 +1,15 @@
-//! The HTTP server: state, the axum app (one fallback handler), and `run` with graceful shutdown.
+//! The HTTP server: state, the axum app (one fallback handler), and `run` (plain HTTP) /
+//! `run_tls` (HTTPS) with graceful shutdown.
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::config::{Config, StorageMode};
 use crate::store::{Store, StoreError};
@@ -41,4 +46,107 @@ pub async fn run(
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// How long a client may take to complete the TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves HTTPS (HTTP/1.1 over rustls) until `shutdown` resolves, then stops accepting, lets
+/// in-flight requests finish and closes idle connections, as [`run`] does. A failed TLS
+/// handshake only ends that connection (logged at debug level).
+pub async fn run_tls(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    tls_config: Arc<rustls::ServerConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls_config);
+    let router = app(state);
+    // `stop_tx.send` tells connection tasks to shut down gracefully; each task holds a clone of
+    // `done_rx`, so `done_tx.closed()` resolves once every task has finished.
+    let (stop_tx, stop_rx) = watch::channel(());
+    let (done_tx, done_rx) = watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    handle_accept_error(e).await;
+                    continue;
+                }
+            },
+        };
+        let acceptor = acceptor.clone();
+        let service = TowerToHyperService::new(router.clone());
+        let stop = stop_rx.clone();
+        let done = done_rx.clone();
+        tokio::spawn(async move {
+            serve_tls_connection(acceptor, tcp, peer, service, stop).await;
+            drop(done);
+        });
+    }
+    drop(listener);
+    tracing::debug!(
+        connections = done_tx.receiver_count().saturating_sub(1),
+        "not accepting new connections; waiting for open ones"
+    );
+    let _ = stop_tx.send(());
+    drop(done_rx);
+    done_tx.closed().await;
+    Ok(())
+}
+
+async fn serve_tls_connection(
+    acceptor: tokio_rustls::TlsAcceptor,
+    tcp: tokio::net::TcpStream,
+    peer: std::net::SocketAddr,
+    service: TowerToHyperService<Router>,
+    mut stop: watch::Receiver<()>,
+) {
+    // A connection still in its handshake at shutdown has no request in flight: drop it.
+    let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp));
+    let tls = tokio::select! {
+        res = handshake => match res {
+            Ok(Ok(tls)) => tls,
+            Ok(Err(e)) => {
+                tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!(%peer, "TLS handshake timed out");
+                return;
+            }
+        },
+        _ = stop.changed() => return,
+    };
+    let conn = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(tls), service)
+        .with_upgrades();
+    let mut conn = std::pin::pin!(conn);
+    let result = tokio::select! {
+        res = conn.as_mut() => res,
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
+    }
+}
+
+/// As axum's `serve`: per-connection errors are ignored; others (e.g. out of file descriptors)
+/// are logged and accepting pauses for a second.
+async fn handle_accept_error(e: std::io::Error) {
+    use std::io::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::ConnectionRefused | ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!("accept error: {e}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }

@@ -11,6 +11,7 @@ mod header;
 mod signature;
 mod sigv2;
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use http::request::Parts;
@@ -18,7 +19,7 @@ use http::request::Parts;
 pub use canonical::{canonical_query, canonical_request, canonical_uri, string_to_sign};
 pub use credentials::{Credential, CredentialStore, SecretKey};
 pub use error::AuthError;
-pub use signature::{signing_key, v4_signature};
+pub use signature::{ChunkSigner, signing_key, v4_signature};
 
 /// What the server knows about a request's body once the head is authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +28,12 @@ pub enum PayloadCheck {
     Unsigned,
     /// The body's SHA-256 must equal this (a hex `x-amz-content-sha256`).
     Sha256([u8; 32]),
+    /// An aws-chunked body: chunk signatures to check when `signer` is there, and a trailer
+    /// (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`, `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`).
+    Streaming {
+        signer: Option<Arc<ChunkSigner>>,
+        trailer: bool,
+    },
 }
 
 /// An authenticated caller.

@@ -4,7 +4,10 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::request::Parts;
+use std::sync::Arc;
+
 use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
 
 use super::header::{self, CredentialScope, V4Auth};
 use super::{AuthContext, AuthError, MAX_SKEW_SECS, PayloadCheck, Verified, canonical, unix_secs};
@@ -31,6 +34,65 @@ pub fn signing_key(
 /// Hex HMAC-SHA256 of the string to sign.
 pub fn v4_signature(key: impl AsRef<[u8]>, string_to_sign: &str) -> String {
     aws_sigv4::sign::v4::calculate_signature(key, string_to_sign.as_bytes())
+}
+
+/// The empty string's SHA-256, part of every chunk string to sign.
+const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// Computes aws-chunked chunk and trailer signatures. The chain starts at the request's own
+/// signature (the seed); each chunk's signature covers the previous one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ChunkSigner {
+    key: Zeroizing<Vec<u8>>,
+    amz_date: String,
+    scope: String,
+    seed: String,
+}
+
+impl std::fmt::Debug for ChunkSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChunkSigner")
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChunkSigner {
+    pub fn new(key: &[u8], amz_date: &str, scope: &str, seed: &str) -> ChunkSigner {
+        ChunkSigner {
+            key: Zeroizing::new(key.to_vec()),
+            amz_date: amz_date.into(),
+            scope: scope.into(),
+            seed: seed.into(),
+        }
+    }
+
+    pub fn seed(&self) -> &str {
+        &self.seed
+    }
+
+    /// `AWS4-HMAC-SHA256-PAYLOAD` signature of one chunk, given the previous signature.
+    pub fn chunk_signature(&self, previous: &str, data_sha256_hex: &str) -> String {
+        let sts = format!(
+            "AWS4-HMAC-SHA256-PAYLOAD\n{}\n{}\n{previous}\n{EMPTY_SHA256}\n{data_sha256_hex}",
+            self.amz_date, self.scope
+        );
+        v4_signature(self.key.as_slice(), &sts)
+    }
+
+    /// `AWS4-HMAC-SHA256-TRAILER` signature over the canonical trailers.
+    pub fn trailer_signature(&self, previous: &str, trailers_sha256_hex: &str) -> String {
+        let sts = format!(
+            "AWS4-HMAC-SHA256-TRAILER\n{}\n{}\n{previous}\n{trailers_sha256_hex}",
+            self.amz_date, self.scope
+        );
+        v4_signature(self.key.as_slice(), &sts)
+    }
+
+    /// Compares a received signature with the expected one in constant time.
+    pub fn matches(expected: &str, received: &str) -> bool {
+        constant_time_eq(expected, received)
+    }
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
@@ -64,12 +126,30 @@ pub(super) fn check_skew(request_secs: i64, now: SystemTime) -> Result<(), AuthE
     Ok(())
 }
 
-fn payload_check(value: &str) -> Result<PayloadCheck, AuthError> {
-    if value == UNSIGNED_PAYLOAD {
-        return Ok(PayloadCheck::Unsigned);
-    }
-    if value.starts_with("STREAMING-") {
-        return Err(AuthError::StreamingNotImplemented);
+/// What the `x-amz-content-sha256` value asks of the body. `signer` is there for header-signed
+/// requests, whose signature seeds the chunk-signature chain.
+fn payload_check(
+    value: &str,
+    signer: impl FnOnce() -> Result<ChunkSigner, AuthError>,
+) -> Result<PayloadCheck, AuthError> {
+    let signed = |trailer| -> Result<PayloadCheck, AuthError> {
+        Ok(PayloadCheck::Streaming {
+            signer: Some(Arc::new(signer()?)),
+            trailer,
+        })
+    };
+    match value {
+        UNSIGNED_PAYLOAD => return Ok(PayloadCheck::Unsigned),
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER" => {
+            return Ok(PayloadCheck::Streaming {
+                signer: None,
+                trailer: true,
+            });
+        }
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" => return signed(false),
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" => return signed(true),
+        v if v.starts_with("STREAMING-") => return Err(AuthError::StreamingNotImplemented),
+        _ => {}
     }
     let mut digest = [0u8; 32];
     hex::decode_to_slice(value, &mut digest).map_err(|_| AuthError::InvalidContentSha256)?;
@@ -145,8 +225,22 @@ pub(super) fn verify_header(
         .and_then(|v| v.to_str().ok())
         .ok_or(AuthError::MissingContentSha256)?;
     let verified = check_signature(parts, ctx, &auth, &amz_date, content_sha, None)?;
+    let signer = || {
+        let secret = ctx
+            .credentials
+            .get(&auth.credential.access_key)
+            .ok_or_else(|| AuthError::InvalidAccessKeyId(auth.credential.access_key.clone()))?;
+        let c = &auth.credential;
+        let key = signing_key(secret.secret.expose(), &c.date, &c.region, &c.service)?;
+        Ok(ChunkSigner {
+            key: Zeroizing::new(key.as_ref().to_vec()),
+            amz_date: amz_date.clone(),
+            scope: c.scope(),
+            seed: auth.signature.clone(),
+        })
+    };
     Ok(Verified {
-        payload: payload_check(content_sha)?,
+        payload: payload_check(content_sha, signer)?,
         ..verified
     })
 }
@@ -212,7 +306,7 @@ pub(super) fn verify_presigned(
         Some("X-Amz-Signature"),
     )?;
     Ok(Verified {
-        payload: payload_check(payload)?,
+        payload: payload_check(payload, || Err(AuthError::StreamingNotImplemented))?,
         ..verified
     })
 }

@@ -1,37 +1,41 @@
-//! Request bodies: bounded collection for XML documents; object bodies are streamed elsewhere
-//! (`object_io`).
+//! Request bodies of XML documents: collected under a hard limit, with every digest the request
+//! promised checked (object bodies stream through `object_io` instead).
 
 use axum::body::Body;
 use bytes::{Bytes, BytesMut};
-use http_body_util::BodyExt;
+use http::HeaderMap;
 
-use crate::error::{S3Error, S3ErrorCode};
+use crate::auth::PayloadCheck;
+use crate::error::S3Error;
+use crate::integrity::{Expectations, IntegrityError, RequestBody};
 
 /// The largest XML request document accepted.
-pub const MAX_XML_BODY: usize = 1024 * 1024;
+pub const MAX_XML_BODY: u64 = 1024 * 1024;
 
-/// Reads a whole XML request body, refusing anything over `MAX_XML_BODY`.
-pub async fn read_xml_body(body: Body) -> Result<Bytes, S3Error> {
-    let mut body = body;
-    let mut buf = BytesMut::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|_| incomplete_body())?;
-        if let Ok(data) = frame.into_data() {
-            if buf.len() + data.len() > MAX_XML_BODY {
-                return Err(S3Error::with_message(
-                    S3ErrorCode::MalformedXML,
-                    "The XML you provided was larger than the maximum allowed size",
-                ));
-            }
-            buf.extend_from_slice(&data);
-        }
-    }
-    Ok(buf.freeze())
+/// Whether the request must carry Content-MD5 or a flexible checksum of its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Digest {
+    Optional,
+    Required,
 }
 
-pub fn incomplete_body() -> S3Error {
-    S3Error::with_message(
-        S3ErrorCode::IncompleteBody,
-        "You did not provide the number of bytes specified by the Content-Length HTTP header",
-    )
+/// Reads a whole XML request body (aws-chunked or not), refusing anything over `MAX_XML_BODY` and
+/// any body that breaks a promise of its head.
+pub async fn read_xml_body(
+    headers: &HeaderMap,
+    payload: &PayloadCheck,
+    body: Body,
+    digest: Digest,
+) -> Result<Bytes, S3Error> {
+    let expect = Expectations::from_headers(headers, payload)?;
+    if digest == Digest::Required && !expect.has_integrity_digest() {
+        return Err(IntegrityError::MissingIntegrityHeader.into());
+    }
+    let mut body = RequestBody::new(body.into_data_stream(), expect, MAX_XML_BODY);
+    let mut buf = BytesMut::new();
+    while let Some(piece) = body.next().await {
+        buf.extend_from_slice(&piece?);
+    }
+    body.finish()?;
+    Ok(buf.freeze())
 }

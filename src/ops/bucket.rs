@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ReqCtx, canonical_user_id, empty_response, set_header, xml_response};
 use crate::error::{S3Error, S3ErrorCode};
-use crate::http::body::read_xml_body;
+use crate::http::body::{Digest, read_xml_body};
 use crate::http::headers::{iso8601, now_millis};
 use crate::http::xml::{S3_XMLNS, from_xml, to_xml};
 use crate::store::{BucketMeta, StoreError};
@@ -130,7 +130,13 @@ pub async fn create_bucket(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3E
     let name = ctx.bucket_name().to_string();
     validate_bucket_name(&name)?;
     ctx.check_canned_acl()?;
-    let xml = read_xml_body(body).await?;
+    let xml = read_xml_body(
+        &ctx.parts.headers,
+        &ctx.verified.payload,
+        body,
+        Digest::Optional,
+    )
+    .await?;
     let config: CreateBucketConfiguration = if xml.iter().all(u8::is_ascii_whitespace) {
         CreateBucketConfiguration::default()
     } else {

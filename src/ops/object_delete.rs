@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ReqCtx, empty_response, xml_response};
 use crate::error::{S3Error, S3ErrorCode};
-use crate::http::body::read_xml_body;
+use crate::http::body::{Digest, read_xml_body};
 use crate::http::xml::{S3_XMLNS, from_xml, to_xml};
 
 /// S3 deletes at most this many keys per DeleteObjects request.
@@ -78,7 +78,13 @@ pub async fn delete_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
 
 pub async fn delete_objects(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
     ctx.bucket().await?;
-    let xml = read_xml_body(body).await?;
+    let xml = read_xml_body(
+        &ctx.parts.headers,
+        &ctx.verified.payload,
+        body,
+        Digest::Required,
+    )
+    .await?;
     if xml.is_empty() {
         return Err(S3Error::with_message(
             S3ErrorCode::MissingRequestBodyError,

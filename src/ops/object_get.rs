@@ -88,6 +88,13 @@ pub async fn get_object(ctx: &ReqCtx<'_>, head: bool) -> Result<Response, S3Erro
     };
     let mut res = Response::new(body);
     respond_headers(ctx, &mut res, &meta, range);
+    // The stored checksum covers the whole object: S3 returns it only when asked, and not for ranges.
+    let wants_checksum = ctx
+        .header("x-amz-checksum-mode")
+        .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"));
+    if let (true, None, Some(c)) = (wants_checksum, range, &meta.checksum) {
+        super::object_put::checksum_headers(&mut res, c);
+    }
     Ok(res)
 }
 

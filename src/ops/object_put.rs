@@ -4,34 +4,35 @@
 use axum::body::Body;
 use axum::response::Response;
 use http::{HeaderMap, StatusCode};
-use serde::Serialize;
 
 use super::{ReqCtx, empty_response, set_header, xml_response};
-use crate::auth::PayloadCheck;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::{
     Conditionals, Precondition, STORED_CONTENT_HEADERS, header, iso8601, now_millis, user_metadata,
 };
-use crate::http::xml::{S3_XMLNS, to_xml};
-use crate::object_io::{self, BodyChecks, MAX_OBJECT_SIZE, WrittenBody};
+use crate::http::xml::{S3_XMLNS, escape};
+use crate::integrity::checksum::Checksum;
+use crate::integrity::{ChecksumAlgorithm, Expectations, RequestBody};
+use crate::object_io::{self, MAX_OBJECT_SIZE, WrittenBody};
 use crate::store::ObjectMeta;
 
-#[derive(Serialize)]
-#[serde(rename = "CopyObjectResult")]
-struct CopyObjectResult {
-    #[serde(rename = "@xmlns")]
-    xmlns: &'static str,
-    #[serde(rename = "LastModified")]
-    last_modified: String,
-    #[serde(rename = "ETag")]
-    etag: String,
-}
-
-/// The content headers a write stores, from the request.
+/// The content headers a write stores, from the request. `aws-chunked` is transfer framing, not
+/// the object's encoding, so it is dropped from Content-Encoding.
 fn content_headers(h: &HeaderMap) -> Vec<(String, String)> {
     STORED_CONTENT_HEADERS
         .iter()
-        .filter_map(|name| header(h, name).map(|v| (name.to_string(), v.to_string())))
+        .filter_map(|name| {
+            let value = header(h, name)?;
+            if *name != "content-encoding" {
+                return Some((name.to_string(), value.to_string()));
+            }
+            let kept: Vec<&str> = value
+                .split(',')
+                .map(str::trim)
+                .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
+                .collect();
+            (!kept.is_empty()).then(|| (name.to_string(), kept.join(",")))
+        })
         .collect()
 }
 
@@ -46,57 +47,58 @@ fn new_meta(
         last_modified_millis: now_millis(),
         content_headers,
         user_metadata: user,
+        checksum: Some(written.checksum),
         body: written.body,
     }
 }
 
-/// What the request head promises about the body: its length, Content-MD5, and SHA-256.
-fn body_checks(ctx: &ReqCtx<'_>) -> Result<BodyChecks, S3Error> {
+/// `x-amz-checksum-<alg>` and `x-amz-checksum-type` of a stored object.
+pub fn checksum_headers(res: &mut Response, checksum: &Checksum) {
+    set_header(res, checksum.algorithm.header(), &checksum.base64());
+    set_header(res, "x-amz-checksum-type", "FULL_OBJECT");
+}
+
+/// Refuses a PUT whose length is missing or too large, before reading anything.
+fn check_length(ctx: &ReqCtx<'_>) -> Result<(), S3Error> {
     let length = match ctx.header("content-length") {
-        Some(v) => Some(v.trim().parse::<u64>().map_err(|_| {
+        Some(v) => v.trim().parse::<u64>().map_err(|_| {
             S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid Content-Length")
                 .field("ArgumentName", "Content-Length")
-        })?),
-        None if ctx.parts.headers.contains_key("transfer-encoding") => None,
+        })?,
+        None if ctx.parts.headers.contains_key("transfer-encoding") => return Ok(()),
         None => return Err(S3Error::new(S3ErrorCode::MissingContentLength)),
     };
-    if length.is_some_and(|n| n > MAX_OBJECT_SIZE) {
+    if length > MAX_OBJECT_SIZE && ctx.header("x-amz-decoded-content-length").is_none() {
         return Err(S3Error::with_message(
             S3ErrorCode::EntityTooLarge,
             "Your proposed upload exceeds the maximum allowed size",
         )
-        .field("ProposedSize", length.unwrap_or_default().to_string())
+        .field("ProposedSize", length.to_string())
         .field("MaxSizeAllowed", MAX_OBJECT_SIZE.to_string()));
     }
-    let content_md5 = ctx
-        .header("content-md5")
-        .map(object_io::parse_content_md5)
-        .transpose()?;
-    let sha256 = match ctx.verified.payload {
-        PayloadCheck::Sha256(d) => Some(d),
-        PayloadCheck::Unsigned => None,
-    };
-    Ok(BodyChecks {
-        content_md5,
-        sha256,
-        expected_len: length,
-    })
+    Ok(())
 }
 
 pub async fn put_object(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
     ctx.bucket().await?;
     ctx.check_canned_acl()?;
-    let checks = body_checks(ctx)?;
+    check_length(ctx)?;
+    let expect = Expectations::from_headers(&ctx.parts.headers, &ctx.verified.payload)?;
     let store = &ctx.state.store;
-    let written = object_io::write_body(store, body.into_data_stream(), &checks).await?;
+    let body = RequestBody::new(body.into_data_stream(), expect, MAX_OBJECT_SIZE);
+    let written = object_io::write_body(store, body).await?;
     let h = &ctx.parts.headers;
     let meta = new_meta(written, content_headers(h), user_metadata(h));
     let etag = meta.etag.clone();
+    let checksum = meta.checksum.clone();
     store
         .commit_object(ctx.bucket_name(), ctx.key(), meta)
         .await?;
     let mut res = empty_response(StatusCode::OK);
     set_header(&mut res, "etag", &format!("\"{etag}\""));
+    if let Some(c) = &checksum {
+        checksum_headers(&mut res, c);
+    }
     Ok(res)
 }
 
@@ -114,15 +116,12 @@ fn parse_copy_source(value: &str) -> Result<(String, String), S3Error> {
         Some((p, q)) => (p, q.strip_prefix("versionId=")),
         None => (value, None),
     };
-    if let Some(v) = version {
-        if v != "null" {
-            return Err(S3Error::with_message(
-                S3ErrorCode::InvalidArgument,
-                "Invalid version id specified",
-            )
-            .field("ArgumentName", "versionId")
-            .field("ArgumentValue", v));
-        }
+    if let Some(v) = version.filter(|v| *v != "null") {
+        return Err(S3Error::invalid_argument(
+            "Invalid version id specified",
+            "versionId",
+            v,
+        ));
     }
     let decoded = percent_encoding::percent_decode_str(path)
         .decode_utf8()
@@ -131,6 +130,19 @@ fn parse_copy_source(value: &str) -> Result<(String, String), S3Error> {
     match decoded.split_once('/') {
         Some((b, k)) if !b.is_empty() && !k.is_empty() => Ok((b.to_string(), k.to_string())),
         _ => Err(invalid()),
+    }
+}
+
+/// The checksum algorithm of the copy: `x-amz-checksum-algorithm` if asked, else the source's.
+fn copy_checksum_algorithm(
+    ctx: &ReqCtx<'_>,
+    source: &ObjectMeta,
+) -> Result<ChecksumAlgorithm, S3Error> {
+    match ctx.header("x-amz-checksum-algorithm") {
+        Some(v) => ChecksumAlgorithm::from_name(v).ok_or_else(|| {
+            S3Error::invalid_argument("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]", "x-amz-checksum-algorithm", v)
+        }),
+        None => Ok(source.checksum.as_ref().map(|c| c.algorithm).unwrap_or(ChecksumAlgorithm::Crc64Nvme)),
     }
 }
 
@@ -161,18 +173,21 @@ pub async fn copy_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
             ));
         }
     };
-    if src_bucket == ctx.bucket_name() && src_key == ctx.key() && !replace {
+    let algorithm = copy_checksum_algorithm(ctx, &source)?;
+    let changes_checksum = ctx.header("x-amz-checksum-algorithm").is_some();
+    if src_bucket == ctx.bucket_name() && src_key == ctx.key() && !replace && !changes_checksum {
         return Err(S3Error::with_message(
             S3ErrorCode::InvalidRequest,
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
         ));
     }
     let bytes = object_io::read_body(store, &source, None).await?;
-    let checks = BodyChecks {
-        expected_len: Some(source.size),
-        ..BodyChecks::default()
-    };
-    let written = object_io::write_body(store, bytes, &checks).await?;
+    let body = RequestBody::new(
+        bytes,
+        Expectations::internal(source.size, algorithm),
+        MAX_OBJECT_SIZE,
+    );
+    let written = object_io::write_body(store, body).await?;
     let h = &ctx.parts.headers;
     let (content, user) = if replace {
         (content_headers(h), user_metadata(h))
@@ -180,15 +195,36 @@ pub async fn copy_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
         (source.content_headers.clone(), source.user_metadata.clone())
     };
     let meta = new_meta(written, content, user);
-    let doc = CopyObjectResult {
-        xmlns: S3_XMLNS,
-        last_modified: iso8601(meta.last_modified_millis),
-        etag: format!("\"{}\"", meta.etag),
-    };
+    let xml = copy_result(&meta);
+    let checksum = meta.checksum.clone();
     store
         .commit_object(ctx.bucket_name(), ctx.key(), meta)
         .await?;
-    Ok(xml_response(StatusCode::OK, to_xml(&doc)?))
+    let mut res = xml_response(StatusCode::OK, xml);
+    if let Some(c) = &checksum {
+        checksum_headers(&mut res, c);
+    }
+    Ok(res)
+}
+
+/// `CopyObjectResult` with the checksum element for the copy's algorithm.
+fn copy_result(meta: &ObjectMeta) -> String {
+    let checksum = meta
+        .checksum
+        .as_ref()
+        .map(|c| {
+            let el = c.algorithm.xml_element();
+            format!(
+                "<{el}>{}</{el}><ChecksumType>FULL_OBJECT</ChecksumType>",
+                escape(&c.base64())
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CopyObjectResult xmlns=\"{S3_XMLNS}\"><ETag>&quot;{}&quot;</ETag><LastModified>{}</LastModified>{checksum}</CopyObjectResult>",
+        meta.etag,
+        iso8601(meta.last_modified_millis)
+    )
 }
 
 #[cfg(test)]
@@ -213,6 +249,23 @@ mod tests {
         assert_eq!(
             parse_copy_source("b/k?versionId=abc").unwrap_err().code,
             S3ErrorCode::InvalidArgument
+        );
+    }
+
+    #[test]
+    fn aws_chunked_is_not_stored_as_content_encoding() {
+        let mut h = HeaderMap::new();
+        h.insert("content-encoding", "aws-chunked".parse().unwrap());
+        assert!(content_headers(&h).is_empty());
+        h.insert("content-encoding", "aws-chunked,gzip".parse().unwrap());
+        assert_eq!(
+            content_headers(&h),
+            vec![("content-encoding".to_string(), "gzip".to_string())]
+        );
+        h.insert("content-encoding", "gzip".parse().unwrap());
+        assert_eq!(
+            content_headers(&h),
+            vec![("content-encoding".to_string(), "gzip".to_string())]
         );
     }
 }

@@ -18,6 +18,8 @@ use super::model::{BodyRef, BucketMeta, ObjectMeta};
 const BUCKETS: TableDefinition<&str, &[u8]> = TableDefinition::new("buckets");
 /// Keyed by `bucket NUL key`, so one bucket's objects form one contiguous, byte-ordered range.
 const OBJECTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("objects");
+/// Small named records: the master key check value, the KMS keyring.
+const CONFIG: TableDefinition<&str, &[u8]> = TableDefinition::new("config");
 /// The most writes one transaction takes.
 const MAX_BATCH: usize = 512;
 
@@ -52,6 +54,10 @@ pub enum WriteOp {
         bucket: String,
         key: String,
     },
+    PutConfig {
+        name: String,
+        value: Vec<u8>,
+    },
 }
 
 /// What a write replaced: the body the caller may now free.
@@ -66,6 +72,7 @@ trait Tables {
     fn put_object(&mut self, k: &[u8], meta: &ObjectMeta)
     -> Result<Option<ObjectMeta>, StoreError>;
     fn remove_object(&mut self, k: &[u8]) -> Result<Option<ObjectMeta>, StoreError>;
+    fn put_config(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError>;
 }
 
 fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
@@ -104,6 +111,10 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
             Ok(t.remove_object(&object_key(bucket, key))?
                 .map(|old| old.body))
         }
+        WriteOp::PutConfig { name, value } => {
+            t.put_config(name, value)?;
+            Ok(None)
+        }
     }
 }
 
@@ -121,6 +132,7 @@ fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
 struct RedbTables<'t> {
     buckets: redb::Table<'t, &'static str, &'static [u8]>,
     objects: redb::Table<'t, &'static [u8], &'static [u8]>,
+    config: redb::Table<'t, &'static str, &'static [u8]>,
 }
 
 impl Tables for RedbTables<'_> {
@@ -164,6 +176,10 @@ impl Tables for RedbTables<'_> {
         let old = self.objects.remove(k).map_err(StoreError::db)?;
         old.map(|g| decode(g.value())).transpose()
     }
+    fn put_config(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.config.insert(name, value).map_err(StoreError::db)?;
+        Ok(())
+    }
 }
 
 struct Pending {
@@ -182,6 +198,7 @@ impl RedbMeta {
         let txn = db.begin_write().map_err(StoreError::db)?;
         txn.open_table(BUCKETS).map_err(StoreError::db)?;
         txn.open_table(OBJECTS).map_err(StoreError::db)?;
+        txn.open_table(CONFIG).map_err(StoreError::db)?;
         txn.commit().map_err(StoreError::db)?;
         let db = Arc::new(db);
         let (queue, rx) = mpsc::channel();
@@ -251,6 +268,7 @@ fn commit_batch(
         let mut tables = RedbTables {
             buckets: txn.open_table(BUCKETS).map_err(StoreError::db)?,
             objects: txn.open_table(OBJECTS).map_err(StoreError::db)?,
+            config: txn.open_table(CONFIG).map_err(StoreError::db)?,
         };
         ops.iter().map(|op| apply(&mut tables, op)).collect()
     };
@@ -265,6 +283,7 @@ fn commit_batch(
 struct MemoryTables {
     buckets: BTreeMap<String, BucketMeta>,
     objects: BTreeMap<Vec<u8>, ObjectMeta>,
+    config: BTreeMap<String, Vec<u8>>,
 }
 
 impl Tables for MemoryTables {
@@ -292,6 +311,10 @@ impl Tables for MemoryTables {
     }
     fn remove_object(&mut self, k: &[u8]) -> Result<Option<ObjectMeta>, StoreError> {
         Ok(self.objects.remove(k))
+    }
+    fn put_config(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.config.insert(name.to_string(), value.to_vec());
+        Ok(())
     }
 }
 
@@ -441,6 +464,84 @@ impl MetaStore {
                     .range(start..end)
                     .map(|(k, v)| Ok((k.clone(), v.clone())));
                 collect(&mut iter)
+            }),
+        }
+    }
+
+    /// Every config record whose name starts with `prefix`.
+    pub async fn config(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let prefix = prefix.to_string();
+        match self {
+            MetaStore::Redb(r) => {
+                r.read(move |txn| {
+                    let t = txn.open_table(CONFIG).map_err(StoreError::db)?;
+                    let mut out = Vec::new();
+                    for entry in t.range(prefix.as_str()..).map_err(StoreError::db)? {
+                        let (k, v) = entry.map_err(StoreError::db)?;
+                        if !k.value().starts_with(prefix.as_str()) {
+                            break;
+                        }
+                        out.push((k.value().to_string(), v.value().to_vec()));
+                    }
+                    Ok(out)
+                })
+                .await
+            }
+            MetaStore::Memory(m) => m.with(|t| {
+                Ok(t.config
+                    .range(prefix.clone()..)
+                    .take_while(|(k, _)| k.starts_with(&prefix))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect())
+            }),
+        }
+    }
+
+    /// Every object of every bucket, in pages (`after` is the last `bucket NUL key` seen).
+    pub async fn all_objects(
+        &self,
+        after: Option<Vec<u8>>,
+        limit: usize,
+    ) -> Result<Vec<(String, String, ObjectMeta)>, StoreError> {
+        let split = |k: &[u8]| -> (String, String) {
+            let i = k.iter().position(|b| *b == 0).unwrap_or(k.len());
+            (
+                String::from_utf8_lossy(&k[..i]).into_owned(),
+                String::from_utf8_lossy(k.get(i + 1..).unwrap_or(&[])).into_owned(),
+            )
+        };
+        match self {
+            MetaStore::Redb(r) => {
+                r.read(move |txn| {
+                    let t = txn.open_table(OBJECTS).map_err(StoreError::db)?;
+                    let mut out = Vec::new();
+                    let start = after.clone().unwrap_or_default();
+                    for entry in t.range(start.as_slice()..).map_err(StoreError::db)? {
+                        let (k, v) = entry.map_err(StoreError::db)?;
+                        if after.as_deref() == Some(k.value()) {
+                            continue;
+                        }
+                        if out.len() >= limit {
+                            break;
+                        }
+                        let (b, key) = split(k.value());
+                        out.push((b, key, decode(v.value())?));
+                    }
+                    Ok(out)
+                })
+                .await
+            }
+            MetaStore::Memory(m) => m.with(|t| {
+                let start = after.clone().unwrap_or_default();
+                Ok(t.objects
+                    .range(start..)
+                    .filter(|(k, _)| after.as_deref() != Some(k.as_slice()))
+                    .take(limit)
+                    .map(|(k, v)| {
+                        let (b, key) = split(k);
+                        (b, key, v.clone())
+                    })
+                    .collect())
             }),
         }
     }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 pub use blobs::{BlobWriter, ByteStream};
 pub use error::StoreError;
-pub use meta::ObjectPage;
+pub use meta::{ObjectPage, object_key};
 pub use model::{BodyRef, BucketMeta, ObjectMeta};
 
 use blobs::{BlobStore, FsBlobs, MemoryBlobs};
@@ -105,6 +105,8 @@ impl Store {
             meta,
         };
         match self.meta.write(op).await {
+            // Rewriting metadata in place (key rotation) keeps the same body: never free it.
+            Ok(old) if old.as_ref() == Some(&body) => Ok(()),
             Ok(old) => {
                 self.free(old).await;
                 Ok(())
@@ -139,6 +141,29 @@ impl Store {
             BodyRef::Empty => Ok(Box::pin(futures_util::stream::empty())),
             BodyRef::Blob(id) => self.blobs.read(id, offset, len).await,
         }
+    }
+
+    pub async fn put_config(&self, name: &str, value: Vec<u8>) -> Result<(), StoreError> {
+        self.meta
+            .write(WriteOp::PutConfig {
+                name: name.to_string(),
+                value,
+            })
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn config(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.meta.config(prefix).await
+    }
+
+    /// A page of all objects (bucket, key, metadata), for maintenance such as key rotation.
+    pub async fn all_objects(
+        &self,
+        after: Option<Vec<u8>>,
+        limit: usize,
+    ) -> Result<Vec<(String, String, ObjectMeta)>, StoreError> {
+        self.meta.all_objects(after, limit).await
     }
 
     async fn free(&self, body: Option<BodyRef>) {

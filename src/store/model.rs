@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::integrity::checksum::Checksum;
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct BucketMeta {
     pub name: String,
@@ -34,6 +36,9 @@ pub struct ObjectMeta {
     pub content_headers: Vec<(String, String)>,
     /// `x-amz-meta-*` without the prefix, lower-case names.
     pub user_metadata: Vec<(String, String)>,
+    /// The full-object checksum of the payload (the client's algorithm, else CRC64NVME).
+    #[serde(default)]
+    pub checksum: Option<Checksum>,
     pub body: BodyRef,
 }
 

@@ -23,3 +23,5 @@ mod sdk_errors;
 mod sdk_list;
 #[cfg(test)]
 mod sdk_objects;
+#[cfg(test)]
+mod tls;

@@ -16,10 +16,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::config::interceptors::BeforeDeserializationInterceptorContextRef;
 use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
-use aws_sdk_s3::config::{
-    ConfigBag, Credentials, Intercept, Region, RequestChecksumCalculation,
-    ResponseChecksumValidation, RuntimeComponents,
-};
+use aws_sdk_s3::config::{ConfigBag, Credentials, Intercept, Region, RuntimeComponents};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_sealstore");
@@ -120,14 +117,50 @@ impl Server {
         }
     }
 
-    /// `http://127.0.0.1:PORT` as printed by the server.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS) as printed by the server.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
     }
 
     /// `127.0.0.1:PORT`.
     pub fn addr(&self) -> &str {
-        self.endpoint.trim_start_matches("http://")
+        self.endpoint
+            .strip_prefix("https://")
+            .or_else(|| self.endpoint.strip_prefix("http://"))
+            .unwrap_or(&self.endpoint)
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits (with the exit deadline) for the server to exit after a signal sent by the test.
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        wait_with_deadline(&mut self.child, EXIT_DEADLINE).unwrap_or_else(|| {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            panic!(
+                "server did not exit within {EXIT_DEADLINE:?}; stderr:\n{}",
+                self.stderr()
+            )
+        })
+    }
+
+    /// Waits until a stderr line starting with `prefix` has arrived and returns it (the server
+    /// writes stderr before its readiness line, but the pipe is drained on another thread).
+    pub fn stderr_line(&self, prefix: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = self.stderr();
+            if let Some(line) = text.lines().find(|l| l.starts_with(prefix)) {
+                return line.to_string();
+            }
+            if Instant::now() >= deadline {
+                panic!("no stderr line starting with {prefix:?}; stderr:\n{text}");
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -248,7 +281,7 @@ fn base_command(opts: &Options, data_dir: Option<&Path>) -> Command {
     cmd
 }
 
-/// Spawns the server and waits for `sealstore listening on http://HOST:PORT`.
+/// Spawns the server and waits for `sealstore listening on http(s)://HOST:PORT`.
 fn spawn_ready(
     opts: &Options,
     data_dir: Option<&Path>,
@@ -285,10 +318,13 @@ fn spawn_ready(
     (child, endpoint, stderr, startup)
 }
 
-/// Returns `http://HOST:PORT` if `line` is exactly the readiness line with a nonzero port.
+/// Returns `http://HOST:PORT` (or `https://HOST:PORT` with TLS) if `line` is exactly the
+/// readiness line with a nonzero port.
 pub fn parse_ready_line(line: &str) -> Option<String> {
     let url = line.strip_prefix("sealstore listening on ")?;
-    let hostport = url.strip_prefix("http://")?;
+    let hostport = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))?;
     let (host, port) = hostport.rsplit_once(':')?;
     let port: u16 = port.parse().ok()?;
     if host.is_empty() || port == 0 {
@@ -405,9 +441,6 @@ pub fn client_with(
                 .operation_timeout(Duration::from_secs(60))
                 .build(),
         )
-        // WORKAROUND until aws-chunked bodies land (a later issue removes these two lines).
-        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-        .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
         .build();
     Client::from_conf(conf)
 }

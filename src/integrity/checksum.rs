@@ -1,0 +1,271 @@
+//! The checksum algorithms S3 accepts, and one streaming hasher that computes the MD5 (for the ETag),
+//! the SHA-256 (when the payload hash must be checked) and one flexible checksum at once.
+
+use base64::Engine;
+use md5::{Digest as _, Md5};
+use serde::{Deserialize, Serialize};
+use sha1::Sha1;
+use sha2::Sha256;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChecksumAlgorithm {
+    Crc32,
+    Crc32c,
+    Crc64Nvme,
+    Sha1,
+    Sha256,
+}
+
+impl ChecksumAlgorithm {
+    pub const ALL: [ChecksumAlgorithm; 5] = [
+        Self::Crc32,
+        Self::Crc32c,
+        Self::Crc64Nvme,
+        Self::Sha1,
+        Self::Sha256,
+    ];
+
+    /// S3's upper-case name (`CRC32`), as in `x-amz-sdk-checksum-algorithm` and error messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Crc32 => "CRC32",
+            Self::Crc32c => "CRC32C",
+            Self::Crc64Nvme => "CRC64NVME",
+            Self::Sha1 => "SHA1",
+            Self::Sha256 => "SHA256",
+        }
+    }
+
+    /// The header (and trailer) carrying the value: `x-amz-checksum-crc32`.
+    pub fn header(self) -> &'static str {
+        match self {
+            Self::Crc32 => "x-amz-checksum-crc32",
+            Self::Crc32c => "x-amz-checksum-crc32c",
+            Self::Crc64Nvme => "x-amz-checksum-crc64nvme",
+            Self::Sha1 => "x-amz-checksum-sha1",
+            Self::Sha256 => "x-amz-checksum-sha256",
+        }
+    }
+
+    /// The XML element in listings and CopyObjectResult: `ChecksumCRC32`.
+    pub fn xml_element(self) -> &'static str {
+        match self {
+            Self::Crc32 => "ChecksumCRC32",
+            Self::Crc32c => "ChecksumCRC32C",
+            Self::Crc64Nvme => "ChecksumCRC64NVME",
+            Self::Sha1 => "ChecksumSHA1",
+            Self::Sha256 => "ChecksumSHA256",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(s.trim()))
+    }
+
+    pub fn from_header(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.header().eq_ignore_ascii_case(name.trim()))
+    }
+
+    pub fn digest_len(self) -> usize {
+        match self {
+            Self::Crc32 | Self::Crc32c => 4,
+            Self::Crc64Nvme => 8,
+            Self::Sha1 => 20,
+            Self::Sha256 => 32,
+        }
+    }
+
+    /// Decodes a base64 value, checking its length for this algorithm.
+    pub fn decode(self, value: &str) -> Option<Vec<u8>> {
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(value.trim())
+            .ok()?;
+        (raw.len() == self.digest_len()).then_some(raw)
+    }
+}
+
+/// Names under `x-amz-checksum-` that are not checksum values.
+pub const NON_VALUE_CHECKSUM_HEADERS: [&str; 3] = [
+    "x-amz-checksum-mode",
+    "x-amz-checksum-algorithm",
+    "x-amz-checksum-type",
+];
+
+enum Hasher {
+    Crc32(crc32fast::Hasher),
+    Crc32c(u32),
+    Crc64(crc64fast_nvme::Digest),
+    Sha1(Sha1),
+    Sha256(Sha256),
+}
+
+impl Hasher {
+    fn new(alg: ChecksumAlgorithm) -> Hasher {
+        match alg {
+            ChecksumAlgorithm::Crc32 => Hasher::Crc32(crc32fast::Hasher::new()),
+            ChecksumAlgorithm::Crc32c => Hasher::Crc32c(0),
+            ChecksumAlgorithm::Crc64Nvme => Hasher::Crc64(crc64fast_nvme::Digest::new()),
+            ChecksumAlgorithm::Sha1 => Hasher::Sha1(Sha1::new()),
+            ChecksumAlgorithm::Sha256 => Hasher::Sha256(Sha256::new()),
+        }
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            Hasher::Crc32(h) => h.update(data),
+            Hasher::Crc32c(c) => *c = crc32c::crc32c_append(*c, data),
+            Hasher::Crc64(h) => h.write(data),
+            Hasher::Sha1(h) => h.update(data),
+            Hasher::Sha256(h) => h.update(data),
+        }
+    }
+
+    fn finish(self) -> Vec<u8> {
+        match self {
+            Hasher::Crc32(h) => h.finalize().to_be_bytes().to_vec(),
+            Hasher::Crc32c(c) => c.to_be_bytes().to_vec(),
+            Hasher::Crc64(h) => h.sum64().to_be_bytes().to_vec(),
+            Hasher::Sha1(h) => h.finalize().to_vec(),
+            Hasher::Sha256(h) => h.finalize().to_vec(),
+        }
+    }
+}
+
+/// A checksum value: algorithm plus raw digest bytes (base64 only at the edge).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checksum {
+    pub algorithm: ChecksumAlgorithm,
+    pub value: Vec<u8>,
+}
+
+impl Checksum {
+    pub fn base64(&self) -> String {
+        base64::engine::general_purpose::STANDARD.encode(&self.value)
+    }
+}
+
+/// What one pass over a body yields.
+#[derive(Debug, Clone)]
+pub struct Digests {
+    pub md5: [u8; 16],
+    pub sha256: Option<[u8; 32]>,
+    pub checksum: Checksum,
+    pub size: u64,
+}
+
+/// Computes MD5, optionally SHA-256, and one flexible checksum in a single pass.
+pub struct Digester {
+    md5: Md5,
+    sha256: Option<Sha256>,
+    algorithm: ChecksumAlgorithm,
+    checksum: Hasher,
+    size: u64,
+}
+
+impl Digester {
+    pub fn new(algorithm: ChecksumAlgorithm, with_sha256: bool) -> Digester {
+        Digester {
+            md5: Md5::new(),
+            sha256: with_sha256.then(Sha256::new),
+            algorithm,
+            checksum: Hasher::new(algorithm),
+            size: 0,
+        }
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        self.md5.update(data);
+        if let Some(s) = self.sha256.as_mut() {
+            s.update(data);
+        }
+        self.checksum.update(data);
+        self.size += data.len() as u64;
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub fn finish(self) -> Digests {
+        Digests {
+            md5: self.md5.finalize().into(),
+            sha256: self.sha256.map(|s| s.finalize().into()),
+            checksum: Checksum {
+                algorithm: self.algorithm,
+                value: self.checksum.finish(),
+            },
+            size: self.size,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(alg: ChecksumAlgorithm, data: &[u8]) -> String {
+        let mut d = Digester::new(alg, false);
+        for piece in data.chunks(3) {
+            d.update(piece);
+        }
+        d.finish().checksum.base64()
+    }
+
+    /// The published check values for "123456789" and the reference's other vectors.
+    #[test]
+    fn check_values() {
+        use ChecksumAlgorithm::*;
+        assert_eq!(b64(Crc32, b"123456789"), "y/Q5Jg==");
+        assert_eq!(b64(Crc32c, b"123456789"), "4waSgw==");
+        assert_eq!(b64(Crc64Nvme, b"123456789"), "rosUhgp5mIg=");
+        assert_eq!(b64(Crc32, b""), "AAAAAA==");
+        assert_eq!(b64(Crc64Nvme, b""), "AAAAAAAAAAA=");
+        assert_eq!(b64(Crc32, b"hello world\n"), "rwg7LQ==");
+        assert_eq!(b64(Crc32c, b"hello world\n"), "8P9ykg==");
+        assert_eq!(b64(Crc64Nvme, b"hello world\n"), "D3gOhIHSoh8=");
+        assert_eq!(b64(Sha1, b""), "2jmj7l5rSw0yVb/vlWAYkK/YBwk=");
+        assert_eq!(b64(Sha1, b"hello world\n"), "IlljY7PeQLBvmB+4XYIxLowO1RE=");
+        assert_eq!(
+            b64(Sha256, b""),
+            "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        );
+        assert_eq!(
+            b64(Sha256, b"hello world\n"),
+            "qUiQTy8PR5uPgZdpSzAYSw0u0cHNKh7A+4XSmaGSpEc="
+        );
+        let d = {
+            let mut d = Digester::new(Crc32, true);
+            d.update(b"hello world\n");
+            d.finish()
+        };
+        assert_eq!(hex::encode(d.md5), "6f5902ac237024bdd0c176cb93063dc4");
+        assert_eq!(
+            hex::encode(d.sha256.unwrap()),
+            "a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447"
+        );
+        assert_eq!(d.size, 12);
+    }
+
+    #[test]
+    fn names_and_decoding() {
+        assert_eq!(
+            ChecksumAlgorithm::from_name("crc64nvme"),
+            Some(ChecksumAlgorithm::Crc64Nvme)
+        );
+        assert_eq!(
+            ChecksumAlgorithm::from_header("X-Amz-Checksum-SHA256"),
+            Some(ChecksumAlgorithm::Sha256)
+        );
+        assert_eq!(
+            ChecksumAlgorithm::from_header("x-amz-checksum-sha512"),
+            None
+        );
+        assert!(ChecksumAlgorithm::Crc32.decode("rwg7LQ==").is_some());
+        assert!(ChecksumAlgorithm::Crc32.decode("rosUhgp5mIg=").is_none());
+        assert!(ChecksumAlgorithm::Crc32.decode("***").is_none());
+    }
+}

@@ -1,0 +1,784 @@
+//! HTTPS: `--tls-self-signed` (and where it writes its certificate), `--tls-cert/--tls-key`
+//! (PKCS#8, PKCS#1/RSA and SEC1/EC keys), the SDK and boto3 over TLS, plain HTTP to a TLS port,
+//! failed handshakes, graceful shutdown, and one-line errors for bad flags and files.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::retry::RetryConfig;
+use aws_sdk_s3::config::timeout::TimeoutConfig;
+use aws_sdk_s3::config::{Credentials, Region};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::common::*;
+
+const NOTICE_PREFIX: &str = "sealstore: self-signed TLS certificate written to ";
+
+/// The certificate path from the exact stderr line
+/// `sealstore: self-signed TLS certificate written to PATH (trust it with AWS_CA_BUNDLE=PATH)`.
+fn self_signed_path(server: &Server) -> PathBuf {
+    let line = server.stderr_line(NOTICE_PREFIX);
+    let rest = line.strip_prefix(NOTICE_PREFIX).expect("prefix");
+    let (path, tail) = rest
+        .split_once(" (trust it with AWS_CA_BUNDLE=")
+        .unwrap_or_else(|| panic!("notice has the documented form: {line:?}"));
+    assert_eq!(tail, format!("{path})"), "notice line: {line:?}");
+    PathBuf::from(path)
+}
+
+/// A `--memory --tls-self-signed` server writing its certificate into `dir` (the harness kills
+/// servers on drop, so the default per-process temp file would be left behind).
+fn start_self_signed_in(dir: &Path) -> Server {
+    let out = dir.join("self-signed-cert.pem");
+    Server::start_memory(&[
+        "--tls-self-signed",
+        "--tls-cert-out",
+        out.to_str().expect("utf-8 temp path"),
+    ])
+}
+
+/// An aws-sdk-s3 client (path style, no retries, default checksum settings) whose HTTPS client
+/// trusts only `ca_pem`.
+fn sdk_trusting(endpoint: &str, ca_pem: &[u8]) -> Client {
+    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ))
+        .tls_context(
+            TlsContext::builder()
+                .with_trust_store(TrustStore::empty().with_pem_certificate(ca_pem.to_vec()))
+                .build()
+                .expect("TLS context"),
+        )
+        .build_https();
+    let conf = aws_sdk_s3::Config::builder()
+        .behavior_version_latest()
+        .http_client(http)
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+        .force_path_style(true)
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_timeout(Duration::from_secs(60))
+                .build(),
+        )
+        .build();
+    Client::from_conf(conf)
+}
+
+/// A rustls client (ring provider) that trusts only `ca_pem` and offers ALPN http/1.1.
+fn raw_connector(ca_pem: &[u8]) -> tokio_rustls::TlsConnector {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca_pem) {
+        roots.add(cert.expect("PEM certificate")).expect("add root");
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+}
+
+/// Connects over TLS to `addr` verifying the certificate for `server_name`, sends an anonymous
+/// `GET /` with `Host: host` and returns (negotiated ALPN, response text).
+async fn raw_get(
+    addr: &str,
+    ca_pem: &[u8],
+    server_name: &str,
+    host: &str,
+) -> std::io::Result<(Option<Vec<u8>>, String)> {
+    let tcp = tokio::net::TcpStream::connect(addr).await?;
+    let name = ServerName::try_from(server_name.to_string()).expect("server name");
+    let mut tls = raw_connector(ca_pem).connect(name, tcp).await?;
+    let alpn = tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
+    tls.write_all(
+        format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await?;
+    let mut out = Vec::new();
+    tls.read_to_end(&mut out).await?;
+    Ok((alpn, String::from_utf8_lossy(&out).into_owned()))
+}
+
+#[track_caller]
+fn assert_access_denied(resp: &str) {
+    assert!(
+        resp.starts_with("HTTP/1.1 403") && resp.contains("<Code>AccessDenied</Code>"),
+        "anonymous GET / answers 403 AccessDenied over TLS: {resp}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn self_signed_memory_serves_https_and_refuses_plain_http() {
+    let mut server = Server::start_memory(&["--tls-self-signed"]);
+    assert!(
+        server.endpoint().starts_with("https://127.0.0.1:"),
+        "{}",
+        server.endpoint()
+    );
+    let path = self_signed_path(&server);
+    assert_eq!(path.parent(), Some(std::env::temp_dir().as_path()));
+    assert_eq!(
+        path.file_name().and_then(|n| n.to_str()),
+        Some(format!("sealstore-{}-self-signed-cert.pem", server.pid()).as_str())
+    );
+    let pem = std::fs::read(&path).expect("certificate file");
+    let text = String::from_utf8_lossy(&pem);
+    assert!(text.starts_with("-----BEGIN CERTIFICATE-----"), "{text}");
+    assert!(!text.contains("PRIVATE KEY"), "the key is never written");
+
+    // The SDK trusting the printed certificate works; one trusting only the system roots fails.
+    let s3 = sdk_trusting(server.endpoint(), &pem);
+    let b = new_bucket(&s3, "tls-self").await;
+    put(&s3, &b, "k", "over tls").await;
+    assert_eq!(get_bytes(&s3, &b, "k").await, b"over tls");
+    let untrusted = server.client().list_buckets().send().await;
+    assert!(untrusted.is_err(), "a client not trusting the cert fails");
+
+    // Raw TLS: ALPN http/1.1, valid for 127.0.0.1 and localhost. (The certificate also names
+    // `*.localhost`, but OpenSSL and rustls both refuse a wildcard over a single label, so
+    // `bucket.localhost` does not verify: see docs/tls.md.)
+    for (name, host) in [
+        ("127.0.0.1", server.addr().to_string()),
+        ("localhost", format!("localhost:{}", server.port())),
+    ] {
+        let (alpn, resp) = raw_get(server.addr(), &pem, name, &host)
+            .await
+            .unwrap_or_else(|e| panic!("TLS to {name}: {e}"));
+        assert_eq!(alpn.as_deref(), Some(&b"http/1.1"[..]));
+        assert_access_denied(&resp);
+    }
+    // ...but not for a name it was not made for.
+    assert!(
+        raw_get(server.addr(), &pem, "example.com", "example.com")
+            .await
+            .is_err()
+    );
+
+    // Plain HTTP to the TLS port gets no HTTP answer, and the server keeps serving.
+    let plain = http()
+        .get(format!("http://{}/", server.addr()))
+        .send()
+        .await;
+    assert!(plain.is_err(), "plain HTTP to the TLS port: {plain:?}");
+    s3.list_buckets().send().await.expect("still serving");
+
+    // A clean stop removes the per-process temp file (the key died with the process).
+    let status = server.terminate();
+    assert!(status.success(), "{status}");
+    assert!(!path.exists(), "{} removed at exit", path.display());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn self_signed_data_dir_writes_cert_under_tls_and_replaces_it() {
+    let mut server = Server::start(&["--tls-self-signed"]);
+    let data = server.data_dir().expect("data dir").to_path_buf();
+    let expected = data.join("tls").join("self-signed-cert.pem");
+    assert_eq!(self_signed_path(&server), expected);
+    let first = std::fs::read(&expected).unwrap();
+    let s3 = sdk_trusting(server.endpoint(), &first);
+    let b = new_bucket(&s3, "tls-dir").await;
+    put(&s3, &b, "k", "kept").await;
+
+    server.restart();
+    assert_eq!(self_signed_path(&server), expected);
+    let second = std::fs::read(&expected).unwrap();
+    assert_ne!(first, second, "a new certificate on every start");
+    let s3 = sdk_trusting(server.endpoint(), &second);
+    assert_eq!(get_bytes(&s3, &b, "k").await, b"kept");
+    // The old certificate no longer verifies the server.
+    let old = sdk_trusting(server.endpoint(), &first);
+    assert!(old.list_buckets().send().await.is_err());
+    // No private key anywhere in the data dir.
+    for f in files_under(&data) {
+        let bytes = std::fs::read(data.join(&f)).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("PRIVATE KEY"),
+            "{} holds a private key",
+            f.display()
+        );
+    }
+    assert!(server.terminate().success());
+    assert!(expected.exists(), "the data dir copy stays");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_cert_out_and_env_choose_the_location_and_domain_names() {
+    let dir = tempfile::tempdir().unwrap();
+    // --memory with --tls-cert-out.
+    let out = dir.path().join("nested").join("mem.pem");
+    let mut server =
+        Server::start_memory(&["--tls-self-signed", "--tls-cert-out", out.to_str().unwrap()]);
+    assert_eq!(self_signed_path(&server), out);
+    let pem = std::fs::read(&out).unwrap();
+    sdk_trusting(server.endpoint(), &pem)
+        .list_buckets()
+        .send()
+        .await
+        .unwrap();
+    assert!(server.terminate().success());
+    assert!(
+        out.exists(),
+        "a chosen --tls-cert-out file is left in place"
+    );
+
+    // A data dir with SEALSTORE_TLS_CERT_OUT and SEALSTORE_TLS_SELF_SIGNED, and a --domain:
+    // the certificate also covers the domain and its subdomains (virtual-hosted style).
+    let out2 = dir.path().join("env.pem");
+    let server = Server::start_with(
+        Options::default()
+            .args(&["--domain", "s3.sealstore.test"])
+            .env("SEALSTORE_TLS_SELF_SIGNED", "true")
+            .env("SEALSTORE_TLS_CERT_OUT", out2.to_str().unwrap()),
+    );
+    assert_eq!(self_signed_path(&server), out2);
+    assert!(
+        !server.data_dir().unwrap().join("tls").exists(),
+        "nothing written under the data dir when the location is chosen"
+    );
+    let pem = std::fs::read(&out2).unwrap();
+    let port = server.port();
+    for name in [
+        "s3.sealstore.test",
+        "bucket.s3.sealstore.test",
+        "localhost",
+        "::1",
+    ] {
+        let host = if name.contains(':') {
+            format!("[{name}]:{port}")
+        } else {
+            format!("{name}:{port}")
+        };
+        let (_, resp) = raw_get(server.addr(), &pem, name, &host)
+            .await
+            .unwrap_or_else(|e| panic!("certificate valid for {name}: {e}"));
+        assert_access_denied(&resp);
+    }
+}
+
+/// A CA and a leaf it signed for localhost/127.0.0.1, as PEM: (ca, leaf, leaf PKCS#8 key).
+fn ca_and_leaf() -> (String, String, String) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+        KeyPair, KeyUsagePurpose,
+    };
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "sealstore test CA");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let leaf_key = KeyPair::generate().unwrap();
+    let mut leaf_params =
+        CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+    leaf_params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    leaf_params.use_authority_key_identifier_extension = true;
+    leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
+    (ca.pem(), leaf.pem(), leaf_key.serialize_pem())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cert_and_key_files_serve_the_sdk() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, leaf, key) = ca_and_leaf();
+    let cert_path = dir.path().join("chain.pem");
+    std::fs::write(&cert_path, format!("{leaf}{ca}")).unwrap();
+    let key_path = dir.path().join("key.pem");
+    std::fs::write(&key_path, &key).unwrap();
+
+    let server = Server::start(&[
+        "--tls-cert",
+        cert_path.to_str().unwrap(),
+        "--tls-key",
+        key_path.to_str().unwrap(),
+    ]);
+    assert!(
+        server.endpoint().starts_with("https://"),
+        "{}",
+        server.endpoint()
+    );
+    assert!(!server.stderr().contains(NOTICE_PREFIX));
+    let s3 = sdk_trusting(server.endpoint(), ca.as_bytes());
+    let b = new_bucket(&s3, "tls-files").await;
+    s3.head_bucket().bucket(&b).send().await.unwrap();
+    for (i, len) in [0usize, 1, 65_535, 65_536, 65_537, 1 << 20]
+        .into_iter()
+        .enumerate()
+    {
+        let body = pattern(len, i as u8);
+        let key = format!("obj-{len}");
+        let etag = put(&s3, &b, &key, body.clone()).await;
+        assert_eq!(etag, etag_of(&body));
+        assert_eq!(get_bytes(&s3, &b, &key).await, body, "{len} bytes back");
+    }
+    let listed = s3.list_buckets().send().await.unwrap();
+    assert!(
+        listed
+            .buckets()
+            .iter()
+            .any(|x| x.name() == Some(b.as_str()))
+    );
+
+    // The same through SEALSTORE_TLS_CERT / SEALSTORE_TLS_KEY.
+    let server = Server::start_with(
+        Options::default()
+            .memory()
+            .env("SEALSTORE_TLS_CERT", cert_path.to_str().unwrap())
+            .env("SEALSTORE_TLS_KEY", key_path.to_str().unwrap()),
+    );
+    assert!(
+        server.endpoint().starts_with("https://"),
+        "{}",
+        server.endpoint()
+    );
+    let s3 = sdk_trusting(server.endpoint(), ca.as_bytes());
+    s3.list_buckets().send().await.unwrap();
+}
+
+fn openssl(args: &[&str]) -> bool {
+    Command::new("openssl")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pkcs1_rsa_and_sec1_ec_keys_are_accepted() {
+    if !openssl(&["version"]) {
+        println!("SKIPPED: the openssl command is not installed (it makes the RSA and SEC1 keys)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let san = "subjectAltName=DNS:localhost,IP:127.0.0.1";
+    // rustls (the SDK's TLS) refuses a CA certificate as the server's own: mark it a leaf.
+    let leaf = "basicConstraints=critical,CA:FALSE";
+    assert!(openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        &p("rsa8.pem"),
+        "-out",
+        &p("rsa.crt"),
+        "-days",
+        "2",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        san,
+        "-addext",
+        leaf,
+    ]));
+    assert!(openssl(&[
+        "rsa",
+        "-in",
+        &p("rsa8.pem"),
+        "-traditional",
+        "-out",
+        &p("rsa1.pem")
+    ]));
+    assert!(openssl(&[
+        "ecparam",
+        "-genkey",
+        "-name",
+        "prime256v1",
+        "-noout",
+        "-out",
+        &p("ec1.pem")
+    ]));
+    assert!(openssl(&[
+        "req",
+        "-x509",
+        "-key",
+        &p("ec1.pem"),
+        "-out",
+        &p("ec.crt"),
+        "-days",
+        "2",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        san,
+        "-addext",
+        leaf,
+    ]));
+    let rsa1 = std::fs::read_to_string(p("rsa1.pem")).unwrap();
+    assert!(
+        rsa1.starts_with("-----BEGIN RSA PRIVATE KEY-----"),
+        "{rsa1}"
+    );
+    let ec1 = std::fs::read_to_string(p("ec1.pem")).unwrap();
+    assert!(ec1.starts_with("-----BEGIN EC PRIVATE KEY-----"), "{ec1}");
+
+    for (cert, key) in [
+        ("rsa.crt", "rsa1.pem"),
+        ("rsa.crt", "rsa8.pem"),
+        ("ec.crt", "ec1.pem"),
+    ] {
+        let server = Server::start_memory(&["--tls-cert", &p(cert), "--tls-key", &p(key)]);
+        let pem = std::fs::read(p(cert)).unwrap();
+        sdk_trusting(server.endpoint(), &pem)
+            .list_buckets()
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{cert} + {key}: {e:?}"));
+    }
+}
+
+/// Runs `sealstore <args>` with extra environment to completion (30 s deadline).
+fn run_env(args: &[&str], env: &[(&str, &str)]) -> (ExitStatus, String, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn sealstore");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out_t = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let status = wait_with_deadline(&mut child, Duration::from_secs(30)).unwrap_or_else(|| {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("`sealstore {}` did not exit within 30 s", args.join(" "))
+    });
+    (status, out_t.join().unwrap(), err_t.join().unwrap())
+}
+
+/// Non-zero exit, exactly one non-empty stderr line containing every needle, no panic, no
+/// readiness line.
+#[track_caller]
+fn assert_one_line_failure(args: &[&str], env: &[(&str, &str)], needles: &[&str]) {
+    let (status, stdout, stderr) = run_env(args, env);
+    let what = format!("`sealstore {}` with {env:?}", args.join(" "));
+    assert!(!status.success(), "{what} succeeded");
+    assert!(!stderr.contains("panicked"), "{what}: panic: {stderr}");
+    assert!(!stdout.contains("listening on"), "{what}: {stdout}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{what}: one line expected:\n{stderr}");
+    assert!(lines[0].starts_with("sealstore: "), "{what}: {}", lines[0]);
+    for needle in needles {
+        assert!(
+            lines[0].contains(needle),
+            "{what}: {:?} lacks {needle:?}",
+            lines[0]
+        );
+    }
+}
+
+#[test]
+fn bad_tls_flag_combinations_fail_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, leaf, key) = ca_and_leaf();
+    let cert = dir.path().join("cert.pem");
+    std::fs::write(&cert, leaf).unwrap();
+    let keyf = dir.path().join("key.pem");
+    std::fs::write(&keyf, key).unwrap();
+    let (cert, keyf) = (cert.to_str().unwrap(), keyf.to_str().unwrap());
+    let base = ["serve", "--memory", "--listen", "127.0.0.1:0"];
+    let with = |extra: &[&'static str]| -> Vec<String> {
+        base.iter().chain(extra).map(|s| s.to_string()).collect()
+    };
+    let run = |args: Vec<String>, env: &[(&str, &str)], needles: &[&str]| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_one_line_failure(&args, env, needles);
+    };
+    let mut a = with(&["--tls-cert"]);
+    a.push(cert.into());
+    run(a, &[], &["--tls-key"]);
+    let mut a = with(&["--tls-key"]);
+    a.push(keyf.into());
+    run(a, &[], &["--tls-cert"]);
+    run(with(&[]), &[("SEALSTORE_TLS_CERT", cert)], &["--tls-key"]);
+    let mut a = with(&["--tls-self-signed", "--tls-cert"]);
+    a.extend([cert.to_string(), "--tls-key".into(), keyf.into()]);
+    run(a, &[], &["--tls-self-signed", "--tls-cert"]);
+    run(
+        with(&["--tls-self-signed"]),
+        &[("SEALSTORE_TLS_KEY", keyf)],
+        &["--tls-self-signed", "--tls-key"],
+    );
+    run(
+        with(&["--tls-cert-out", "/tmp/x.pem"]),
+        &[],
+        &["--tls-cert-out", "--tls-self-signed"],
+    );
+    let mut a = with(&["--tls-cert-out", "/tmp/x.pem", "--tls-cert"]);
+    a.extend([cert.to_string(), "--tls-key".into(), keyf.into()]);
+    run(a, &[], &["--tls-cert-out"]);
+    // A certificate location that cannot be written.
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, b"x").unwrap();
+    let out = blocker.join("cert.pem");
+    let mut a = with(&["--tls-self-signed", "--tls-cert-out"]);
+    a.push(out.to_str().unwrap().into());
+    run(a, &[], &[out.to_str().unwrap()]);
+}
+
+#[test]
+fn bad_tls_files_fail_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = |name: &str, contents: &[u8]| -> String {
+        let p = dir.path().join(name);
+        std::fs::write(&p, contents).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let (ca, leaf, key) = ca_and_leaf();
+    let (_, other_leaf, _) = ca_and_leaf();
+    let cert = w("cert.pem", leaf.as_bytes());
+    let keyf = w("key.pem", key.as_bytes());
+    let other = w("other-cert.pem", other_leaf.as_bytes());
+    let ca_only = w("ca.pem", ca.as_bytes());
+    let garbage = w("garbage.pem", b"this is not PEM at all\n");
+    let broken = w(
+        "broken.pem",
+        b"-----BEGIN CERTIFICATE-----\n%%%% not base64 %%%%\n-----END CERTIFICATE-----\n",
+    );
+    let truncated = w("truncated.pem", &leaf.as_bytes()[..leaf.len() / 2]);
+    let not_der = w(
+        "not-der.pem",
+        b"-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n",
+    );
+    let missing = dir.path().join("missing.pem").to_str().unwrap().to_string();
+    let a_dir = dir.path().to_str().unwrap().to_string();
+
+    let cases: Vec<(&str, &str, Vec<&str>)> = vec![
+        (&missing, &keyf, vec![&missing]),
+        (&cert, &missing, vec![&missing]),
+        (&a_dir, &keyf, vec![&a_dir]),
+        (&garbage, &keyf, vec![&garbage, "no PEM certificate"]),
+        (&broken, &keyf, vec![&broken, "not valid PEM"]),
+        (&truncated, &keyf, vec![&truncated]),
+        (&not_der, &keyf, vec![&not_der]),
+        (&cert, &garbage, vec![&garbage, "no PEM private key"]),
+        (&cert, &cert, vec![&cert, "no PEM private key"]),
+        (&other, &keyf, vec![&keyf, &other, "does not match"]),
+        (&ca_only, &keyf, vec!["does not match"]),
+    ];
+    for (c, k, needles) in cases {
+        assert_one_line_failure(
+            &[
+                "serve",
+                "--memory",
+                "--listen",
+                "127.0.0.1:0",
+                "--tls-cert",
+                c,
+                "--tls-key",
+                k,
+            ],
+            &[],
+            &needles,
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_handshakes_do_not_stop_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_self_signed_in(dir.path());
+    let pem = std::fs::read(self_signed_path(&server)).unwrap();
+    // Garbage, an immediate close, a half-sent ClientHello, and a client that rejects the cert.
+    for junk in [
+        &b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..],
+        b"",
+        b"\x16\x03\x01\x02\x00\x01",
+    ] {
+        let mut tcp = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+        tcp.write_all(junk).await.unwrap();
+        drop(tcp);
+    }
+    let (other_ca, _, _) = ca_and_leaf();
+    assert!(
+        raw_get(server.addr(), other_ca.as_bytes(), "localhost", "localhost")
+            .await
+            .is_err()
+    );
+    // Still serving, without error-level noise about those connections.
+    let (_, resp) = raw_get(server.addr(), &pem, "localhost", "localhost")
+        .await
+        .unwrap();
+    assert_access_denied(&resp);
+    sdk_trusting(server.endpoint(), &pem)
+        .list_buckets()
+        .send()
+        .await
+        .unwrap();
+    let log = server.stderr();
+    assert!(
+        !log.contains("ERROR") && !log.contains("WARN"),
+        "handshake failures are debug-level only:\n{log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_lets_an_in_flight_https_download_finish() {
+    let mut server = Server::start_memory(&["--tls-self-signed"]);
+    let pem = std::fs::read(self_signed_path(&server)).unwrap();
+    let s3 = sdk_trusting(server.endpoint(), &pem);
+    let b = new_bucket(&s3, "tls-drain").await;
+    let body = pattern(20 << 20, 7);
+    put(&s3, &b, "big", body.clone()).await;
+    // An idle keep-alive connection must not hold the shutdown up.
+    let (_, resp) = raw_get(server.addr(), &pem, "localhost", "localhost")
+        .await
+        .unwrap();
+    assert_access_denied(&resp);
+
+    let mut out = s3.get_object().bucket(&b).key("big").send().await.unwrap();
+    let first = out.body.next().await.expect("a first chunk").unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut got = first.to_vec();
+    while let Some(chunk) = out.body.next().await {
+        got.extend_from_slice(&chunk.expect("the in-flight download completes"));
+    }
+    assert!(
+        got == body,
+        "all 20 MiB arrive intact ({} bytes)",
+        got.len()
+    );
+    let status = server.wait_exit();
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+}
+
+/// Runs a Python snippet (boto3) with the endpoint and CA bundle as argv[1..2], isolated from
+/// the developer's AWS settings.
+fn python(script: &str, endpoint: &str, ca: &Path) -> std::process::Output {
+    let mut cmd = Command::new("python3");
+    cmd.args(["-c", script, endpoint, ca.to_str().unwrap()])
+        .env("AWS_CONFIG_FILE", "/nonexistent/sealstore-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/sealstore-credentials",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .stdin(Stdio::null());
+    for var in [
+        "AWS_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_CA_BUNDLE",
+        "AWS_REQUEST_CHECKSUM_CALCULATION",
+        "AWS_RESPONSE_CHECKSUM_VALIDATION",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.output()
+        .expect("run python3 (is it installed with boto3?)")
+}
+
+const BOTO3_PRELUDE: &str = r#"
+import sys, boto3, hashlib
+from botocore.config import Config
+endpoint, ca = sys.argv[1], sys.argv[2]
+def client(**kw):
+    return boto3.session.Session().client(
+        "s3", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test", verify=ca,
+        config=Config(s3={"addressing_style": "path"},
+                      retries={"total_max_attempts": 1, "mode": "standard"}, **kw))
+def body(n):
+    return (hashlib.sha256(str(n).encode()).digest() * (n // 32 + 1))[:n]
+"#;
+
+#[test]
+fn boto3_over_https_with_when_required_checksums() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_self_signed_in(dir.path());
+    let ca = self_signed_path(&server);
+    let script = format!(
+        "{BOTO3_PRELUDE}{}",
+        r#"
+s3 = client(request_checksum_calculation="when_required")
+s3.create_bucket(Bucket="tls-boto3")
+s3.head_bucket(Bucket="tls-boto3")
+assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["tls-boto3"]
+for n in (0, 1, 65535, 65536, 65537):
+    s3.put_object(Bucket="tls-boto3", Key=f"k{n}", Body=body(n))
+    got = s3.get_object(Bucket="tls-boto3", Key=f"k{n}")["Body"].read()
+    assert got == body(n), n
+print("ok")
+"#
+    );
+    let out = python(&script, server.endpoint(), &ca);
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("ok"),
+        "boto3 over HTTPS failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// boto3 on its DEFAULT checksum settings over HTTPS sends aws-chunked bodies with a trailing
+/// CRC32. This passes once aws-chunked decoding (issue 4) lands; until then PutObject answers
+/// 501 NotImplemented.
+#[test]
+fn boto3_default_checksums_put_get_over_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_self_signed_in(dir.path());
+    let ca = self_signed_path(&server);
+    let script = format!(
+        "{BOTO3_PRELUDE}{}",
+        r#"
+s3 = client()
+s3.create_bucket(Bucket="tls-default")
+for n in (0, 1, 65535, 65536, 65537, 20 * 1024 * 1024):
+    s3.put_object(Bucket="tls-default", Key=f"k{n}", Body=body(n))
+    got = s3.get_object(Bucket="tls-default", Key=f"k{n}")["Body"].read()
+    assert got == body(n), n
+print("ok")
+"#
+    );
+    let out = python(&script, server.endpoint(), &ca);
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("ok"),
+        "boto3 (default checksums) over HTTPS failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
