@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::auth::{CredentialStore, SecretKey};
+use crate::crypto::MasterKey;
 
 pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";
 
@@ -14,6 +15,17 @@ pub enum StorageMode {
     Memory,
 }
 
+/// Where the master key comes from.
+#[derive(Debug, Clone)]
+pub enum MasterKeySource {
+    /// `--master-key-file`.
+    File(PathBuf),
+    /// `SEALSTORE_MASTER_KEY`, already parsed.
+    Key(MasterKey),
+    /// Neither: `DATA_DIR/master.key` (generated at first start), or a random key with `--memory`.
+    Default,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub storage: StorageMode,
@@ -21,6 +33,11 @@ pub struct Config {
     /// Virtual-hosted-style domain: `<bucket>.<domain>`.
     pub domain: String,
     pub credentials: CredentialStore,
+    pub master_key: MasterKeySource,
+    /// KMS keys (ids or `alias/NAME`) created at start for every account.
+    pub kms_keys: Vec<String>,
+    /// Create unknown KMS keys on first use instead of failing with KMS.NotFoundException.
+    pub kms_auto_create: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +49,19 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// A configuration with defaults for everything but storage and credentials.
+    pub fn new(storage: StorageMode, credentials: CredentialStore) -> Config {
+        Config {
+            storage,
+            region: "us-east-1".into(),
+            domain: "localhost".into(),
+            credentials,
+            master_key: MasterKeySource::Default,
+            kms_keys: Vec::new(),
+            kms_auto_create: false,
+        }
+    }
+
     /// The default account (`--access-key`/`--secret-key`) plus each `--user ACCESS:SECRET[:ACCOUNT]`.
     pub fn credentials_from(
         access_key: &str,

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode};
 
 use crate::auth::AuthError;
+use crate::crypto::CryptoError;
 use crate::integrity::IntegrityError;
 use crate::store::StoreError;
 
@@ -468,6 +469,18 @@ impl From<IntegrityError> for S3Error {
             IntegrityError::MissingIntegrityHeader => {
                 invalid_request("Missing required header for this request: Content-MD5")
             }
+        }
+    }
+}
+
+impl From<CryptoError> for S3Error {
+    fn from(e: CryptoError) -> Self {
+        match e {
+            CryptoError::KmsNotFound { message } => {
+                S3Error::with_message(S3ErrorCode::KmsNotFound, message)
+            }
+            // Tampering, a wrong key, a broken key store: the client learns nothing, the log does.
+            other => S3Error::internal(other),
         }
     }
 }

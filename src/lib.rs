@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod crypto;
 pub mod error;
 pub mod http;
 pub mod integrity;

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use sealstore::config::{Config, StorageMode};
+use sealstore::config::{Config, MasterKeySource, StorageMode};
+use sealstore::crypto::MasterKey;
 use sealstore::server::{self, AppState};
 use sealstore::tls::{self, TlsSource};
 
@@ -24,7 +25,30 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the S3 server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
+    /// Re-seal the keys the master key protects under a new master key (the server must be
+    /// stopped; object bodies are not rewritten).
+    RotateMasterKey(RotateArgs),
+}
+
+#[derive(clap::Args)]
+struct RotateArgs {
+    /// The data directory.
+    #[arg(long, value_name = "DIR")]
+    data_dir: PathBuf,
+    /// The new master key (base64 of 32 bytes), e.g. from `head -c 32 /dev/urandom | base64`.
+    #[arg(long, value_name = "FILE")]
+    new_key_file: PathBuf,
+    /// The current master key, if it is not DATA_DIR/master.key or SEALSTORE_MASTER_KEY.
+    #[arg(long, env = "SEALSTORE_MASTER_KEY_FILE", value_name = "FILE")]
+    master_key_file: Option<PathBuf>,
+    #[arg(
+        long = "master-key",
+        env = "SEALSTORE_MASTER_KEY",
+        hide = true,
+        hide_env_values = true
+    )]
+    master_key: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -68,6 +92,29 @@ struct ServeArgs {
     /// Domain for virtual-hosted-style requests (<bucket>.<domain>).
     #[arg(long, env = "SEALSTORE_DOMAIN", default_value = "localhost")]
     domain: String,
+    /// The master key file (base64 of 32 bytes). Default: DATA_DIR/master.key, generated at first
+    /// start; with --memory a random key per process. SEALSTORE_MASTER_KEY may hold the key itself.
+    #[arg(long, env = "SEALSTORE_MASTER_KEY_FILE", value_name = "FILE")]
+    master_key_file: Option<PathBuf>,
+    #[arg(
+        long = "master-key",
+        env = "SEALSTORE_MASTER_KEY",
+        hide = true,
+        hide_env_values = true
+    )]
+    master_key: Option<String>,
+    /// Create this KMS key for every account at start: a key id (e.g. testkey-1 or a UUID) or
+    /// alias/NAME (repeatable; comma-separated in the variable).
+    #[arg(
+        long = "kms-key",
+        env = "SEALSTORE_KMS_KEYS",
+        value_delimiter = ',',
+        value_name = "ID"
+    )]
+    kms_keys: Vec<String>,
+    /// Create unknown KMS keys on first use instead of answering KMS.NotFoundException.
+    #[arg(long, env = "SEALSTORE_KMS_AUTO_CREATE")]
+    kms_auto_create: bool,
     /// Serve HTTPS with this PEM certificate chain, leaf first (needs --tls-key).
     #[arg(long, env = "SEALSTORE_TLS_CERT", value_name = "FILE")]
     tls_cert: Option<PathBuf>,
@@ -133,7 +180,6 @@ fn main() -> ExitCode {
             ));
         }
     };
-    let Command::Serve(args) = cli.command;
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -149,10 +195,59 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(format!("cannot start the runtime: {e}")),
     };
-    match runtime.block_on(serve(args)) {
+    let result = match cli.command {
+        Command::Serve(args) => runtime.block_on(serve(*args)),
+        Command::RotateMasterKey(args) => runtime.block_on(rotate(args)),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => fail(msg),
     }
+}
+
+fn master_key_source(file: Option<PathBuf>, key: Option<&str>) -> Result<MasterKeySource, String> {
+    match (file, key) {
+        (Some(_), Some(_)) => {
+            Err("give the master key as --master-key-file or SEALSTORE_MASTER_KEY, not both".into())
+        }
+        (Some(path), None) => Ok(MasterKeySource::File(path)),
+        (None, Some(text)) => MasterKey::from_base64(text)
+            .map(MasterKeySource::Key)
+            .map_err(|e| format!("SEALSTORE_MASTER_KEY: {e}")),
+        (None, None) => Ok(MasterKeySource::Default),
+    }
+}
+
+async fn rotate(args: RotateArgs) -> Result<(), String> {
+    let source = master_key_source(args.master_key_file, args.master_key.as_deref())?;
+    let mut config = Config::new(StorageMode::Dir(args.data_dir.clone()), Default::default());
+    config.master_key = source;
+    let generated = matches!(config.master_key, MasterKeySource::Default);
+    if generated && !args.data_dir.join(server::GENERATED_MASTER_KEY).exists() {
+        return Err(format!(
+            "no master key: {} has none, and neither --master-key-file nor SEALSTORE_MASTER_KEY is set",
+            args.data_dir.display()
+        ));
+    }
+    let old = server::master_key(&config).map_err(|e| e.to_string())?;
+    let new = MasterKey::load(&args.new_key_file).map_err(|e| e.to_string())?;
+    let store = sealstore::store::Store::open_dir(&args.data_dir)
+        .await
+        .map_err(|e| format!("cannot open data dir {}: {e}", args.data_dir.display()))?;
+    sealstore::crypto::system::rotate(&store, &old, &new)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "sealstore: master key rotated; start the server with --master-key-file {}",
+        args.new_key_file.display()
+    );
+    if generated {
+        eprintln!(
+            "sealstore: {} still holds the old key; remove it once the new key is stored safely",
+            args.data_dir.join(server::GENERATED_MASTER_KEY).display()
+        );
+    }
+    Ok(())
 }
 
 /// The first line of clap's report; a line ending in ':' is completed by the indented lines
@@ -195,11 +290,15 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     } else {
         StorageMode::Dir(args.data_dir.clone())
     };
+    let master_key = master_key_source(args.master_key_file.clone(), args.master_key.as_deref())?;
     let config = Config {
         storage,
         region: args.region,
         domain: args.domain,
         credentials,
+        master_key,
+        kms_keys: args.kms_keys,
+        kms_auto_create: args.kms_auto_create,
     };
     let state = AppState::open(config)
         .await

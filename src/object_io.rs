@@ -1,18 +1,23 @@
 //! The one write path and the one read path of object bytes.
 //!
 //! Every object body — PutObject's request body, CopyObject's source — goes through
-//! [`write_body`], which streams the verified payload of a [`RequestBody`] into a new blob and
-//! refuses it (leaving nothing behind) if any promised digest does not match. [`read_body`] is its
-//! mirror for GET. Encryption at rest plugs in here, between the digests and the blob.
+//! [`write_body`]: the verified payload of a [`RequestBody`] is sealed segment by segment under
+//! fresh data keys ([`crate::crypto`]) into a new blob, the data keys are sealed per the request's
+//! encryption plan, and a broken promise of the request (a digest, a length) stores nothing.
+//! [`read_body`] is its mirror: it opens the data keys and decrypts only the segments a range needs.
 
-use bytes::Bytes;
-use futures_util::Stream;
+use bytes::{Bytes, BytesMut};
+use futures_util::{Stream, StreamExt};
 
+use crate::crypto::ssec::CustomerKey;
+use crate::crypto::stream::{self as cstream, EncryptingWriter, WriteError};
+use crate::crypto::{Encryption, ObjectRef, Plan, sse};
 use crate::error::S3Error;
 use crate::http::headers::ByteRange;
 use crate::integrity::RequestBody;
 use crate::integrity::checksum::Checksum;
-use crate::store::{BodyRef, ByteStream, ObjectMeta, Store, StoreError};
+use crate::server::AppState;
+use crate::store::{BodyRef, ByteStream, ObjectMeta, StoreError};
 
 /// The largest single-request object S3 accepts (5 GiB).
 pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
@@ -22,152 +27,144 @@ pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 pub struct WrittenBody {
     pub body: BodyRef,
     pub size: u64,
-    pub md5: [u8; 16],
+    pub etag: String,
     pub checksum: Checksum,
+    pub encryption: Encryption,
 }
 
-/// Streams `body` into a new blob and checks its promises at the end. On any error the partial blob
-/// is removed (the writer's drop guard), so a failed upload never leaves or replaces anything.
+impl From<WriteError> for S3Error {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::Store(s) => s.into(),
+            WriteError::Crypto(c) => c.into(),
+        }
+    }
+}
+
+/// Encrypts and stores `body` for `bucket`/`key` under `plan`, checking the body's promises at the
+/// end. On any error the partial blob is removed (the writer's drop guard), so a failed upload never
+/// leaves or replaces anything.
 pub async fn write_body<S, E>(
-    store: &Store,
+    state: &AppState,
+    bucket: &str,
+    key: &str,
+    plan: &Plan,
     mut body: RequestBody<S>,
 ) -> Result<WrittenBody, S3Error>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
 {
-    let mut writer = None;
+    let mut writer = EncryptingWriter::new(state.store.create_blob().await?, &plan.keys).await?;
     while let Some(chunk) = body.next().await {
-        let chunk = chunk?;
-        if chunk.is_empty() {
-            continue;
-        }
-        if writer.is_none() {
-            writer = Some(store.create_blob().await?);
-        }
-        if let Some(w) = writer.as_mut() {
-            w.write(&chunk).await?;
-        }
+        writer.write(&chunk?).await?;
     }
     let digests = body.finish()?;
-    let stored = match writer {
-        Some(w) => BodyRef::Blob(w.finish().await?),
-        None => BodyRef::Empty,
-    };
+    let blob_id = writer.finish().await?;
+    let encryption = state.crypto.seal(
+        plan,
+        &ObjectRef {
+            bucket,
+            key,
+            blob_id: &blob_id,
+        },
+    )?;
+    let first = plan
+        .keys
+        .first()
+        .ok_or_else(|| S3Error::internal("encryption plan without a key"))?;
     Ok(WrittenBody {
-        body: stored,
+        etag: sse::etag(&encryption, &digests.md5, first),
+        body: BodyRef::Blob(blob_id),
         size: digests.size,
-        md5: digests.md5,
         checksum: digests.checksum,
+        encryption,
     })
 }
 
-/// Streams the plaintext of `range` (or the whole object).
-pub async fn read_body(
-    store: &Store,
-    meta: &ObjectMeta,
-    range: Option<ByteRange>,
-) -> Result<ByteStream, StoreError> {
-    let (offset, len) = match range {
-        Some(r) => (r.start, r.len()),
-        None => (0, meta.size),
-    };
-    store.read_body(&meta.body, offset, len).await
+/// Why a read could not start.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The body was replaced (and freed) after its metadata was read: read the metadata again.
+    BlobMissing,
+    Other(S3Error),
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::auth::PayloadCheck;
-    use crate::error::S3ErrorCode;
-    use crate::integrity::{ChecksumAlgorithm, Expectations};
-    use futures_util::{StreamExt, stream};
-
-    fn body(
-        parts: &[&'static [u8]],
-        headers: &[(&str, &str)],
-    ) -> RequestBody<impl Stream<Item = Result<Bytes, std::io::Error>> + Unpin> {
-        let mut h = http::HeaderMap::new();
-        for (k, v) in headers {
-            h.insert(
-                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                v.parse().unwrap(),
-            );
-        }
-        let expect = Expectations::from_headers(&h, &PayloadCheck::Unsigned).unwrap();
-        let s = stream::iter(
-            parts
-                .iter()
-                .map(|p| Ok(Bytes::from_static(p)))
-                .collect::<Vec<_>>(),
-        );
-        RequestBody::new(s, expect, MAX_OBJECT_SIZE)
-    }
-
-    async fn read_all(store: &Store, meta: &ObjectMeta, range: Option<ByteRange>) -> Vec<u8> {
-        let mut s = read_body(store, meta, range).await.unwrap();
-        let mut out = Vec::new();
-        while let Some(c) = s.next().await {
-            out.extend_from_slice(&c.unwrap());
-        }
-        out
-    }
-
-    fn meta_for(w: WrittenBody) -> ObjectMeta {
-        ObjectMeta {
-            size: w.size,
-            etag: hex::encode(w.md5),
-            last_modified_millis: 0,
-            content_headers: vec![],
-            user_metadata: vec![],
-            checksum: Some(w.checksum),
-            body: w.body,
+impl From<ReadError> for S3Error {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::BlobMissing => S3Error::internal("object body was replaced during the read"),
+            ReadError::Other(e) => e,
         }
     }
+}
 
-    #[tokio::test]
-    async fn roundtrip_and_ranges() {
-        let store = Store::memory();
-        let w = write_body(&store, body(&[b"hello ", b"world\n"], &[]))
-            .await
-            .unwrap();
-        assert_eq!(hex::encode(w.md5), "6f5902ac237024bdd0c176cb93063dc4");
-        assert_eq!(w.checksum.algorithm, ChecksumAlgorithm::Crc64Nvme);
-        let meta = meta_for(w);
-        assert_eq!(read_all(&store, &meta, None).await, b"hello world\n");
-        assert_eq!(
-            read_all(&store, &meta, Some(ByteRange { start: 3, end: 7 })).await,
-            b"lo wo"
-        );
+impl From<S3Error> for ReadError {
+    fn from(e: S3Error) -> Self {
+        ReadError::Other(e)
     }
+}
 
-    #[tokio::test]
-    async fn empty_body_stores_nothing() {
-        let store = Store::memory();
-        let w = write_body(&store, body(&[], &[])).await.unwrap();
-        assert_eq!(w.body, BodyRef::Empty);
-        assert_eq!(hex::encode(w.md5), "d41d8cd98f00b204e9800998ecf8427e");
+impl From<crate::crypto::CryptoError> for ReadError {
+    fn from(e: crate::crypto::CryptoError) -> Self {
+        ReadError::Other(e.into())
     }
+}
 
-    #[tokio::test]
-    async fn digest_mismatches_are_refused() {
-        let store = Store::memory();
-        let e = write_body(
-            &store,
-            body(&[b"x"], &[("content-md5", "1B2M2Y8AsgTpgAmY7PhCfg==")]),
+fn store_error(e: StoreError) -> ReadError {
+    match e {
+        StoreError::BlobMissing(_) => ReadError::BlobMissing,
+        other => ReadError::Other(other.into()),
+    }
+}
+
+/// Streams the plaintext of `range` (or the whole object) of `bucket`/`key`.
+pub async fn read_body(
+    state: &AppState,
+    account: &str,
+    bucket: &str,
+    key: &str,
+    meta: &ObjectMeta,
+    range: Option<ByteRange>,
+    customer: Option<&CustomerKey>,
+) -> Result<ByteStream, ReadError> {
+    let store = &state.store;
+    let blob = store.open_body(&meta.body).await.map_err(store_error)?;
+    let (Some(enc), BodyRef::Blob(blob_id)) = (&meta.encryption, &meta.body) else {
+        // Written before encryption existed: stored as is.
+        let (offset, len) = range.map(|r| (r.start, r.len())).unwrap_or((0, meta.size));
+        return blob.read(offset, len).await.map_err(store_error);
+    };
+    let keys = state
+        .crypto
+        .open(
+            store,
+            account,
+            enc,
+            &ObjectRef {
+                bucket,
+                key,
+                blob_id,
+            },
+            customer,
         )
-        .await
-        .unwrap_err();
-        assert_eq!(e.code, S3ErrorCode::BadDigest);
-        let e = write_body(
-            &store,
-            body(&[b"x"], &[("x-amz-checksum-crc32", "AAAAAA==")]),
-        )
-        .await
-        .unwrap_err();
-        assert_eq!(e.code, S3ErrorCode::BadDigest);
-        let e = write_body(&store, body(&[b"x"], &[("content-length", "5")]))
+        .await?;
+    let header = collect(
+        blob.read(0, cstream::HEADER_LEN)
             .await
-            .unwrap_err();
-        assert_eq!(e.code, S3ErrorCode::IncompleteBody);
+            .map_err(store_error)?,
+    )
+    .await?;
+    let (offset, len) = cstream::encrypted_span(meta.size, keys.len(), range);
+    let span = blob.read(offset, len).await.map_err(store_error)?;
+    Ok(cstream::decrypt_stream(
+        &header, meta.size, &keys, range, span,
+    )?)
+}
+
+async fn collect(mut s: ByteStream) -> Result<Bytes, S3Error> {
+    let mut buf = BytesMut::new();
+    while let Some(piece) = s.next().await {
+        buf.extend_from_slice(&piece.map_err(S3Error::internal)?);
     }
+    Ok(buf.freeze())
 }

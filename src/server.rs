@@ -11,22 +11,81 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::config::{Config, StorageMode};
+use crate::config::{Config, MasterKeySource, StorageMode};
+use crate::crypto::kms::Keyring;
+use crate::crypto::{Crypto, CryptoError, MasterKey};
 use crate::store::{Store, StoreError};
 
 pub struct AppState {
     pub store: Store,
     pub config: Config,
+    pub crypto: Crypto,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Crypto(#[from] CryptoError),
+}
+
+/// The file a generated master key lives in, beside the data.
+pub const GENERATED_MASTER_KEY: &str = "master.key";
+
+/// The master key the configuration names (generating one at first start when none is given).
+pub fn master_key(config: &Config) -> Result<MasterKey, CryptoError> {
+    match (&config.master_key, &config.storage) {
+        (MasterKeySource::File(path), _) => MasterKey::load(path),
+        (MasterKeySource::Key(key), _) => Ok(key.clone()),
+        (MasterKeySource::Default, StorageMode::Memory) => Ok(MasterKey::generate()),
+        (MasterKeySource::Default, StorageMode::Dir(dir)) => {
+            let path = dir.join(GENERATED_MASTER_KEY);
+            if path.exists() {
+                return MasterKey::load(&path);
+            }
+            std::fs::create_dir_all(dir).map_err(|e| CryptoError::MasterKey(e.to_string()))?;
+            let key = MasterKey::write_new(&path)?;
+            tracing::warn!(
+                path = %path.display(),
+                "generated a master key beside the data it protects; use --master-key-file (or SEALSTORE_MASTER_KEY) to keep it elsewhere"
+            );
+            Ok(key)
+        }
+    }
 }
 
 impl AppState {
-    /// Opens the storage the configuration names.
-    pub async fn open(config: Config) -> Result<AppState, StoreError> {
+    /// Opens the storage and the key hierarchy the configuration names.
+    pub async fn open(config: Config) -> Result<AppState, OpenError> {
         let store = match &config.storage {
             StorageMode::Dir(dir) => Store::open_dir(dir).await?,
             StorageMode::Memory => Store::memory(),
         };
-        Ok(AppState { store, config })
+        let master = master_key(&config)?;
+        let system = crate::crypto::system::load_or_init(&store, &master).await?;
+        let keyring = Keyring::load(
+            &store,
+            system.keyring.clone(),
+            &config.region,
+            config.kms_auto_create,
+        )
+        .await?;
+        for account in config.credentials.accounts() {
+            for key in &config.kms_keys {
+                keyring.ensure(&store, &account, key).await?;
+            }
+        }
+        let crypto = Crypto {
+            sse_s3: system.sse_s3.clone(),
+            keyring,
+        };
+        Ok(AppState {
+            store,
+            config,
+            crypto,
+        })
     }
 }
 

@@ -61,6 +61,14 @@ impl CredentialStore {
     pub fn get(&self, access_key: &str) -> Option<&Credential> {
         self.users.get(access_key)
     }
+
+    /// Every account id, once each, sorted.
+    pub fn accounts(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.users.values().map(|c| c.account_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ const URL_SET: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'/');
 
 enum Entry {
-    Object(String, ObjectMeta),
+    Object(String, Box<ObjectMeta>),
     Prefix(String),
 }
 
@@ -98,7 +98,7 @@ async fn walk(
                 }
                 None => {
                     cursor = Some(key.clone());
-                    entries.push(Entry::Object(key, meta));
+                    entries.push(Entry::Object(key, Box::new(meta)));
                 }
             }
         }

@@ -1,14 +1,18 @@
-//! GetObject and HeadObject: conditionals, ranges, stored headers and `response-*` overrides.
+//! GetObject and HeadObject: SSE-C checks, conditionals, ranges, stored headers, `response-*`
+//! overrides, and decryption that never sends an unauthenticated byte.
 
 use axum::body::Body;
 use axum::response::Response;
+use futures_util::StreamExt;
 use http::StatusCode;
 
 use super::{ReqCtx, empty_response, set_header};
+use crate::crypto::ssec::{self, CustomerKey};
+use crate::crypto::{Encryption, sse};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::{ByteRange, Conditionals, Precondition, http_date, parse_range};
-use crate::object_io;
-use crate::store::{ObjectMeta, StoreError};
+use crate::object_io::{self, ReadError};
+use crate::store::{ByteStream, ObjectMeta};
 
 /// `response-*` query parameters and the header each overrides.
 const OVERRIDES: [(&str, &str); 6] = [
@@ -40,6 +44,32 @@ async fn load(ctx: &ReqCtx<'_>) -> Result<ObjectMeta, S3Error> {
         .ok_or_else(|| S3Error::no_such_key(ctx.key()))
 }
 
+/// S3's rules for reading an object with (or without) a customer key; `headers` names the prefix
+/// (the object's own, or a copy source's).
+pub fn check_customer_key(
+    meta: &ObjectMeta,
+    customer: Option<&CustomerKey>,
+) -> Result<(), S3Error> {
+    match (&meta.encryption, customer) {
+        (Some(Encryption::SseC { .. }), None) => Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.",
+        )),
+        (Some(Encryption::SseC { verifier, .. }), Some(c)) if !c.matches(verifier) => {
+            Err(S3Error::with_message(
+                S3ErrorCode::AccessDenied,
+                "Requests specifying Server Side Encryption with Customer provided keys must provide the correct secret key.",
+            ))
+        }
+        (Some(Encryption::SseC { .. }), Some(_)) => Ok(()),
+        (_, Some(_)) => Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "The encryption parameters are not applicable to this object.",
+        )),
+        (_, None) => Ok(()),
+    }
+}
+
 /// The headers every GET/HEAD (and 304) carries.
 fn object_headers(res: &mut Response, meta: &ObjectMeta) {
     set_header(res, "etag", &format!("\"{}\"", meta.etag));
@@ -49,7 +79,9 @@ fn object_headers(res: &mut Response, meta: &ObjectMeta) {
 pub async fn get_object(ctx: &ReqCtx<'_>, head: bool) -> Result<Response, S3Error> {
     ctx.bucket().await?;
     check_version_id(ctx)?;
+    let customer = ssec::parse(&ctx.parts.headers, ssec::OBJECT)?;
     let mut meta = load(ctx).await?;
+    check_customer_key(&meta, customer.as_ref())?;
     match Conditionals::from_headers(&ctx.parts.headers, "")
         .evaluate(&meta.etag, meta.last_modified_millis)
     {
@@ -66,28 +98,34 @@ pub async fn get_object(ctx: &ReqCtx<'_>, head: bool) -> Result<Response, S3Erro
         }
     }
     let raw_range = ctx.header("range").unwrap_or("");
-    let range = parse_range(raw_range)
+    let mut range = parse_range(raw_range)
         .map(|spec| spec.resolve(meta.size, raw_range))
         .transpose()?;
     let body = if head {
         Body::empty()
     } else {
-        match object_io::read_body(&ctx.state.store, &meta, range).await {
-            Ok(stream) => Body::from_stream(stream),
-            // A concurrent overwrite freed the body between our metadata read and the open: the
-            // newer object is the right answer, so read again once.
-            Err(StoreError::BlobMissing(_)) => {
-                meta = load(ctx).await?;
-                let range = parse_range(raw_range)
-                    .map(|spec| spec.resolve(meta.size, raw_range))
-                    .transpose()?;
-                Body::from_stream(object_io::read_body(&ctx.state.store, &meta, range).await?)
+        // A concurrent overwrite may free the body between our metadata read and the open: the
+        // newer object is then the right answer, so read its metadata again (a bounded number
+        // of times; once open, a body stays readable).
+        let mut attempts = 0;
+        let stream = loop {
+            match open(ctx, &meta, range, customer.as_ref()).await {
+                Ok(s) => break s,
+                Err(ReadError::BlobMissing) if attempts < 16 => {
+                    attempts += 1;
+                    meta = load(ctx).await?;
+                    check_customer_key(&meta, customer.as_ref())?;
+                    range = parse_range(raw_range)
+                        .map(|spec| spec.resolve(meta.size, raw_range))
+                        .transpose()?;
+                }
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => return Err(e.into()),
-        }
+        };
+        Body::from_stream(stream)
     };
     let mut res = Response::new(body);
-    respond_headers(ctx, &mut res, &meta, range);
+    respond_headers(ctx, &mut res, &meta, range, customer.as_ref());
     // The stored checksum covers the whole object: S3 returns it only when asked, and not for ranges.
     let wants_checksum = ctx
         .header("x-amz-checksum-mode")
@@ -98,11 +136,55 @@ pub async fn get_object(ctx: &ReqCtx<'_>, head: bool) -> Result<Response, S3Erro
     Ok(res)
 }
 
+/// Opens the body and decrypts its first piece before any header is sent: a segment that fails
+/// authentication then becomes a 500, not a truncated 200. Later failures cut the connection.
+async fn open(
+    ctx: &ReqCtx<'_>,
+    meta: &ObjectMeta,
+    range: Option<ByteRange>,
+    customer: Option<&CustomerKey>,
+) -> Result<ByteStream, ReadError> {
+    let account = &ctx.verified.account_id;
+    let mut stream = object_io::read_body(
+        ctx.state,
+        account,
+        ctx.bucket_name(),
+        ctx.key(),
+        meta,
+        range,
+        customer,
+    )
+    .await?;
+    let first = match stream.next().await {
+        None => return Ok(futures_util::stream::empty().boxed()),
+        Some(Ok(bytes)) => bytes,
+        Some(Err(e)) => {
+            tracing::error!(bucket = ctx.bucket_name(), key = ctx.key(), error = %e, "object body failed to decrypt");
+            return Err(ReadError::Other(S3Error::internal(format!(
+                "{}/{}: {e}",
+                ctx.bucket_name(),
+                ctx.key()
+            ))));
+        }
+    };
+    let bucket = ctx.bucket_name().to_string();
+    let key = ctx.key().to_string();
+    let rest = stream.inspect(move |r| {
+        if let Err(e) = r {
+            tracing::error!(bucket = %bucket, key = %key, error = %e, "object body failed to decrypt mid-stream; cutting the connection");
+        }
+    });
+    Ok(futures_util::stream::once(async move { Ok(first) })
+        .chain(rest)
+        .boxed())
+}
+
 fn respond_headers(
     ctx: &ReqCtx<'_>,
     res: &mut Response,
     meta: &ObjectMeta,
     range: Option<ByteRange>,
+    customer: Option<&CustomerKey>,
 ) {
     object_headers(res, meta);
     set_header(res, "accept-ranges", "bytes");
@@ -123,6 +205,13 @@ fn respond_headers(
             http::HeaderValue::from_str(value),
         ) {
             res.headers_mut().insert(n, v);
+        }
+    }
+    if let Some(enc) = &meta.encryption {
+        for (name, value) in
+            sse::response_headers(enc, customer.map(|c| c.md5_base64.as_str()), false)
+        {
+            set_header(res, name, &value);
         }
     }
     for (param, name) in OVERRIDES {

@@ -5,7 +5,9 @@ use axum::body::Body;
 use axum::response::Response;
 use http::{HeaderMap, StatusCode};
 
+use super::object_get::check_customer_key;
 use super::{ReqCtx, empty_response, set_header, xml_response};
+use crate::crypto::{SseRequest, sse, ssec};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::{
     Conditionals, Precondition, STORED_CONTENT_HEADERS, header, iso8601, now_millis, user_metadata,
@@ -43,12 +45,33 @@ fn new_meta(
 ) -> ObjectMeta {
     ObjectMeta {
         size: written.size,
-        etag: hex::encode(written.md5),
+        etag: written.etag,
         last_modified_millis: now_millis(),
         content_headers,
         user_metadata: user,
         checksum: Some(written.checksum),
+        encryption: Some(written.encryption),
         body: written.body,
+    }
+}
+
+/// The response headers of a write: ETag, checksum, and the SSE headers of the new object.
+fn write_response(res: &mut Response, meta: &ObjectMeta, customer_md5: Option<&str>) {
+    set_header(res, "etag", &format!("\"{}\"", meta.etag));
+    if let Some(c) = &meta.checksum {
+        checksum_headers(res, c);
+    }
+    if let Some(enc) = &meta.encryption {
+        for (name, value) in sse::response_headers(enc, customer_md5, true) {
+            set_header(res, name, &value);
+        }
+    }
+}
+
+fn customer_md5(request: &SseRequest) -> Option<String> {
+    match request {
+        SseRequest::Customer(c) => Some(c.md5_base64.clone()),
+        _ => None,
     }
 }
 
@@ -83,22 +106,26 @@ pub async fn put_object(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Erro
     ctx.bucket().await?;
     ctx.check_canned_acl()?;
     check_length(ctx)?;
+    let request = sse::parse_write(&ctx.parts.headers)?;
+    let md5 = customer_md5(&request);
     let expect = Expectations::from_headers(&ctx.parts.headers, &ctx.verified.payload)?;
-    let store = &ctx.state.store;
+    // The plan resolves KMS keys: an unknown key fails here, before a byte is read.
+    let plan = ctx
+        .state
+        .crypto
+        .plan(&ctx.state.store, &ctx.verified.account_id, request)
+        .await?;
     let body = RequestBody::new(body.into_data_stream(), expect, MAX_OBJECT_SIZE);
-    let written = object_io::write_body(store, body).await?;
+    let written =
+        object_io::write_body(ctx.state, ctx.bucket_name(), ctx.key(), &plan, body).await?;
     let h = &ctx.parts.headers;
     let meta = new_meta(written, content_headers(h), user_metadata(h));
-    let etag = meta.etag.clone();
-    let checksum = meta.checksum.clone();
-    store
+    let mut res = empty_response(StatusCode::OK);
+    write_response(&mut res, &meta, md5.as_deref());
+    ctx.state
+        .store
         .commit_object(ctx.bucket_name(), ctx.key(), meta)
         .await?;
-    let mut res = empty_response(StatusCode::OK);
-    set_header(&mut res, "etag", &format!("\"{etag}\""));
-    if let Some(c) = &checksum {
-        checksum_headers(&mut res, c);
-    }
     Ok(res)
 }
 
@@ -157,6 +184,8 @@ pub async fn copy_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
         .object(&src_bucket, &src_key)
         .await?
         .ok_or_else(|| S3Error::no_such_key(&src_key))?;
+    let source_key = ssec::parse(&ctx.parts.headers, ssec::COPY_SOURCE)?;
+    check_customer_key(&source, source_key.as_ref())?;
     let conditions = Conditionals::from_headers(&ctx.parts.headers, "x-amz-copy-source-");
     if conditions.evaluate(&source.etag, source.last_modified_millis) != Precondition::Proceed {
         return Err(S3Error::new(S3ErrorCode::PreconditionFailed)
@@ -174,20 +203,40 @@ pub async fn copy_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
         }
     };
     let algorithm = copy_checksum_algorithm(ctx, &source)?;
-    let changes_checksum = ctx.header("x-amz-checksum-algorithm").is_some();
-    if src_bucket == ctx.bucket_name() && src_key == ctx.key() && !replace && !changes_checksum {
+    let request = sse::parse_write(&ctx.parts.headers)?;
+    let changes_something = replace
+        || ctx.header("x-amz-checksum-algorithm").is_some()
+        || !matches!(request, SseRequest::Default);
+    if src_bucket == ctx.bucket_name() && src_key == ctx.key() && !changes_something {
         return Err(S3Error::with_message(
             S3ErrorCode::InvalidRequest,
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
         ));
     }
-    let bytes = object_io::read_body(store, &source, None).await?;
+    let md5 = customer_md5(&request);
+    let plan = ctx
+        .state
+        .crypto
+        .plan(store, &ctx.verified.account_id, request)
+        .await?;
+    let account = &ctx.verified.account_id;
+    let bytes = object_io::read_body(
+        ctx.state,
+        account,
+        &src_bucket,
+        &src_key,
+        &source,
+        None,
+        source_key.as_ref(),
+    )
+    .await?;
     let body = RequestBody::new(
         bytes,
         Expectations::internal(source.size, algorithm),
         MAX_OBJECT_SIZE,
     );
-    let written = object_io::write_body(store, body).await?;
+    let written =
+        object_io::write_body(ctx.state, ctx.bucket_name(), ctx.key(), &plan, body).await?;
     let h = &ctx.parts.headers;
     let (content, user) = if replace {
         (content_headers(h), user_metadata(h))
@@ -195,15 +244,12 @@ pub async fn copy_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
         (source.content_headers.clone(), source.user_metadata.clone())
     };
     let meta = new_meta(written, content, user);
-    let xml = copy_result(&meta);
-    let checksum = meta.checksum.clone();
+    let mut res = xml_response(StatusCode::OK, copy_result(&meta));
+    write_response(&mut res, &meta, md5.as_deref());
+    res.headers_mut().remove("etag");
     store
         .commit_object(ctx.bucket_name(), ctx.key(), meta)
         .await?;
-    let mut res = xml_response(StatusCode::OK, xml);
-    if let Some(c) = &checksum {
-        checksum_headers(&mut res, c);
-    }
     Ok(res)
 }
 

@@ -71,6 +71,37 @@ pub enum BlobStore {
     Memory(Arc<MemoryBlobs>),
 }
 
+/// An open blob, readable at any offset any number of times.
+pub enum OpenBlob {
+    File(std::fs::File),
+    Memory(Bytes),
+    Empty,
+}
+
+impl OpenBlob {
+    /// Streams `len` bytes from `offset` (fewer at the end of the blob).
+    pub async fn read(&self, offset: u64, len: u64) -> Result<ByteStream, StoreError> {
+        match self {
+            OpenBlob::File(f) => {
+                let mut file = tokio::fs::File::from_std(f.try_clone()?);
+                file.seek(std::io::SeekFrom::Start(offset)).await?;
+                Ok(tokio_util::io::ReaderStream::with_capacity(file.take(len), READ_CHUNK).boxed())
+            }
+            OpenBlob::Memory(blob) => {
+                let start = (offset as usize).min(blob.len());
+                let end = (offset.saturating_add(len) as usize).min(blob.len());
+                let data = blob.slice(start..end);
+                let chunks: Vec<Result<Bytes, std::io::Error>> = (0..data.len())
+                    .step_by(READ_CHUNK)
+                    .map(|i| Ok(data.slice(i..(i + READ_CHUNK).min(data.len()))))
+                    .collect();
+                Ok(stream::iter(chunks).boxed())
+            }
+            OpenBlob::Empty => Ok(stream::empty().boxed()),
+        }
+    }
+}
+
 enum Sink {
     File {
         file: BufWriter<tokio::fs::File>,
@@ -176,34 +207,23 @@ impl BlobStore {
         })
     }
 
-    /// Streams `len` bytes of blob `id` from `offset`.
-    pub async fn read(&self, id: &str, offset: u64, len: u64) -> Result<ByteStream, StoreError> {
+    /// Opens blob `id`. The handle keeps reading the same bytes even if the blob is freed
+    /// meanwhile (a concurrent overwrite), so one read sees one version.
+    pub async fn open(&self, id: &str) -> Result<OpenBlob, StoreError> {
         match self {
-            BlobStore::Fs(fs) => {
-                let mut file = match tokio::fs::File::open(fs.path(id)).await {
-                    Ok(f) => f,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        return Err(StoreError::BlobMissing(id.to_string()));
-                    }
-                    Err(e) => return Err(e.into()),
-                };
-                file.seek(std::io::SeekFrom::Start(offset)).await?;
-                let reader = file.take(len);
-                Ok(tokio_util::io::ReaderStream::with_capacity(reader, READ_CHUNK).boxed())
-            }
+            BlobStore::Fs(fs) => match tokio::fs::File::open(fs.path(id)).await {
+                Ok(f) => Ok(OpenBlob::File(f.into_std().await)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    Err(StoreError::BlobMissing(id.to_string()))
+                }
+                Err(e) => Err(e.into()),
+            },
             BlobStore::Memory(m) => {
                 let map = m.blobs.read().map_err(|_| StoreError::Closed)?;
                 let blob = map
                     .get(id)
                     .ok_or_else(|| StoreError::BlobMissing(id.to_string()))?;
-                let start = (offset as usize).min(blob.len());
-                let end = (offset.saturating_add(len) as usize).min(blob.len());
-                let data = blob.slice(start..end);
-                let chunks: Vec<Result<Bytes, std::io::Error>> = (0..data.len())
-                    .step_by(READ_CHUNK)
-                    .map(|i| Ok(data.slice(i..(i + READ_CHUNK).min(data.len()))))
-                    .collect();
-                Ok(stream::iter(chunks).boxed())
+                Ok(OpenBlob::Memory(blob.clone()))
             }
         }
     }

@@ -48,7 +48,7 @@ pub enum WriteOp {
     PutObject {
         bucket: String,
         key: String,
-        meta: ObjectMeta,
+        meta: Box<ObjectMeta>,
     },
     DeleteObject {
         bucket: String,

@@ -12,7 +12,7 @@ mod model;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use blobs::{BlobWriter, ByteStream};
+pub use blobs::{BlobWriter, ByteStream, OpenBlob};
 pub use error::StoreError;
 pub use meta::{ObjectPage, object_key};
 pub use model::{BodyRef, BucketMeta, ObjectMeta};
@@ -102,7 +102,7 @@ impl Store {
         let op = WriteOp::PutObject {
             bucket: bucket.to_string(),
             key: key.to_string(),
-            meta,
+            meta: Box::new(meta),
         };
         match self.meta.write(op).await {
             // Rewriting metadata in place (key rotation) keeps the same body: never free it.
@@ -130,16 +130,11 @@ impl Store {
         Ok(existed)
     }
 
-    /// Streams `len` bytes of an object's stored body from `offset`.
-    pub async fn read_body(
-        &self,
-        body: &BodyRef,
-        offset: u64,
-        len: u64,
-    ) -> Result<ByteStream, StoreError> {
+    /// Opens an object's stored body for reading (see `OpenBlob`).
+    pub async fn open_body(&self, body: &BodyRef) -> Result<OpenBlob, StoreError> {
         match body {
-            BodyRef::Empty => Ok(Box::pin(futures_util::stream::empty())),
-            BodyRef::Blob(id) => self.blobs.read(id, offset, len).await,
+            BodyRef::Empty => Ok(OpenBlob::Empty),
+            BodyRef::Blob(id) => self.blobs.open(id).await,
         }
     }
 

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::crypto::Encryption;
 use crate::integrity::checksum::Checksum;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -39,6 +40,10 @@ pub struct ObjectMeta {
     /// The full-object checksum of the payload (the client's algorithm, else CRC64NVME).
     #[serde(default)]
     pub checksum: Option<Checksum>,
+    /// How the body is encrypted (sealed data keys only). `None` only for bodies written before
+    /// sealstore encrypted (and for zero-byte bodies of that time).
+    #[serde(default)]
+    pub encryption: Option<Encryption>,
     pub body: BodyRef,
 }
 

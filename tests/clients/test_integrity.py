@@ -135,18 +135,35 @@ def checksum_headers_of(resp) -> dict:
     return {k.lower(): v for k, v in resp.headers.items() if k.lower().startswith("x-amz-checksum-")}
 
 
-@pytest.fixture
-def old(s3, bucket):
-    """Puts OLD under ``victim`` and returns a checker that it is still exactly there."""
-    s3.put_object(Bucket=bucket, Key="victim", Body=OLD, ContentType="text/x-old")
+def data_files(server) -> set:
+    """Every file under the server's data dir (a refused upload must leave no blob behind)."""
+    root = server.data_dir
+    return {p.relative_to(root) for p in root.rglob("*") if p.is_file()}
 
-    def still_there():
-        g = s3.get_object(Bucket=bucket, Key="victim")
+
+class OldObject:
+    """OLD stored under ``victim``; calling it asserts the object is still exactly there and that
+    the data dir holds the same files as at the last ``rebase`` (no blob left by a refused upload)."""
+
+    def __init__(self, server, s3, bucket):
+        self.server, self.s3, self.bucket = server, s3, bucket
+        s3.put_object(Bucket=bucket, Key="victim", Body=OLD, ContentType="text/x-old")
+        self.rebase()
+
+    def rebase(self):
+        self.files = data_files(self.server)
+
+    def __call__(self):
+        assert data_files(self.server) == self.files, "a refused upload left or removed files in the data dir"
+        g = self.s3.get_object(Bucket=self.bucket, Key="victim")
         assert g["Body"].read() == OLD, "a refused upload replaced the stored object"
         assert g["ContentType"] == "text/x-old"
         assert g["ContentLength"] == len(OLD)
 
-    return still_there
+
+@pytest.fixture
+def old(server, s3, bucket):
+    return OldObject(server, s3, bucket)
 
 
 # -- Content-MD5 -------------------------------------------------------------------------------
@@ -469,8 +486,10 @@ def test_boto3_default_put_get(s3, bucket, bodies, size):
     assert len(got) == size and hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
 
 
-@pytest.mark.parametrize("alg", ALGS)
-@pytest.mark.parametrize("size", [0, 65537, 20 * 1024 * 1024], ids=["0B", "64KiB+1", "20MiB"])
+ALG_CASES = [(a, n) for a in ALGS for n in (0, 65537)] + [(a, 20 * 1024 * 1024) for a in ("crc32c", "crc64nvme")]
+
+
+@pytest.mark.parametrize("alg,size", ALG_CASES, ids=[f"{a}-{n}B" for a, n in ALG_CASES])
 def test_boto3_checksum_algorithm_put_get(s3, bucket, bodies, alg, size):
     if alg in ("crc32c", "crc64nvme"):
         crt()   # botocore needs awscrt for these
@@ -502,47 +521,58 @@ def _cli_ok(res):
     return res
 
 
-@pytest.fixture
-def cli_bucket(aws_cli, s3):
+@pytest.fixture(scope="module")
+def cli_bucket(server):
+    """One bucket for the CLI tests (created with boto3: each CLI start costs a second)."""
+    s3 = server.client()
     name = unique_bucket_name("clisum")
-    _cli_ok(aws_cli("s3api", "create-bucket", "--bucket", name))
+    s3.create_bucket(Bucket=name)
     yield name
     empty_and_delete(s3, name)
 
 
-@pytest.mark.parametrize("size", SIZES[:5], ids=SIZE_IDS[:5])
-def test_aws_cli_s3_cp_roundtrip(aws_cli, s3, cli_bucket, bodies, tmp_path, size):
-    data = bodies(size)
-    src = tmp_path / "up.bin"
-    src.write_bytes(data)
-    _cli_ok(aws_cli("s3", "cp", str(src), f"s3://{cli_bucket}/cp.bin"))
-    hd = s3.head_object(Bucket=cli_bucket, Key="cp.bin", ChecksumMode="ENABLED")
-    assert hd["ContentLength"] == size
-    assert hd["ChecksumCRC32"] == checksum("crc32", data)   # the CLI's default checksum
-    dst = tmp_path / "down.bin"
-    _cli_ok(aws_cli("s3", "cp", f"s3://{cli_bucket}/cp.bin", str(dst)))
-    assert hashlib.sha256(dst.read_bytes()).digest() == hashlib.sha256(data).digest()
+def _same(path, data: bytes) -> bool:
+    return hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(data).digest()
 
 
-@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
-def test_aws_cli_s3api_put_get(aws_cli, s3, cli_bucket, bodies, tmp_path, size):
-    data = bodies(size)
-    src = tmp_path / "up.bin"
-    src.write_bytes(data)
-    r = _cli_ok(aws_cli("s3api", "put-object", "--bucket", cli_bucket, "--key", "api.bin", "--body", str(src)))
-    out = json.loads(r.stdout)
-    assert out["ETag"] == '"' + h.md5_hex(data) + '"'
-    assert out["ChecksumCRC32"] == checksum("crc32", data)
-    dst = tmp_path / "down.bin"
-    r = _cli_ok(aws_cli("s3api", "get-object", "--bucket", cli_bucket, "--key", "api.bin",
-                        "--checksum-mode", "ENABLED", str(dst)))
-    assert json.loads(r.stdout)["ChecksumCRC32"] == checksum("crc32", data)
-    assert hashlib.sha256(dst.read_bytes()).digest() == hashlib.sha256(data).digest()
-    if size > 8 * 1024 * 1024:
-        # `aws s3 cp` downloads a large object with ranged GETs (no checksum on those)
-        dst2 = tmp_path / "down2.bin"
-        _cli_ok(aws_cli("s3", "cp", f"s3://{cli_bucket}/api.bin", str(dst2)))
-        assert hashlib.sha256(dst2.read_bytes()).digest() == hashlib.sha256(data).digest()
+def test_aws_cli_s3_cp_every_small_size(aws_cli, s3, cli_bucket, bodies, tmp_path):
+    """`aws s3 cp` (≤ 8 MiB: single PutObject, CRC32 by default) up and down, one CLI run each way."""
+    up = tmp_path / "up"
+    up.mkdir()
+    for size, name in zip(SIZES[:5], SIZE_IDS[:5]):
+        (up / f"{name}.bin").write_bytes(bodies(size))
+    _cli_ok(aws_cli("s3", "cp", "--recursive", str(up), f"s3://{cli_bucket}/cp/"))
+    for size, name in zip(SIZES[:5], SIZE_IDS[:5]):
+        hd = s3.head_object(Bucket=cli_bucket, Key=f"cp/{name}.bin", ChecksumMode="ENABLED")
+        assert hd["ContentLength"] == size
+        assert hd["ChecksumCRC32"] == checksum("crc32", bodies(size)), name
+        assert hd["ETag"] == '"' + h.md5_hex(bodies(size)) + '"'
+    down = tmp_path / "down"
+    _cli_ok(aws_cli("s3", "cp", "--recursive", f"s3://{cli_bucket}/cp/", str(down)))
+    for size, name in zip(SIZES[:5], SIZE_IDS[:5]):
+        assert _same(down / f"{name}.bin", bodies(size)), name
+
+
+def test_aws_cli_s3api_put_object_every_size(aws_cli, s3, cli_bucket, bodies, tmp_path):
+    """`aws s3api put-object` of every size (20 MiB too: no multipart), then downloads with
+    `aws s3 cp --recursive` (ranged GETs for the 20 MiB object) and `s3api get-object`."""
+    for size, name in zip(SIZES, SIZE_IDS):
+        src = tmp_path / f"{name}.bin"
+        src.write_bytes(bodies(size))
+        r = _cli_ok(aws_cli("s3api", "put-object", "--bucket", cli_bucket, "--key", f"api/{name}.bin",
+                            "--body", str(src)))
+        out = json.loads(r.stdout)
+        assert out["ETag"] == '"' + h.md5_hex(bodies(size)) + '"', name
+        assert out["ChecksumCRC32"] == checksum("crc32", bodies(size)), name
+    down = tmp_path / "down"
+    _cli_ok(aws_cli("s3", "cp", "--recursive", f"s3://{cli_bucket}/api/", str(down)))
+    for size, name in zip(SIZES, SIZE_IDS):
+        assert _same(down / f"{name}.bin", bodies(size)), name
+    big = tmp_path / "big.bin"
+    r = _cli_ok(aws_cli("s3api", "get-object", "--bucket", cli_bucket, "--key", "api/20MiB.bin",
+                        "--checksum-mode", "ENABLED", str(big)))
+    assert json.loads(r.stdout)["ChecksumCRC32"] == checksum("crc32", bodies(SIZES[-1]))
+    assert _same(big, bodies(SIZES[-1]))
 
 
 def test_aws_cli_s3api_checksum_algorithm_sha256(aws_cli, s3, cli_bucket, tmp_path):

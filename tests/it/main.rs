@@ -20,6 +20,8 @@ mod sdk_buckets;
 #[cfg(test)]
 mod sdk_errors;
 #[cfg(test)]
+mod sdk_integrity;
+#[cfg(test)]
 mod sdk_list;
 #[cfg(test)]
 mod sdk_objects;

@@ -1,0 +1,525 @@
+//! Server-side encryption as the client asks for it: parsing the SSE request headers with S3's
+//! validation, turning a request into a plan (fresh data keys + how they will be sealed), the
+//! `Encryption` record stored with each object, and the response headers for each mode.
+
+use base64::Engine;
+use http::HeaderMap;
+use serde::{Deserialize, Serialize};
+
+use super::envelope::{self, KeyContext, SealedKey};
+use super::error::CryptoError;
+use super::keys::DataKey;
+use super::kms::{Keyring, KmsKey};
+use super::ssec::{self, CustomerKey, Verifier};
+use crate::error::{S3Error, S3ErrorCode};
+use crate::store::Store;
+
+pub const SSE: &str = "x-amz-server-side-encryption";
+pub const SSE_KMS_KEY_ID: &str = "x-amz-server-side-encryption-aws-kms-key-id";
+pub const SSE_CONTEXT: &str = "x-amz-server-side-encryption-context";
+pub const SSE_BUCKET_KEY: &str = "x-amz-server-side-encryption-bucket-key-enabled";
+
+/// What a write request asked for.
+#[derive(Debug, Clone)]
+pub enum SseRequest {
+    /// No SSE headers: the bucket default applies (SSE-S3 today).
+    Default,
+    S3,
+    Kms {
+        key: Option<String>,
+        context: Option<String>,
+        bucket_key: Option<bool>,
+    },
+    Dsse {
+        key: Option<String>,
+        context: Option<String>,
+    },
+    Customer(CustomerKey),
+}
+
+fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+}
+
+/// Reads the SSE headers of a write (PutObject, CopyObject destination), with S3's checks.
+pub fn parse_write(h: &HeaderMap) -> Result<SseRequest, S3Error> {
+    let sse = header(h, SSE);
+    if let Some(v) = sse {
+        if !["AES256", "aws:kms", "aws:kms:dsse"].contains(&v) {
+            return Err(S3Error::invalid_argument(
+                "The encryption method specified is not supported",
+                SSE,
+                v,
+            ));
+        }
+    }
+    let customer = ssec::parse(h, ssec::OBJECT)?;
+    if let (Some(_), Some(v)) = (&customer, sse) {
+        return Err(S3Error::invalid_argument(
+            "Server Side Encryption with Customer provided key is incompatible with the encryption method specified",
+            SSE,
+            v,
+        ));
+    }
+    if let Some(c) = customer {
+        return Ok(SseRequest::Customer(c));
+    }
+    let key = header(h, SSE_KMS_KEY_ID).map(str::to_string);
+    let kms = matches!(sse, Some("aws:kms") | Some("aws:kms:dsse"));
+    if key.is_some() && !kms {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidArgument,
+            "Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms",
+        )
+        .field("ArgumentName", SSE));
+    }
+    let context = header(h, SSE_CONTEXT).map(parse_context).transpose()?;
+    if context.is_some() && !kms {
+        return Err(S3Error::invalid_argument(
+            "Server Side Encryption with an encryption context requires HTTP header x-amz-server-side-encryption : aws:kms",
+            SSE_CONTEXT,
+            "",
+        ));
+    }
+    let bucket_key = header(h, SSE_BUCKET_KEY).map(|v| v.eq_ignore_ascii_case("true"));
+    Ok(match sse {
+        None => SseRequest::Default,
+        Some("AES256") => SseRequest::S3,
+        Some("aws:kms") => SseRequest::Kms {
+            key,
+            context,
+            bucket_key,
+        },
+        _ => SseRequest::Dsse { key, context },
+    })
+}
+
+/// The encryption context must be base64 of a JSON object of string values.
+fn parse_context(value: &str) -> Result<String, S3Error> {
+    let bad = || {
+        S3Error::invalid_argument(
+            "The encryption context is not valid base64-encoded JSON.",
+            SSE_CONTEXT,
+            value,
+        )
+    };
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(value)
+        .map_err(|_| bad())?;
+    let json: serde_json::Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
+    let ok = json
+        .as_object()
+        .is_some_and(|m| m.values().all(serde_json::Value::is_string));
+    if ok {
+        Ok(value.to_string())
+    } else {
+        Err(bad())
+    }
+}
+
+/// How an object is encrypted, as stored in its metadata. Sealed keys only: no key material.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Encryption {
+    SseS3 {
+        key: SealedKey,
+    },
+    SseKms {
+        key_id: String,
+        arn: String,
+        context: Option<String>,
+        bucket_key: bool,
+        key: SealedKey,
+    },
+    Dsse {
+        key_id: String,
+        arn: String,
+        context: Option<String>,
+        keys: [SealedKey; 2],
+    },
+    SseC {
+        key: SealedKey,
+        verifier: Verifier,
+    },
+}
+
+/// Everything needed to encrypt one write: fresh data keys and what will seal them.
+pub struct Plan {
+    pub keys: Vec<DataKey>,
+    sealer: Sealer,
+}
+
+enum Sealer {
+    S3,
+    Kms {
+        kms: KmsKey,
+        context: Option<String>,
+        bucket_key: bool,
+    },
+    Dsse {
+        kms: KmsKey,
+        context: Option<String>,
+    },
+    Customer(CustomerKey),
+}
+
+/// Where an object lives, for binding its sealed keys.
+pub struct ObjectRef<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub blob_id: &'a str,
+}
+
+/// The crypto half of the server state.
+pub struct Crypto {
+    /// Seals SSE-S3 data keys (itself sealed under the master key, see `system`).
+    pub sse_s3: DataKey,
+    pub keyring: Keyring,
+}
+
+impl Crypto {
+    /// Turns a request into a plan; unknown KMS keys fail here, before any byte is read.
+    pub async fn plan(
+        &self,
+        store: &Store,
+        account: &str,
+        request: SseRequest,
+    ) -> Result<Plan, CryptoError> {
+        let one = || vec![DataKey::generate()];
+        Ok(match request {
+            SseRequest::Default | SseRequest::S3 => Plan {
+                keys: one(),
+                sealer: Sealer::S3,
+            },
+            SseRequest::Kms {
+                key,
+                context,
+                bucket_key,
+            } => {
+                let kms = self.keyring.resolve(store, account, key.as_deref()).await?;
+                Plan {
+                    keys: one(),
+                    sealer: Sealer::Kms {
+                        kms,
+                        context,
+                        bucket_key: bucket_key.unwrap_or(false),
+                    },
+                }
+            }
+            SseRequest::Dsse { key, context } => {
+                let kms = self.keyring.resolve(store, account, key.as_deref()).await?;
+                Plan {
+                    keys: vec![DataKey::generate(), DataKey::generate()],
+                    sealer: Sealer::Dsse { kms, context },
+                }
+            }
+            SseRequest::Customer(c) => Plan {
+                keys: one(),
+                sealer: Sealer::Customer(c),
+            },
+        })
+    }
+
+    /// Seals the plan's data keys for the object just written.
+    pub fn seal(&self, plan: &Plan, obj: &ObjectRef<'_>) -> Result<Encryption, CryptoError> {
+        let ctx = |purpose, extra| KeyContext {
+            purpose,
+            bucket: obj.bucket,
+            key: obj.key,
+            object_id: obj.blob_id,
+            extra,
+        };
+        let first = plan
+            .keys
+            .first()
+            .ok_or(CryptoError::Integrity("plan without a data key"))?;
+        Ok(match &plan.sealer {
+            Sealer::S3 => Encryption::SseS3 {
+                key: envelope::seal(&self.sse_s3, first, &ctx("sse-s3", ""))?,
+            },
+            Sealer::Kms {
+                kms,
+                context,
+                bucket_key,
+            } => {
+                self.keyring.count_operation();
+                let extra = context.as_deref().unwrap_or("");
+                Encryption::SseKms {
+                    key_id: kms.id.clone(),
+                    arn: kms.arn.clone(),
+                    context: context.clone(),
+                    bucket_key: *bucket_key,
+                    key: envelope::seal(kms.material(), first, &ctx("sse-kms", extra))?,
+                }
+            }
+            Sealer::Dsse { kms, context } => {
+                self.keyring.count_operation();
+                let extra = context.as_deref().unwrap_or("");
+                let second = plan
+                    .keys
+                    .get(1)
+                    .ok_or(CryptoError::Integrity("DSSE needs two data keys"))?;
+                Encryption::Dsse {
+                    key_id: kms.id.clone(),
+                    arn: kms.arn.clone(),
+                    context: context.clone(),
+                    keys: [
+                        envelope::seal(kms.material(), first, &ctx("dsse-kms/1", extra))?,
+                        envelope::seal(kms.material(), second, &ctx("dsse-kms/2", extra))?,
+                    ],
+                }
+            }
+            Sealer::Customer(c) => Encryption::SseC {
+                key: envelope::seal(&c.key, first, &ctx("sse-c", ""))?,
+                verifier: c.verifier(),
+            },
+        })
+    }
+
+    /// Opens an object's data keys. SSE-C objects need the customer key (checked by the caller).
+    pub async fn open(
+        &self,
+        store: &Store,
+        account: &str,
+        enc: &Encryption,
+        obj: &ObjectRef<'_>,
+        customer: Option<&CustomerKey>,
+    ) -> Result<Vec<DataKey>, CryptoError> {
+        let ctx = |purpose, extra| KeyContext {
+            purpose,
+            bucket: obj.bucket,
+            key: obj.key,
+            object_id: obj.blob_id,
+            extra,
+        };
+        Ok(match enc {
+            Encryption::SseS3 { key } => {
+                vec![envelope::unseal(&self.sse_s3, key, &ctx("sse-s3", ""))?]
+            }
+            Encryption::SseKms {
+                key_id,
+                context,
+                key,
+                ..
+            } => {
+                let kms = self.keyring.resolve(store, account, Some(key_id)).await?;
+                self.keyring.count_operation();
+                vec![envelope::unseal(
+                    kms.material(),
+                    key,
+                    &ctx("sse-kms", context.as_deref().unwrap_or("")),
+                )?]
+            }
+            Encryption::Dsse {
+                key_id,
+                context,
+                keys,
+                ..
+            } => {
+                let kms = self.keyring.resolve(store, account, Some(key_id)).await?;
+                self.keyring.count_operation();
+                let extra = context.as_deref().unwrap_or("");
+                vec![
+                    envelope::unseal(kms.material(), &keys[0], &ctx("dsse-kms/1", extra))?,
+                    envelope::unseal(kms.material(), &keys[1], &ctx("dsse-kms/2", extra))?,
+                ]
+            }
+            Encryption::SseC { key, .. } => {
+                let c = customer.ok_or(CryptoError::Integrity(
+                    "SSE-C object opened without its key",
+                ))?;
+                vec![envelope::unseal(&c.key, key, &ctx("sse-c", ""))?]
+            }
+        })
+    }
+}
+
+/// The ETag: the plaintext MD5 for SSE-S3; for the other modes S3's is not the MD5, so an opaque
+/// value derived from the MD5 under the object's data key.
+pub fn etag(enc: &Encryption, md5: &[u8; 16], first_key: &DataKey) -> String {
+    match enc {
+        Encryption::SseS3 { .. } => hex::encode(md5),
+        _ => hex::encode(&first_key.mac(&[b"sealstore/etag", md5])[..16]),
+    }
+}
+
+/// The SSE response headers of an object, exactly as S3 sends them per mode.
+pub fn response_headers(
+    enc: &Encryption,
+    customer_md5: Option<&str>,
+    echo_context: bool,
+) -> Vec<(&'static str, String)> {
+    match enc {
+        Encryption::SseS3 { .. } => vec![(SSE, "AES256".into())],
+        Encryption::SseKms {
+            arn,
+            context,
+            bucket_key,
+            ..
+        } => {
+            let mut h = vec![(SSE, "aws:kms".to_string()), (SSE_KMS_KEY_ID, arn.clone())];
+            if *bucket_key {
+                h.push((SSE_BUCKET_KEY, "true".into()));
+            }
+            if let (true, Some(c)) = (echo_context, context) {
+                h.push((SSE_CONTEXT, c.clone()));
+            }
+            h
+        }
+        Encryption::Dsse { arn, context, .. } => {
+            let mut h = vec![
+                (SSE, "aws:kms:dsse".to_string()),
+                (SSE_KMS_KEY_ID, arn.clone()),
+            ];
+            if let (true, Some(c)) = (echo_context, context) {
+                h.push((SSE_CONTEXT, c.clone()));
+            }
+            h
+        }
+        Encryption::SseC { .. } => {
+            let mut h = vec![(
+                "x-amz-server-side-encryption-customer-algorithm",
+                "AES256".to_string(),
+            )];
+            if let Some(md5) = customer_md5 {
+                h.push((
+                    "x-amz-server-side-encryption-customer-key-md5",
+                    md5.to_string(),
+                ));
+            }
+            h
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn write_header_validation() {
+        assert!(matches!(
+            parse_write(&headers(&[])).unwrap(),
+            SseRequest::Default
+        ));
+        assert!(matches!(
+            parse_write(&headers(&[(SSE, "AES256")])).unwrap(),
+            SseRequest::S3
+        ));
+        let kms = parse_write(&headers(&[
+            (SSE, "aws:kms"),
+            (SSE_KMS_KEY_ID, "k1"),
+            (SSE_BUCKET_KEY, "true"),
+        ]))
+        .unwrap();
+        assert!(
+            matches!(kms, SseRequest::Kms { key: Some(ref k), bucket_key: Some(true), .. } if k == "k1")
+        );
+        let e = parse_write(&headers(&[(SSE, "AES512")])).unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (
+                S3ErrorCode::InvalidArgument,
+                "The encryption method specified is not supported"
+            )
+        );
+        let e = parse_write(&headers(&[(SSE, "AES256"), (SSE_KMS_KEY_ID, "k1")])).unwrap_err();
+        assert!(
+            e.message
+                .contains("requires HTTP header x-amz-server-side-encryption : aws:kms")
+        );
+        let e = parse_write(&headers(&[
+            (SSE, "AES256"),
+            ("x-amz-server-side-encryption-customer-algorithm", "AES256"),
+            (
+                "x-amz-server-side-encryption-customer-key",
+                "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+            ),
+            (
+                "x-amz-server-side-encryption-customer-key-md5",
+                "hRasmdxgYDKV3nvbahU1MA==",
+            ),
+        ]))
+        .unwrap_err();
+        assert!(e.message.contains("incompatible"));
+        let ctx = base64::engine::general_purpose::STANDARD.encode(br#"{"project":"x"}"#);
+        assert!(parse_write(&headers(&[(SSE, "aws:kms"), (SSE_CONTEXT, &ctx)])).is_ok());
+        assert!(parse_write(&headers(&[(SSE, "aws:kms"), (SSE_CONTEXT, "bm90IGpzb24=")])).is_err());
+    }
+
+    #[tokio::test]
+    async fn every_mode_seals_and_opens_only_for_its_object() {
+        let store = Store::memory();
+        let keyring = Keyring::load(&store, DataKey::generate(), "us-east-1", true)
+            .await
+            .unwrap();
+        let crypto = Crypto {
+            sse_s3: DataKey::generate(),
+            keyring,
+        };
+        let customer = ssec::parse(
+            &headers(&[
+                ("x-amz-server-side-encryption-customer-algorithm", "AES256"),
+                (
+                    "x-amz-server-side-encryption-customer-key",
+                    "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+                ),
+                (
+                    "x-amz-server-side-encryption-customer-key-md5",
+                    "hRasmdxgYDKV3nvbahU1MA==",
+                ),
+            ]),
+            ssec::OBJECT,
+        )
+        .unwrap()
+        .unwrap();
+        let requests = [
+            SseRequest::S3,
+            SseRequest::Kms {
+                key: Some("k1".into()),
+                context: None,
+                bucket_key: Some(true),
+            },
+            SseRequest::Dsse {
+                key: None,
+                context: None,
+            },
+            SseRequest::Customer(customer.clone()),
+        ];
+        for req in requests {
+            let plan = crypto.plan(&store, "000000000000", req).await.unwrap();
+            let obj = ObjectRef {
+                bucket: "b",
+                key: "k",
+                blob_id: "id1",
+            };
+            let enc = crypto.seal(&plan, &obj).unwrap();
+            let opened = crypto
+                .open(&store, "000000000000", &enc, &obj, Some(&customer))
+                .await
+                .unwrap();
+            assert!(opened == plan.keys, "{enc:?}");
+            let other = ObjectRef {
+                blob_id: "id2",
+                ..obj
+            };
+            assert!(
+                crypto
+                    .open(&store, "000000000000", &enc, &other, Some(&customer))
+                    .await
+                    .is_err()
+            );
+            assert!(!response_headers(&enc, Some("md5"), false).is_empty());
+        }
+    }
+}

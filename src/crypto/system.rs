@@ -1,0 +1,130 @@
+//! The keys the master key protects directly: the SSE-S3 key-encryption key and the keyring key,
+//! stored sealed in one metadata record together with the master key's check value. Because the
+//! master key seals only this record, rotating it re-seals one record in one transaction: object
+//! bodies and their sealed data keys are untouched, and no state in between is ever visible.
+
+use serde::{Deserialize, Serialize};
+
+use super::envelope::{self, KeyContext, SealedKey};
+use super::error::CryptoError;
+use super::keys::{DataKey, MasterKey};
+use crate::store::Store;
+
+const RECORD: &str = "system-keys";
+
+#[derive(Serialize, Deserialize)]
+struct Record {
+    check_value: [u8; 32],
+    sse_s3: SealedKey,
+    keyring: SealedKey,
+}
+
+/// The unsealed system keys.
+pub struct SystemKeys {
+    pub sse_s3: DataKey,
+    pub keyring: DataKey,
+}
+
+fn ctx(purpose: &str) -> KeyContext<'_> {
+    KeyContext {
+        purpose,
+        bucket: "",
+        key: "",
+        object_id: "",
+        extra: "",
+    }
+}
+
+fn seal_record(master: &MasterKey, keys: &SystemKeys) -> Result<Vec<u8>, CryptoError> {
+    let kek = master.kek("system");
+    let record = Record {
+        check_value: master.check_value(),
+        sse_s3: envelope::seal(&kek, &keys.sse_s3, &ctx("system/sse-s3"))?,
+        keyring: envelope::seal(&kek, &keys.keyring, &ctx("system/keyring"))?,
+    };
+    serde_json::to_vec(&record).map_err(|e| CryptoError::KeyStore(e.to_string()))
+}
+
+async fn read_record(store: &Store) -> Result<Option<Record>, CryptoError> {
+    let found = store
+        .config(RECORD)
+        .await
+        .map_err(|e| CryptoError::KeyStore(e.to_string()))?;
+    found
+        .into_iter()
+        .find(|(name, _)| name == RECORD)
+        .map(|(_, bytes)| {
+            serde_json::from_slice(&bytes).map_err(|e| CryptoError::KeyStore(e.to_string()))
+        })
+        .transpose()
+}
+
+/// Opens the system keys with `master`, creating them on first start. A different master key than
+/// the one the data was written with fails here, before anything is served.
+pub async fn load_or_init(store: &Store, master: &MasterKey) -> Result<SystemKeys, CryptoError> {
+    match read_record(store).await? {
+        Some(rec) => {
+            if rec.check_value != master.check_value() {
+                return Err(CryptoError::WrongMasterKey);
+            }
+            let kek = master.kek("system");
+            Ok(SystemKeys {
+                sse_s3: envelope::unseal(&kek, &rec.sse_s3, &ctx("system/sse-s3"))?,
+                keyring: envelope::unseal(&kek, &rec.keyring, &ctx("system/keyring"))?,
+            })
+        }
+        None => {
+            let keys = SystemKeys {
+                sse_s3: DataKey::generate(),
+                keyring: DataKey::generate(),
+            };
+            store
+                .put_config(RECORD, seal_record(master, &keys)?)
+                .await
+                .map_err(|e| CryptoError::KeyStore(e.to_string()))?;
+            Ok(keys)
+        }
+    }
+}
+
+/// Re-seals the system keys under `new` (after checking `old`), in one write.
+pub async fn rotate(store: &Store, old: &MasterKey, new: &MasterKey) -> Result<(), CryptoError> {
+    let keys = load_or_init(store, old).await?;
+    store
+        .put_config(RECORD, seal_record(new, &keys)?)
+        .await
+        .map_err(|e| CryptoError::KeyStore(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn wrong_master_key_is_refused_and_rotation_keeps_keys() {
+        let store = Store::memory();
+        let m1 = MasterKey::generate();
+        let first = load_or_init(&store, &m1).await.unwrap();
+        assert_eq!(
+            load_or_init(&store, &m1).await.unwrap().sse_s3,
+            first.sse_s3
+        );
+        assert!(matches!(
+            load_or_init(&store, &MasterKey::generate()).await,
+            Err(CryptoError::WrongMasterKey)
+        ));
+        let m2 = MasterKey::generate();
+        rotate(&store, &m1, &m2).await.unwrap();
+        let after = load_or_init(&store, &m2).await.unwrap();
+        assert_eq!(after.sse_s3, first.sse_s3);
+        assert_eq!(after.keyring, first.keyring);
+        assert!(matches!(
+            load_or_init(&store, &m1).await,
+            Err(CryptoError::WrongMasterKey)
+        ));
+        assert!(
+            rotate(&store, &m1, &m2).await.is_err(),
+            "rotation needs the current key"
+        );
+    }
+}
