@@ -80,6 +80,7 @@ impl AppState {
         let crypto = Crypto {
             sse_s3: system.sse_s3.clone(),
             keyring,
+            bucket_keys: Default::default(),
         };
         Ok(AppState {
             store,

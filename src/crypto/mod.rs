@@ -16,6 +16,7 @@
 //!   record with its check value ([`system`]), so a wrong master key fails at start-up and rotation
 //!   re-seals one record atomically. The keyring key seals each KMS key's material ([`kms`]).
 
+pub mod bucket_keys;
 pub mod envelope;
 pub mod error;
 pub mod keys;

@@ -6,6 +6,7 @@ use base64::Engine;
 use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 
+use super::bucket_keys::BucketKeys;
 use super::envelope::{self, KeyContext, SealedKey};
 use super::error::CryptoError;
 use super::keys::DataKey;
@@ -128,6 +129,9 @@ pub enum Encryption {
         arn: String,
         context: Option<String>,
         bucket_key: bool,
+        /// With S3 Bucket Keys: the bucket key that sealed `key` (itself sealed by the KMS key).
+        #[serde(default)]
+        bucket_key_id: Option<String>,
         key: SealedKey,
     },
     Dsse {
@@ -153,7 +157,7 @@ enum Sealer {
     Kms {
         kms: KmsKey,
         context: Option<String>,
-        bucket_key: bool,
+        bucket_key: Option<(String, DataKey)>,
     },
     Dsse {
         kms: KmsKey,
@@ -174,14 +178,17 @@ pub struct Crypto {
     /// Seals SSE-S3 data keys (itself sealed under the master key, see `system`).
     pub sse_s3: DataKey,
     pub keyring: Keyring,
+    pub bucket_keys: BucketKeys,
 }
 
 impl Crypto {
-    /// Turns a request into a plan; unknown KMS keys fail here, before any byte is read.
+    /// Turns a request into a plan; unknown KMS keys fail here, before any byte is read. A bucket
+    /// key, when asked for, is made (or reused) here too.
     pub async fn plan(
         &self,
         store: &Store,
         account: &str,
+        bucket: &str,
         request: SseRequest,
     ) -> Result<Plan, CryptoError> {
         let one = || vec![DataKey::generate()];
@@ -196,12 +203,20 @@ impl Crypto {
                 bucket_key,
             } => {
                 let kms = self.keyring.resolve(store, account, key.as_deref()).await?;
+                let bucket_key = match bucket_key {
+                    Some(true) => Some(
+                        self.bucket_keys
+                            .for_write(store, &self.keyring, account, bucket, &kms)
+                            .await?,
+                    ),
+                    _ => None,
+                };
                 Plan {
                     keys: one(),
                     sealer: Sealer::Kms {
                         kms,
                         context,
-                        bucket_key: bucket_key.unwrap_or(false),
+                        bucket_key,
                     },
                 }
             }
@@ -241,14 +256,27 @@ impl Crypto {
                 context,
                 bucket_key,
             } => {
-                self.keyring.count_operation();
                 let extra = context.as_deref().unwrap_or("");
+                let (bucket_key_id, key) = match bucket_key {
+                    Some((id, bk)) => (
+                        Some(id.clone()),
+                        envelope::seal(bk, first, &ctx("sse-kms/bucket-key", extra))?,
+                    ),
+                    None => {
+                        self.keyring.count_operation();
+                        (
+                            None,
+                            envelope::seal(kms.material(), first, &ctx("sse-kms", extra))?,
+                        )
+                    }
+                };
                 Encryption::SseKms {
                     key_id: kms.id.clone(),
                     arn: kms.arn.clone(),
                     context: context.clone(),
-                    bucket_key: *bucket_key,
-                    key: envelope::seal(kms.material(), first, &ctx("sse-kms", extra))?,
+                    bucket_key: bucket_key_id.is_some(),
+                    bucket_key_id,
+                    key,
                 }
             }
             Sealer::Dsse { kms, context } => {
@@ -299,15 +327,29 @@ impl Crypto {
                 key_id,
                 context,
                 key,
+                bucket_key_id,
                 ..
             } => {
-                let kms = self.keyring.resolve(store, account, Some(key_id)).await?;
-                self.keyring.count_operation();
-                vec![envelope::unseal(
-                    kms.material(),
-                    key,
-                    &ctx("sse-kms", context.as_deref().unwrap_or("")),
-                )?]
+                let extra = context.as_deref().unwrap_or("");
+                match bucket_key_id {
+                    Some(id) => {
+                        let bk = self.bucket_keys.for_read(store, &self.keyring, id).await?;
+                        vec![envelope::unseal(
+                            &bk,
+                            key,
+                            &ctx("sse-kms/bucket-key", extra),
+                        )?]
+                    }
+                    None => {
+                        let kms = self.keyring.resolve(store, account, Some(key_id)).await?;
+                        self.keyring.count_operation();
+                        vec![envelope::unseal(
+                            kms.material(),
+                            key,
+                            &ctx("sse-kms", extra),
+                        )?]
+                    }
+                }
             }
             Encryption::Dsse {
                 key_id,
@@ -466,6 +508,7 @@ mod tests {
         let crypto = Crypto {
             sse_s3: DataKey::generate(),
             keyring,
+            bucket_keys: BucketKeys::default(),
         };
         let customer = ssec::parse(
             &headers(&[
@@ -497,7 +540,7 @@ mod tests {
             SseRequest::Customer(customer.clone()),
         ];
         for req in requests {
-            let plan = crypto.plan(&store, "000000000000", req).await.unwrap();
+            let plan = crypto.plan(&store, "000000000000", "b", req).await.unwrap();
             let obj = ObjectRef {
                 bucket: "b",
                 key: "k",

@@ -20,6 +20,12 @@ pub async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response
     let started = Instant::now();
     let rid = RequestId::generate();
     let (parts, body) = req.into_parts();
+    if parts.method == Method::GET && parts.uri.path() == METRICS_PATH {
+        // Not an S3 resource: `_` cannot start a bucket name, so this never hides a bucket.
+        let mut res = metrics(&state);
+        finish_response(&mut res, parts.uri.path(), &rid, false);
+        return res;
+    }
     let is_head = parts.method == Method::HEAD;
     let query = Query::parse(parts.uri.query());
     let route = Route::from_request(
@@ -86,6 +92,23 @@ pub async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response
         bytes_out = %bytes_out,
         ms = format_args!("{:.3}", started.elapsed().as_secs_f64() * 1000.0),
         request_id = %rid.id,
+    );
+    res
+}
+
+/// Where the server's own counters are served (Prometheus text format, no authentication: they
+/// hold no data and no secret).
+pub const METRICS_PATH: &str = "/_sealstore/metrics";
+
+fn metrics(state: &AppState) -> Response {
+    let text = format!(
+        "# HELP sealstore_kms_operations_total Uses of a KMS key: data keys sealed or opened with it, bucket keys made or opened.\n# TYPE sealstore_kms_operations_total counter\nsealstore_kms_operations_total {}\n",
+        state.crypto.keyring.operations()
+    );
+    let mut res = Response::new(Body::from(text));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
     );
     res
 }

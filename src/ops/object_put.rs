@@ -113,7 +113,12 @@ pub async fn put_object(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Erro
     let plan = ctx
         .state
         .crypto
-        .plan(&ctx.state.store, &ctx.verified.account_id, request)
+        .plan(
+            &ctx.state.store,
+            &ctx.verified.account_id,
+            ctx.bucket_name(),
+            request,
+        )
         .await?;
     let body = RequestBody::new(body.into_data_stream(), expect, MAX_OBJECT_SIZE);
     let written =
@@ -217,7 +222,7 @@ pub async fn copy_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     let plan = ctx
         .state
         .crypto
-        .plan(store, &ctx.verified.account_id, request)
+        .plan(store, &ctx.verified.account_id, ctx.bucket_name(), request)
         .await?;
     let account = &ctx.verified.account_id;
     let bytes = object_io::read_body(
