@@ -38,6 +38,11 @@ pub struct Config {
     pub kms_keys: Vec<String>,
     /// Create unknown KMS keys on first use instead of failing with KMS.NotFoundException.
     pub kms_auto_create: bool,
+    /// GetBucketEncryption on a bucket without a rule answers the pre-2023 404
+    /// `ServerSideEncryptionConfigurationNotFoundError` instead of today's SSE-S3 default.
+    pub legacy_encryption_not_found: bool,
+    /// New buckets allow SSE-C (S3 before April 2026) instead of blocking it.
+    pub allow_ssec_by_default: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +64,8 @@ impl Config {
             master_key: MasterKeySource::Default,
             kms_keys: Vec::new(),
             kms_auto_create: false,
+            legacy_encryption_not_found: false,
+            allow_ssec_by_default: false,
         }
     }
 

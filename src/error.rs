@@ -55,6 +55,7 @@ pub enum S3ErrorCode {
     OwnershipControlsNotFoundError,
     PreconditionFailed,
     RequestTimeTooSkewed,
+    ServerSideEncryptionConfigurationNotFoundError,
     SignatureDoesNotMatch,
     XAmzContentSHA256Mismatch,
 }
@@ -102,6 +103,9 @@ impl S3ErrorCode {
             OwnershipControlsNotFoundError => "OwnershipControlsNotFoundError",
             PreconditionFailed => "PreconditionFailed",
             RequestTimeTooSkewed => "RequestTimeTooSkewed",
+            ServerSideEncryptionConfigurationNotFoundError => {
+                "ServerSideEncryptionConfigurationNotFoundError"
+            }
             SignatureDoesNotMatch => "SignatureDoesNotMatch",
             XAmzContentSHA256Mismatch => "XAmzContentSHA256Mismatch",
         }
@@ -121,7 +125,8 @@ impl S3ErrorCode {
             | NoSuchPublicAccessBlockConfiguration
             | NoSuchTagSet
             | NoSuchWebsiteConfiguration
-            | OwnershipControlsNotFoundError => StatusCode::NOT_FOUND,
+            | OwnershipControlsNotFoundError
+            | ServerSideEncryptionConfigurationNotFoundError => StatusCode::NOT_FOUND,
             BucketAlreadyExists | BucketAlreadyOwnedByYou | BucketNotEmpty => StatusCode::CONFLICT,
             InvalidRange => StatusCode::RANGE_NOT_SATISFIABLE,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
@@ -187,6 +192,9 @@ impl S3ErrorCode {
                 "A header you provided implies functionality that is not implemented."
             }
             OwnershipControlsNotFoundError => "The bucket ownership controls were not found",
+            ServerSideEncryptionConfigurationNotFoundError => {
+                "The server side encryption configuration was not found"
+            }
             PreconditionFailed => "At least one of the pre-conditions you specified did not hold",
             KeyTooLongError => "Your key is too long",
             _ => "",

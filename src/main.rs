@@ -115,6 +115,13 @@ struct ServeArgs {
     /// Create unknown KMS keys on first use instead of answering KMS.NotFoundException.
     #[arg(long, env = "SEALSTORE_KMS_AUTO_CREATE")]
     kms_auto_create: bool,
+    /// GetBucketEncryption on a bucket without a rule answers 404
+    /// ServerSideEncryptionConfigurationNotFoundError, as S3 did before 2023.
+    #[arg(long, env = "SEALSTORE_LEGACY_ENCRYPTION_NOT_FOUND")]
+    legacy_encryption_not_found: bool,
+    /// New buckets allow SSE-C, as S3 did before April 2026 (today S3 blocks it on new buckets).
+    #[arg(long, env = "SEALSTORE_ALLOW_SSEC_BY_DEFAULT")]
+    allow_ssec_by_default: bool,
     /// Serve HTTPS with this PEM certificate chain, leaf first (needs --tls-key).
     #[arg(long, env = "SEALSTORE_TLS_CERT", value_name = "FILE")]
     tls_cert: Option<PathBuf>,
@@ -299,6 +306,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         master_key,
         kms_keys: args.kms_keys,
         kms_auto_create: args.kms_auto_create,
+        legacy_encryption_not_found: args.legacy_encryption_not_found,
+        allow_ssec_by_default: args.allow_ssec_by_default,
     };
     let state = AppState::open(config)
         .await

@@ -178,10 +178,12 @@ impl Keyring {
                 None => self.create(store, account, AWS_MANAGED_ALIAS, true).await,
             };
         };
+        // An ARN must name this region and the caller's account: another key with the same id is
+        // never used in its place.
+        self.check_reference(account, reference)?;
         if let Some(k) = self.find(account, reference)? {
             return Ok(k);
         }
-        self.check_reference(account, reference)?;
         if self.auto_create {
             return self.create(store, account, reference, false).await;
         }
@@ -206,6 +208,11 @@ impl Keyring {
     }
 
     fn not_found(&self, account: &str, reference: &str) -> CryptoError {
+        // The message names the account the reference names (an ARN's), not the caller's.
+        let account = reference
+            .strip_prefix("arn:aws:kms:")
+            .and_then(|rest| rest.split(':').nth(1))
+            .unwrap_or(account);
         let message = match Self::parse_ref(reference) {
             KeyRef::Alias(a) => format!(
                 "Alias arn:aws:kms:{}:{account}:{a} is not found.",

@@ -66,8 +66,7 @@ const SUBRESOURCES: [(&str, BucketSubresource); 12] = [
 ];
 
 /// Bucket sub-resources sealstore does not implement at all (any method answers 501).
-const UNSUPPORTED_BUCKET_KEYWORDS: [(&str, &str); 13] = [
-    ("encryption", "BucketEncryption"),
+const UNSUPPORTED_BUCKET_KEYWORDS: [(&str, &str); 12] = [
     ("analytics", "BucketAnalyticsConfiguration"),
     ("metrics", "BucketMetricsConfiguration"),
     ("inventory", "BucketInventoryConfiguration"),
@@ -106,6 +105,9 @@ pub enum Endpoint {
     GetBucketLocation,
     GetBucketAcl,
     PutBucketAcl,
+    PutBucketEncryption,
+    GetBucketEncryption,
+    DeleteBucketEncryption,
     GetBucketSubresource(BucketSubresource),
     ListObjects,
     ListObjectsV2,
@@ -132,6 +134,9 @@ impl Endpoint {
             Endpoint::GetBucketLocation => "GetBucketLocation",
             Endpoint::GetBucketAcl => "GetBucketAcl",
             Endpoint::PutBucketAcl => "PutBucketAcl",
+            Endpoint::PutBucketEncryption => "PutBucketEncryption",
+            Endpoint::GetBucketEncryption => "GetBucketEncryption",
+            Endpoint::DeleteBucketEncryption => "DeleteBucketEncryption",
             Endpoint::GetBucketSubresource(s) => match s {
                 BucketSubresource::Accelerate => "GetBucketAccelerateConfiguration",
                 BucketSubresource::Cors => "GetBucketCors",
@@ -250,6 +255,14 @@ fn service_endpoint(method: &Method) -> Result<Endpoint, S3Error> {
 fn bucket_endpoint(method: &Method, q: &Query) -> Result<Endpoint, S3Error> {
     if let Some((_, op)) = UNSUPPORTED_BUCKET_KEYWORDS.iter().find(|(k, _)| q.has(k)) {
         return Ok(Endpoint::NotImplemented(op));
+    }
+    if q.has("encryption") {
+        return match *method {
+            Method::GET => Ok(Endpoint::GetBucketEncryption),
+            Method::PUT => Ok(Endpoint::PutBucketEncryption),
+            Method::DELETE => Ok(Endpoint::DeleteBucketEncryption),
+            _ => Err(method_not_allowed(method, "BUCKET")),
+        };
     }
     let sub = SUBRESOURCES.iter().find(|(k, _)| q.has(k)).map(|(_, s)| *s);
     let ep = match *method {
@@ -403,7 +416,7 @@ mod tests {
             (
                 Method::GET,
                 "/b?encryption",
-                Endpoint::NotImplemented("BucketEncryption"),
+                Endpoint::GetBucketEncryption,
                 Some("b"),
                 None,
             ),

@@ -153,12 +153,21 @@ pub async fn create_bucket(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3E
     let region = constraint
         .clone()
         .unwrap_or_else(|| ctx.state.config.region.clone());
+    // Since April 2026 S3 blocks SSE-C on every new bucket until its owner unblocks it.
+    let creation_blocked = if ctx.state.config.allow_ssec_by_default {
+        Vec::new()
+    } else {
+        vec!["SSE-C".to_string()]
+    };
     let meta = BucketMeta {
         name: name.clone(),
         owner: ctx.verified.account_id.clone(),
         region: region.clone(),
         location_constraint: constraint,
         created_millis: now_millis(),
+        encryption_rule: None,
+        blocked_encryption_types: creation_blocked.clone(),
+        default_blocked_encryption_types: creation_blocked,
     };
     match ctx.state.store.create_bucket(meta).await {
         Ok(()) => {}

@@ -2,6 +2,7 @@
 
 mod acl;
 mod bucket;
+mod encryption;
 mod list;
 mod object_delete;
 mod object_get;
@@ -39,6 +40,9 @@ pub async fn dispatch(ctx: ReqCtx<'_>, body: Body) -> Result<Response, S3Error> 
         Endpoint::HeadBucket => bucket::head_bucket(&ctx).await,
         Endpoint::GetBucketLocation => bucket::get_bucket_location(&ctx).await,
         Endpoint::GetBucketAcl => acl::get_bucket_acl(&ctx).await,
+        Endpoint::PutBucketEncryption => encryption::put_bucket_encryption(&ctx, body).await,
+        Endpoint::GetBucketEncryption => encryption::get_bucket_encryption(&ctx).await,
+        Endpoint::DeleteBucketEncryption => encryption::delete_bucket_encryption(&ctx).await,
         Endpoint::PutBucketAcl => acl::put_bucket_acl(&ctx).await,
         Endpoint::GetObjectAcl => acl::get_object_acl(&ctx).await,
         Endpoint::PutObjectAcl => acl::put_object_acl(&ctx).await,

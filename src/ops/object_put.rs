@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::response::Response;
 use http::{HeaderMap, StatusCode};
 
+use super::encryption::apply_bucket_rule;
 use super::object_get::check_customer_key;
 use super::{ReqCtx, empty_response, set_header, xml_response};
 use crate::crypto::{SseRequest, sse, ssec};
@@ -103,10 +104,10 @@ fn check_length(ctx: &ReqCtx<'_>) -> Result<(), S3Error> {
 }
 
 pub async fn put_object(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
+    let bucket = ctx.bucket().await?;
     ctx.check_canned_acl()?;
     check_length(ctx)?;
-    let request = sse::parse_write(&ctx.parts.headers)?;
+    let request = apply_bucket_rule(&bucket, sse::parse_write(&ctx.parts.headers)?)?;
     let md5 = customer_md5(&request);
     let expect = Expectations::from_headers(&ctx.parts.headers, &ctx.verified.payload)?;
     // The plan resolves KMS keys: an unknown key fails here, before a byte is read.
@@ -179,7 +180,7 @@ fn copy_checksum_algorithm(
 }
 
 pub async fn copy_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
+    let bucket = ctx.bucket().await?;
     ctx.check_canned_acl()?;
     let (src_bucket, src_key) = parse_copy_source(ctx.header("x-amz-copy-source").unwrap_or(""))?;
     ctx.owned_bucket(&src_bucket, "x-amz-source-expected-bucket-owner")
@@ -218,6 +219,7 @@ pub async fn copy_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
         ));
     }
+    let request = apply_bucket_rule(&bucket, request)?;
     let md5 = customer_md5(&request);
     let plan = ctx
         .state

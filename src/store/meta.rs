@@ -45,6 +45,8 @@ fn bucket_bounds(bucket: &str) -> (Vec<u8>, Vec<u8>) {
 pub enum WriteOp {
     CreateBucket(BucketMeta),
     DeleteBucket(String),
+    /// Replaces an existing bucket's record (its configuration).
+    UpdateBucket(BucketMeta),
     PutObject {
         bucket: String,
         key: String,
@@ -83,6 +85,13 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
                     bucket: meta.name.clone(),
                     owner: existing.owner,
                 });
+            }
+            t.put_bucket(meta)?;
+            Ok(None)
+        }
+        WriteOp::UpdateBucket(meta) => {
+            if t.bucket(&meta.name)?.is_none() {
+                return Err(StoreError::NoSuchBucket(meta.name.clone()));
             }
             t.put_bucket(meta)?;
             Ok(None)

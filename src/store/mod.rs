@@ -15,7 +15,7 @@ use std::sync::Arc;
 pub use blobs::{BlobWriter, ByteStream, OpenBlob};
 pub use error::StoreError;
 pub use meta::{ObjectPage, object_key};
-pub use model::{BodyRef, BucketMeta, ObjectMeta};
+pub use model::{BodyRef, BucketMeta, EncryptionRule, ObjectMeta};
 
 use blobs::{BlobStore, FsBlobs, MemoryBlobs};
 use meta::{MemoryMeta, MetaStore, RedbMeta, WriteOp};
@@ -52,6 +52,14 @@ impl Store {
     pub async fn create_bucket(&self, meta: BucketMeta) -> Result<(), StoreError> {
         self.meta
             .write(WriteOp::CreateBucket(meta))
+            .await
+            .map(|_| ())
+    }
+
+    /// Replaces the record of an existing bucket (configuration changes).
+    pub async fn update_bucket(&self, meta: BucketMeta) -> Result<(), StoreError> {
+        self.meta
+            .write(WriteOp::UpdateBucket(meta))
             .await
             .map(|_| ())
     }

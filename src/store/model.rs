@@ -16,6 +16,32 @@ pub struct BucketMeta {
     /// The LocationConstraint exactly as given at creation (GetBucketLocation returns it).
     pub location_constraint: Option<String>,
     pub created_millis: i64,
+    /// The default encryption rule set by PutBucketEncryption; `None` means S3's default (SSE-S3).
+    #[serde(default)]
+    pub encryption_rule: Option<EncryptionRule>,
+    /// `BlockedEncryptionTypes` as S3 reports it (`SSE-C` or `NONE`; empty when never set).
+    #[serde(default)]
+    pub blocked_encryption_types: Vec<String>,
+    /// What `blocked_encryption_types` was at creation: DeleteBucketEncryption returns to it.
+    #[serde(default)]
+    pub default_blocked_encryption_types: Vec<String>,
+}
+
+impl BucketMeta {
+    /// Whether new SSE-C writes are refused.
+    pub fn blocks_ssec(&self) -> bool {
+        self.blocked_encryption_types.iter().any(|t| t == "SSE-C")
+    }
+}
+
+/// A bucket's default encryption (`ApplyServerSideEncryptionByDefault` + `BucketKeyEnabled`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EncryptionRule {
+    /// `AES256`, `aws:kms` or `aws:kms:dsse`.
+    pub sse_algorithm: String,
+    /// Exactly as given (key id, ARN or alias); not validated until an object write uses it.
+    pub kms_master_key_id: Option<String>,
+    pub bucket_key_enabled: bool,
 }
 
 /// Where an object's bytes are.

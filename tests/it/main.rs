@@ -18,6 +18,8 @@ mod raw_http;
 #[cfg(test)]
 mod sdk_buckets;
 #[cfg(test)]
+mod sdk_encryption;
+#[cfg(test)]
 mod sdk_errors;
 #[cfg(test)]
 mod sdk_integrity;
