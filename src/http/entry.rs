@@ -73,7 +73,7 @@ pub async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response
         .unwrap_or("-")
         .to_string();
     finish_response(&mut res, parts.uri.path(), &rid, is_head);
-    if expect_continue_unanswered(&parts.headers, &res) {
+    if must_close(&parts.headers, &res) {
         res.headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
@@ -113,18 +113,22 @@ fn metrics(state: &AppState) -> Response {
     res
 }
 
-/// Whether the client asked for `100 Continue` and did not get it: hyper sends it only for a
-/// non-empty body the handler reads. botocore then keeps the final status line it saw instead of
-/// `100` for the *next* request on that connection (boto/botocore#3755), so such a connection is
-/// closed after this response.
-fn expect_continue_unanswered(req: &http::HeaderMap, res: &Response) -> bool {
+/// Whether this connection must close after the response, announced with `Connection: close`:
+/// - the client asked for `100 Continue` and did not get it (hyper sends it only for a non-empty
+///   body the handler reads): botocore then keeps the final status line it saw instead of `100` for
+///   the *next* request on that connection (boto/botocore#3755);
+/// - an error answered a request whose body may not have been read: hyper cannot reuse the
+///   connection then, and clients that keep connections must be told rather than find out.
+fn must_close(req: &http::HeaderMap, res: &Response) -> bool {
     let expects = req
         .get(header::EXPECT)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     let empty = req
         .get(header::CONTENT_LENGTH)
-        .is_some_and(|v| v.as_bytes() == b"0");
-    expects && (empty || !res.status().is_success())
+        .is_none_or(|v| v.as_bytes() == b"0")
+        && !req.contains_key(header::TRANSFER_ENCODING);
+    let error = !res.status().is_success() && res.status() != http::StatusCode::NOT_MODIFIED;
+    (expects && empty) || (error && !empty)
 }
 
 /// Adds the request id headers, and renders an `S3Error` carried by the response as XML (HEAD

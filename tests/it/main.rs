@@ -16,6 +16,8 @@ mod raw_captures;
 #[cfg(test)]
 mod raw_http;
 #[cfg(test)]
+mod sdk_bucket_encryption;
+#[cfg(test)]
 mod sdk_buckets;
 #[cfg(test)]
 mod sdk_encryption;
