@@ -39,7 +39,16 @@ struct RotateArgs {
     /// The new master key (base64 of 32 bytes), e.g. from `head -c 32 /dev/urandom | base64`.
     #[arg(long, value_name = "FILE")]
     new_key_file: PathBuf,
-    /// The current master key, if it is not DATA_DIR/master.key or SEALSTORE_MASTER_KEY.
+    /// The current master key.
+    #[command(flatten)]
+    master: MasterKeyArgs,
+}
+
+/// Where the master key comes from (`serve` and `rotate-master-key` alike).
+#[derive(clap::Args)]
+struct MasterKeyArgs {
+    /// The master key file (base64 of 32 bytes). Default: DATA_DIR/master.key, generated at first
+    /// start; with --memory a random key per process. SEALSTORE_MASTER_KEY may hold the key itself.
     #[arg(long, env = "SEALSTORE_MASTER_KEY_FILE", value_name = "FILE")]
     master_key_file: Option<PathBuf>,
     #[arg(
@@ -49,6 +58,12 @@ struct RotateArgs {
         hide_env_values = true
     )]
     master_key: Option<String>,
+}
+
+impl MasterKeyArgs {
+    fn source(&self) -> Result<MasterKeySource, String> {
+        master_key_source(self.master_key_file.clone(), self.master_key.as_deref())
+    }
 }
 
 #[derive(clap::Args)]
@@ -92,17 +107,8 @@ struct ServeArgs {
     /// Domain for virtual-hosted-style requests (<bucket>.<domain>).
     #[arg(long, env = "SEALSTORE_DOMAIN", default_value = "localhost")]
     domain: String,
-    /// The master key file (base64 of 32 bytes). Default: DATA_DIR/master.key, generated at first
-    /// start; with --memory a random key per process. SEALSTORE_MASTER_KEY may hold the key itself.
-    #[arg(long, env = "SEALSTORE_MASTER_KEY_FILE", value_name = "FILE")]
-    master_key_file: Option<PathBuf>,
-    #[arg(
-        long = "master-key",
-        env = "SEALSTORE_MASTER_KEY",
-        hide = true,
-        hide_env_values = true
-    )]
-    master_key: Option<String>,
+    #[command(flatten)]
+    master: MasterKeyArgs,
     /// Create this KMS key for every account at start: a key id (e.g. testkey-1 or a UUID) or
     /// alias/NAME (repeatable; comma-separated in the variable).
     #[arg(
@@ -226,7 +232,7 @@ fn master_key_source(file: Option<PathBuf>, key: Option<&str>) -> Result<MasterK
 }
 
 async fn rotate(args: RotateArgs) -> Result<(), String> {
-    let source = master_key_source(args.master_key_file, args.master_key.as_deref())?;
+    let source = args.master.source()?;
     let mut config = Config::new(StorageMode::Dir(args.data_dir.clone()), Default::default());
     config.master_key = source;
     let generated = matches!(config.master_key, MasterKeySource::Default);
@@ -297,7 +303,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     } else {
         StorageMode::Dir(args.data_dir.clone())
     };
-    let master_key = master_key_source(args.master_key_file.clone(), args.master_key.as_deref())?;
+    let master_key = args.master.source()?;
     let config = Config {
         storage,
         region: args.region,

@@ -102,25 +102,19 @@ pub fn parse_amz_date(s: &str) -> Option<i64> {
 
 /// Formats epoch seconds as `YYYYMMDDTHHMMSSZ`.
 pub fn format_amz_date(secs: i64) -> String {
-    let t =
-        time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    format_utc(secs, "", "")
 }
 
 /// Formats epoch seconds as S3's ISO 8601 in error bodies (`2013-05-24T00:00:00Z`).
 pub fn format_iso(secs: i64) -> String {
+    format_utc(secs, "-", ":")
+}
+
+fn format_utc(secs: i64, date_sep: &str, time_sep: &str) -> String {
     let t =
         time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        "{:04}{date_sep}{:02}{date_sep}{:02}T{:02}{time_sep}{:02}{time_sep}{:02}Z",
         t.year(),
         u8::from(t.month()),
         t.day(),
