@@ -119,14 +119,21 @@ def expect_s3(mode: str, key_arn: str | None = None, bucket_key: bool = False, c
 
 # -- fixtures ----------------------------------------------------------------------------------
 
-# Since April 2026 S3 blocks SSE-C on new buckets (issue 6); these tests are about SSE-C itself, so
-# their servers allow it on new buckets, as S3 did before. (An older binary ignores the variable.)
-ALLOW_SSEC = {"SEALSTORE_ALLOW_SSEC_BY_DEFAULT": "true"}
+def start(server_factory, *args, **kw):
+    return server_factory.start(*args, **kw)
 
 
-def start(server_factory, *args, env: dict | None = None, **kw):
-    """server_factory.start with SSE-C allowed on new buckets."""
-    return server_factory.start(*args, env={**ALLOW_SSEC, **(env or {})}, **kw)
+def create_bucket(client, name):
+    """Creates a bucket and unblocks SSE-C on it, as users must on AWS since April 2026 (S3 blocks
+    SSE-C on every new bucket until its owner sets BlockedEncryptionTypes NONE)."""
+    client.create_bucket(Bucket=name)
+    client.put_bucket_encryption(
+        Bucket=name,
+        ServerSideEncryptionConfiguration={"Rules": [{
+            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+            "BlockedEncryptionTypes": {"EncryptionType": ["NONE"]},
+        }]},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +158,7 @@ def kc(ksrv):
 @pytest.fixture
 def kb(kc):
     name = unique_bucket_name("enc")
-    kc.create_bucket(Bucket=name)
+    create_bucket(kc, name)
     yield name
     empty_and_delete(kc, name)
 
@@ -242,7 +249,7 @@ def test_kms_without_key_uses_the_accounts_aws_managed_key(ksrv, kc, kb):
     assert managed not in (arn(KMS_UUID),)
     # Same key for every bucket of the account, and by its alias.
     other = unique_bucket_name("enc")
-    kc.create_bucket(Bucket=other)
+    create_bucket(kc, other)
     try:
         assert kc.put_object(Bucket=other, Key="m", Body=b"2", ServerSideEncryption="aws:kms")["SSEKMSKeyId"] == managed
         assert kc.put_object(Bucket=other, Key="n", Body=b"3", ServerSideEncryption="aws:kms",
@@ -254,7 +261,7 @@ def test_kms_without_key_uses_the_accounts_aws_managed_key(ksrv, kc, kb):
     # Another account has its own aws/s3 key, in its own account.
     a = ksrv.client(ALICE[0], ALICE[1])
     ab = unique_bucket_name("alice")
-    a.create_bucket(Bucket=ab)
+    create_bucket(a, ab)
     try:
         pa = a.put_object(Bucket=ab, Key="m", Body=b"alice", ServerSideEncryption="aws:kms")
         assert re.fullmatch(rf"arn:aws:kms:{REGION}:{ALICE[2]}:key/{UUID_RE}", pa["SSEKMSKeyId"]), pa["SSEKMSKeyId"]

@@ -22,7 +22,8 @@ from botocore.exceptions import ClientError
 import s3helpers as h
 from conftest import assert_client_error, empty_and_delete, sealstore_bin, unique_bucket_name
 from test_encryption import (
-    DEFAULT_ACCOUNT, KMS_ID, REGION, SEG, UUID_RE, arn, expect_s3, pattern, quoted_md5, sse_headers, start,
+    DEFAULT_ACCOUNT, KMS_ID, REGION, SEG, UUID_RE, arn, create_bucket, expect_s3, pattern, quoted_md5, sse_headers,
+    start,
 )
 
 # Many segments; 2 MiB would do as well but doubles the run time of a debug build.
@@ -64,7 +65,7 @@ class Corpus:
         self.ckey = os.urandom(32)
         self.bodies = bodies
         self.objects: dict[str, tuple[str, str, bytes, dict, str]] = {}
-        client.create_bucket(Bucket=bucket)
+        create_bucket(client, bucket)
         for mode in MODES:
             for size_name, body in bodies.items():
                 key = f"{mode}/{size_name}"
@@ -273,7 +274,7 @@ def test_memory_server_encrypts_with_a_per_process_key(server_factory):
     srv = start(server_factory, "--kms-key", KMS_ID, memory=True)
     c = srv.client()
     b = unique_bucket_name("mem")
-    c.create_bucket(Bucket=b)
+    create_bucket(c, b)
     ckey = os.urandom(32)
     for mode in MODES:
         body = pattern(SEG + 1, 23)
@@ -291,7 +292,7 @@ def test_kms_auto_create_and_keys_survive_restarts(server_factory):
     srv = start(server_factory, "--kms-auto-create", data_dir=data_dir)
     c = srv.client()
     b = unique_bucket_name("auto")
-    c.create_bucket(Bucket=b)
+    create_bucket(c, b)
     uuid = "0badc0de-1234-4abc-8def-0123456789ab"
     made = {}
     for key, ref in (("id", "auto-key-1"), ("uuid", uuid), ("arn", arn("auto-key-2"))):
@@ -344,7 +345,7 @@ def test_bucket_keys_cut_kms_operations(server_factory):
     srv = start(server_factory, "--kms-key", KMS_ID, memory=True)
     c = srv.client()
     b = unique_bucket_name("bk")
-    c.create_bucket(Bucket=b)
+    create_bucket(c, b)
     n = 20
     bodies = {i: pattern(1000 + i, 30 + i) for i in range(n)}
 
@@ -383,7 +384,7 @@ def test_bucket_key_objects_survive_a_restart(server_factory):
     srv = start(server_factory, "--kms-key", KMS_ID, data_dir=data_dir)
     c = srv.client()
     b = unique_bucket_name("bkr")
-    c.create_bucket(Bucket=b)
+    create_bucket(c, b)
     bodies = {i: pattern(SEG + i, 40 + i) for i in range(3)}
     for i, body in bodies.items():
         c.put_object(Bucket=b, Key=str(i), Body=body, ServerSideEncryption="aws:kms", SSEKMSKeyId=KMS_ID,
