@@ -106,16 +106,7 @@ mod tests {
     const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
     const MD5: &str = "hRasmdxgYDKV3nvbahU1MA==";
 
-    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(
-                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                v.parse().unwrap(),
-            );
-        }
-        h
-    }
+    use crate::http::headers::header_map as headers;
 
     #[test]
     fn captured_key_parses_and_verifies() {

@@ -236,6 +236,21 @@ pub fn user_metadata(h: &HeaderMap) -> Vec<(String, String)> {
     out
 }
 
+/// A header map from name/value pairs (repeated names are appended), for tests.
+#[cfg(test)]
+pub fn header_map(pairs: &[(&str, &str)]) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    for (k, v) in pairs {
+        let name = http::HeaderName::from_bytes(k.as_bytes())
+            .unwrap_or_else(|_| panic!("bad test header name {k}"));
+        let value = v
+            .parse()
+            .unwrap_or_else(|_| panic!("bad test header value for {k}"));
+        h.append(name, value);
+    }
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

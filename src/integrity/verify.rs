@@ -302,16 +302,7 @@ mod tests {
     use super::*;
     use futures_util::stream;
 
-    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.append(
-                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                v.parse().unwrap(),
-            );
-        }
-        h
-    }
+    use crate::http::headers::header_map as headers;
 
     async fn run(
         pairs: &[(&str, &str)],
