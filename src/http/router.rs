@@ -200,7 +200,7 @@ impl Route {
             }
         }
         let endpoint = match (&bucket, &key) {
-            (None, _) => service_endpoint(method)?,
+            (None, _) => service_endpoint(method, query)?,
             (Some(_), None) => bucket_endpoint(method, query)?,
             (Some(_), Some(_)) => object_endpoint(method, query, headers)?,
         };
@@ -245,8 +245,13 @@ pub fn virtual_host_bucket(host: &str, domain: &str) -> Option<String> {
     (!bucket.is_empty()).then(|| bucket.to_string())
 }
 
-fn service_endpoint(method: &Method) -> Result<Endpoint, S3Error> {
+fn service_endpoint(method: &Method, q: &Query) -> Result<Endpoint, S3Error> {
     match *method {
+        // Directory buckets (issue 8) are not served yet; this is the one parameter that tells
+        // ListDirectoryBuckets apart from ListBuckets on a shared endpoint.
+        Method::GET if q.has("max-directory-buckets") => {
+            Ok(Endpoint::NotImplemented("ListDirectoryBuckets"))
+        }
         Method::GET => Ok(Endpoint::ListBuckets),
         _ => Err(method_not_allowed(method, "SERVICE")),
     }
@@ -347,6 +352,13 @@ mod tests {
         type Case<'a> = (Method, &'a str, Endpoint, Option<&'a str>, Option<&'a str>);
         let cases: Vec<Case> = vec![
             (Method::GET, "/", Endpoint::ListBuckets, None, None),
+            (
+                Method::GET,
+                "/?max-directory-buckets=10",
+                Endpoint::NotImplemented("ListDirectoryBuckets"),
+                None,
+                None,
+            ),
             (Method::PUT, "/b", Endpoint::CreateBucket, Some("b"), None),
             (Method::PUT, "/b/", Endpoint::CreateBucket, Some("b"), None),
             (Method::HEAD, "/b", Endpoint::HeadBucket, Some("b"), None),
