@@ -126,6 +126,14 @@ pub struct SegmentSpan {
 }
 
 impl Layout {
+    /// The layout of `size` plaintext bytes sealed in `layers` AES-GCM layers.
+    pub fn new(size: u64, layers: usize) -> Layout {
+        Layout {
+            size,
+            overhead: TAG_SIZE * layers as u64,
+        }
+    }
+
     pub fn segments(&self) -> u64 {
         self.size.div_ceil(SEGMENT_SIZE).max(1)
     }

@@ -162,21 +162,14 @@ pub fn decrypt_stream(
 
 /// The byte span of the encrypted body that `decrypt_stream` needs for `range`.
 pub fn encrypted_span(size: u64, layers: usize, range: Option<ByteRange>) -> (u64, u64) {
-    let layout = Layout {
-        size,
-        overhead: 16 * layers as u64,
-    };
+    let layout = Layout::new(size, layers);
     let span = layout.span(range);
     (span.offset, span.len)
 }
 
 /// The size of the encrypted body of `size` plaintext bytes.
 pub fn encrypted_len(size: u64, layers: usize) -> u64 {
-    Layout {
-        size,
-        overhead: 16 * layers as u64,
-    }
-    .encrypted_len()
+    Layout::new(size, layers).encrypted_len()
 }
 
 pub const HEADER_LEN: u64 = HEADER_SIZE;

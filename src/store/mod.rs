@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 pub use blobs::{BlobWriter, ByteStream, OpenBlob};
 pub use error::StoreError;
-pub use meta::{ObjectPage, object_key};
+pub use meta::ObjectPage;
 pub use model::{BodyRef, BucketMeta, EncryptionRule, ObjectMeta};
 
 use blobs::{BlobStore, FsBlobs, MemoryBlobs};
