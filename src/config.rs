@@ -43,6 +43,8 @@ pub struct Config {
     pub legacy_encryption_not_found: bool,
     /// New buckets allow SSE-C (S3 before April 2026) instead of blocking it.
     pub allow_ssec_by_default: bool,
+    /// Served over HTTPS (the scheme of the URLs sealstore writes into responses).
+    pub https: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +68,7 @@ impl Config {
             kms_auto_create: false,
             legacy_encryption_not_found: false,
             allow_ssec_by_default: false,
+            https: false,
         }
     }
 

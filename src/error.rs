@@ -24,6 +24,7 @@ pub enum S3ErrorCode {
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
     EntityTooLarge,
+    EntityTooSmall,
     IncompleteBody,
     InternalError,
     InvalidAccessKeyId,
@@ -33,6 +34,9 @@ pub enum S3ErrorCode {
     InvalidDigest,
     InvalidEncryptionAlgorithmError,
     InvalidLocationConstraint,
+    InvalidPart,
+    InvalidPartNumber,
+    InvalidPartOrder,
     InvalidRange,
     InvalidRequest,
     InvalidURI,
@@ -50,6 +54,7 @@ pub enum S3ErrorCode {
     NoSuchLifecycleConfiguration,
     NoSuchPublicAccessBlockConfiguration,
     NoSuchTagSet,
+    NoSuchUpload,
     NoSuchWebsiteConfiguration,
     NotImplemented,
     OwnershipControlsNotFoundError,
@@ -72,6 +77,7 @@ impl S3ErrorCode {
             BucketAlreadyOwnedByYou => "BucketAlreadyOwnedByYou",
             BucketNotEmpty => "BucketNotEmpty",
             EntityTooLarge => "EntityTooLarge",
+            EntityTooSmall => "EntityTooSmall",
             IncompleteBody => "IncompleteBody",
             InternalError => "InternalError",
             InvalidAccessKeyId => "InvalidAccessKeyId",
@@ -81,6 +87,9 @@ impl S3ErrorCode {
             InvalidDigest => "InvalidDigest",
             InvalidEncryptionAlgorithmError => "InvalidEncryptionAlgorithmError",
             InvalidLocationConstraint => "InvalidLocationConstraint",
+            InvalidPart => "InvalidPart",
+            InvalidPartNumber => "InvalidPartNumber",
+            InvalidPartOrder => "InvalidPartOrder",
             InvalidRange => "InvalidRange",
             InvalidRequest => "InvalidRequest",
             InvalidURI => "InvalidURI",
@@ -98,6 +107,7 @@ impl S3ErrorCode {
             NoSuchLifecycleConfiguration => "NoSuchLifecycleConfiguration",
             NoSuchPublicAccessBlockConfiguration => "NoSuchPublicAccessBlockConfiguration",
             NoSuchTagSet => "NoSuchTagSet",
+            NoSuchUpload => "NoSuchUpload",
             NoSuchWebsiteConfiguration => "NoSuchWebsiteConfiguration",
             NotImplemented => "NotImplemented",
             OwnershipControlsNotFoundError => "OwnershipControlsNotFoundError",
@@ -124,11 +134,12 @@ impl S3ErrorCode {
             | NoSuchLifecycleConfiguration
             | NoSuchPublicAccessBlockConfiguration
             | NoSuchTagSet
+            | NoSuchUpload
             | NoSuchWebsiteConfiguration
             | OwnershipControlsNotFoundError
             | ServerSideEncryptionConfigurationNotFoundError => StatusCode::NOT_FOUND,
             BucketAlreadyExists | BucketAlreadyOwnedByYou | BucketNotEmpty => StatusCode::CONFLICT,
-            InvalidRange => StatusCode::RANGE_NOT_SATISFIABLE,
+            InvalidRange | InvalidPartNumber => StatusCode::RANGE_NOT_SATISFIABLE,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             MissingContentLength => StatusCode::LENGTH_REQUIRED,
@@ -138,6 +149,7 @@ impl S3ErrorCode {
             | AuthorizationQueryParametersError
             | BadDigest
             | EntityTooLarge
+            | EntityTooSmall
             | IncompleteBody
             | InvalidArgument
             | InvalidBucketName
@@ -145,6 +157,8 @@ impl S3ErrorCode {
             | InvalidDigest
             | InvalidEncryptionAlgorithmError
             | InvalidLocationConstraint
+            | InvalidPart
+            | InvalidPartOrder
             | InvalidRequest
             | InvalidURI
             | KeyTooLongError
@@ -185,6 +199,19 @@ impl S3ErrorCode {
                 "The public access block configuration was not found"
             }
             NoSuchTagSet => "The TagSet does not exist",
+            NoSuchUpload => {
+                "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."
+            }
+            InvalidPart => {
+                "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."
+            }
+            InvalidPartOrder => {
+                "The list of parts was not in ascending order. The parts list must be specified in order by part number."
+            }
+            InvalidPartNumber => "The requested partnumber is not satisfiable",
+            EntityTooSmall => {
+                "Your proposed upload is smaller than the minimum allowed object size."
+            }
             NoSuchWebsiteConfiguration => {
                 "The specified bucket does not have a website configuration"
             }
@@ -514,6 +541,12 @@ impl From<StoreError> for S3Error {
             }
             StoreError::BucketExists { bucket, .. } => {
                 S3Error::new(S3ErrorCode::BucketAlreadyExists).field("BucketName", bucket)
+            }
+            StoreError::NoSuchUpload(id) => {
+                S3Error::new(S3ErrorCode::NoSuchUpload).field("UploadId", id)
+            }
+            StoreError::PartChanged(n) => {
+                S3Error::new(S3ErrorCode::InvalidPart).field("PartNumber", n.to_string())
             }
             other => S3Error::internal(other),
         }

@@ -314,6 +314,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         kms_auto_create: args.kms_auto_create,
         legacy_encryption_not_found: args.legacy_encryption_not_found,
         allow_ssec_by_default: args.allow_ssec_by_default,
+        https: tls_source.is_some(),
     };
     let state = AppState::open(config)
         .await

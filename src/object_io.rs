@@ -7,17 +7,17 @@
 //! [`read_body`] is its mirror: it opens the data keys and decrypts only the segments a range needs.
 
 use bytes::{Bytes, BytesMut};
-use futures_util::{Stream, StreamExt};
+use futures_util::{Stream, StreamExt, TryStreamExt};
 
 use crate::crypto::ssec::CustomerKey;
 use crate::crypto::stream::{self as cstream, EncryptingWriter, WriteError};
-use crate::crypto::{Encryption, ObjectRef, Plan, sse};
+use crate::crypto::{DataKey, Encryption, ObjectRef, Plan, sse};
 use crate::error::S3Error;
 use crate::http::headers::ByteRange;
 use crate::integrity::RequestBody;
 use crate::integrity::checksum::Checksum;
 use crate::server::AppState;
-use crate::store::{BodyRef, ByteStream, ObjectMeta, StoreError};
+use crate::store::{BodyRef, ByteStream, ObjectMeta, OpenBlob, PartBody, StoreError, UploadMeta};
 
 /// The largest single-request object S3 accepts (5 GiB).
 pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
@@ -81,6 +81,69 @@ where
     })
 }
 
+/// A part that has been stored (synced, not yet recorded).
+#[derive(Debug)]
+pub struct WrittenPart {
+    pub blob: String,
+    pub size: u64,
+    pub md5: [u8; 16],
+    /// The checksum in the request's algorithm (or the upload's, when the request sent none).
+    pub checksum: Checksum,
+    /// The checksum in the upload's algorithm, when that differs from the request's.
+    pub extra: Option<Checksum>,
+}
+
+/// The data keys of a multipart upload (sealed for its upload id at creation).
+pub async fn upload_keys(
+    state: &AppState,
+    account: &str,
+    bucket: &str,
+    upload: &UploadMeta,
+    customer: Option<&CustomerKey>,
+) -> Result<Vec<DataKey>, S3Error> {
+    Ok(state
+        .crypto
+        .open(
+            &state.store,
+            account,
+            &upload.encryption,
+            &ObjectRef {
+                bucket,
+                key: &upload.key,
+                blob_id: &upload.upload_id,
+            },
+            customer,
+        )
+        .await?)
+}
+
+/// Encrypts and stores one part under keys derived for its blob (see `sse::part_keys`), checking
+/// the body's promises at the end; like `write_body`, a failure leaves nothing behind.
+pub async fn write_part<S, E>(
+    state: &AppState,
+    upload_keys: &[DataKey],
+    mut body: RequestBody<S>,
+) -> Result<WrittenPart, S3Error>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    let blob = state.store.create_blob().await?;
+    let keys = sse::part_keys(upload_keys, blob.id());
+    let mut writer = EncryptingWriter::new(blob, &keys).await?;
+    while let Some(chunk) = body.next().await {
+        writer.write(&chunk?).await?;
+    }
+    let digests = body.finish()?;
+    let blob = writer.finish().await?;
+    Ok(WrittenPart {
+        blob,
+        size: digests.size,
+        md5: digests.md5,
+        checksum: digests.checksum,
+        extra: digests.extra,
+    })
+}
+
 /// Why a read could not start.
 #[derive(Debug)]
 pub enum ReadError {
@@ -128,6 +191,16 @@ pub async fn read_body(
     customer: Option<&CustomerKey>,
 ) -> Result<ByteStream, ReadError> {
     let store = &state.store;
+    if let BodyRef::Parts { upload_id, parts } = &meta.body {
+        let enc = meta
+            .encryption
+            .as_ref()
+            .ok_or_else(|| S3Error::internal("multipart object without encryption"))?;
+        return read_parts(
+            state, account, bucket, key, meta, enc, upload_id, parts, range, customer,
+        )
+        .await;
+    }
     let blob = store.open_body(&meta.body).await.map_err(store_error)?;
     let (Some(enc), BodyRef::Blob(blob_id)) = (&meta.encryption, &meta.body) else {
         // Written before encryption existed: stored as is.
@@ -159,6 +232,87 @@ pub async fn read_body(
     Ok(cstream::decrypt_stream(
         &header, meta.size, &keys, range, span,
     )?)
+}
+
+/// Streams `range` of a multipart object: each part it touches is decrypted on its own (only the
+/// segments the range needs). The touched parts' blobs are all opened before the first byte, so a
+/// concurrent overwrite cannot take a part away halfway through the read.
+#[allow(clippy::too_many_arguments)]
+async fn read_parts(
+    state: &AppState,
+    account: &str,
+    bucket: &str,
+    key: &str,
+    meta: &ObjectMeta,
+    enc: &Encryption,
+    upload_id: &str,
+    parts: &[PartBody],
+    range: Option<ByteRange>,
+    customer: Option<&CustomerKey>,
+) -> Result<ByteStream, ReadError> {
+    let (start, end) = match range {
+        Some(r) => (r.start, r.end.saturating_add(1)),
+        None => (0, meta.size),
+    };
+    // (blob, keys, size, local range) for each part overlapping [start, end).
+    let mut plan: Vec<(OpenBlob, Vec<DataKey>, u64, Option<ByteRange>)> = Vec::new();
+    let mut offset = 0u64;
+    let mut upload_keys: Option<Vec<DataKey>> = None;
+    for part in parts {
+        let (p_start, p_end) = (offset, offset + part.size);
+        offset = p_end;
+        if p_end <= start || p_start >= end || part.size == 0 {
+            continue;
+        }
+        let keys = match &upload_keys {
+            Some(k) => k,
+            None => upload_keys.insert(
+                state
+                    .crypto
+                    .open(
+                        &state.store,
+                        account,
+                        enc,
+                        &ObjectRef {
+                            bucket,
+                            key,
+                            blob_id: upload_id,
+                        },
+                        customer,
+                    )
+                    .await?,
+            ),
+        };
+        let local = ByteRange {
+            start: start.max(p_start) - p_start,
+            end: end.min(p_end) - p_start - 1,
+        };
+        let whole = local.start == 0 && local.end + 1 == part.size;
+        let blob = state
+            .store
+            .open_blob(&part.blob)
+            .await
+            .map_err(store_error)?;
+        plan.push((
+            blob,
+            sse::part_keys(keys, &part.blob),
+            part.size,
+            (!whole).then_some(local),
+        ));
+    }
+    let streams = futures_util::stream::iter(plan).then(|(blob, keys, size, local)| async move {
+        let header = collect(blob.read(0, cstream::HEADER_LEN).await.map_err(io)?)
+            .await
+            .map_err(io)?;
+        let (offset, len) = cstream::encrypted_span(size, keys.len(), local);
+        let span = blob.read(offset, len).await.map_err(io)?;
+        cstream::decrypt_stream(&header, size, &keys, local, span).map_err(io)
+    });
+    Ok(streams.try_flatten().boxed())
+}
+
+fn io(e: impl std::fmt::Display) -> std::io::Error {
+    std::io::Error::other(e.to_string())
 }
 
 async fn collect(mut s: ByteStream) -> Result<Bytes, S3Error> {

@@ -375,6 +375,15 @@ impl Crypto {
     }
 }
 
+/// The keys of one part of a multipart upload, derived from the upload's data keys for the part's
+/// own blob: no two blobs share a key, and a part file moved under another name does not open.
+pub fn part_keys(upload_keys: &[DataKey], blob_id: &str) -> Vec<DataKey> {
+    upload_keys
+        .iter()
+        .map(|k| k.derive(&format!("multipart-part/{blob_id}")))
+        .collect()
+}
+
 /// The ETag: the plaintext MD5 for SSE-S3; for the other modes S3's is not the MD5, so an opaque
 /// value derived from the MD5 under the object's data key.
 pub fn etag(enc: &Encryption, md5: &[u8; 16], first_key: &DataKey) -> String {

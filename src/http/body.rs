@@ -27,11 +27,22 @@ pub async fn read_xml_body(
     body: Body,
     digest: Digest,
 ) -> Result<Bytes, S3Error> {
+    read_xml_body_limited(headers, payload, body, digest, MAX_XML_BODY).await
+}
+
+/// `read_xml_body` for the one document that may be larger (a Complete naming 10,000 parts).
+pub async fn read_xml_body_limited(
+    headers: &HeaderMap,
+    payload: &PayloadCheck,
+    body: Body,
+    digest: Digest,
+    max: u64,
+) -> Result<Bytes, S3Error> {
     let expect = Expectations::from_headers(headers, payload)?;
     if digest == Digest::Required && !expect.has_integrity_digest() {
         return Err(IntegrityError::MissingIntegrityHeader.into());
     }
-    let mut body = RequestBody::new(body.into_data_stream(), expect, MAX_XML_BODY);
+    let mut body = RequestBody::new(body.into_data_stream(), expect, max);
     let mut buf = BytesMut::new();
     while let Some(piece) = body.next().await {
         buf.extend_from_slice(&piece?);

@@ -120,6 +120,13 @@ pub enum Endpoint {
     DeleteObject,
     GetObjectAcl,
     PutObjectAcl,
+    CreateMultipartUpload,
+    UploadPart,
+    UploadPartCopy,
+    CompleteMultipartUpload,
+    AbortMultipartUpload,
+    ListParts,
+    ListMultipartUploads,
     /// A known S3 operation that sealstore does not implement yet: answered with 501.
     NotImplemented(&'static str),
 }
@@ -162,6 +169,13 @@ impl Endpoint {
             Endpoint::DeleteObject => "DeleteObject",
             Endpoint::GetObjectAcl => "GetObjectAcl",
             Endpoint::PutObjectAcl => "PutObjectAcl",
+            Endpoint::CreateMultipartUpload => "CreateMultipartUpload",
+            Endpoint::UploadPart => "UploadPart",
+            Endpoint::UploadPartCopy => "UploadPartCopy",
+            Endpoint::CompleteMultipartUpload => "CompleteMultipartUpload",
+            Endpoint::AbortMultipartUpload => "AbortMultipartUpload",
+            Endpoint::ListParts => "ListParts",
+            Endpoint::ListMultipartUploads => "ListMultipartUploads",
             Endpoint::NotImplemented(name) => name,
         }
     }
@@ -276,7 +290,7 @@ fn bucket_endpoint(method: &Method, q: &Query) -> Result<Endpoint, S3Error> {
             None if q.has("acl") => Endpoint::GetBucketAcl,
             None if q.has("location") => Endpoint::GetBucketLocation,
             None if q.has("versions") => Endpoint::ListObjectVersions,
-            None if q.has("uploads") => Endpoint::NotImplemented("ListMultipartUploads"),
+            None if q.has("uploads") => Endpoint::ListMultipartUploads,
             None if q.get("list-type") == Some("2") => Endpoint::ListObjectsV2,
             None => Endpoint::ListObjects,
         },
@@ -301,20 +315,21 @@ fn object_endpoint(method: &Method, q: &Query, headers: &HeaderMap) -> Result<En
     if let Some((_, op)) = UNSUPPORTED_OBJECT_KEYWORDS.iter().find(|(k, _)| q.has(k)) {
         return Ok(Endpoint::NotImplemented(op));
     }
-    let multipart = q.has("uploadId") || q.has("uploads");
+    let copy = headers.contains_key("x-amz-copy-source");
     let ep = match *method {
         Method::GET if q.has("acl") => Endpoint::GetObjectAcl,
-        Method::GET if q.has("uploadId") => Endpoint::NotImplemented("ListParts"),
+        Method::GET if q.has("uploadId") => Endpoint::ListParts,
         Method::GET => Endpoint::GetObject,
         Method::HEAD => Endpoint::HeadObject,
-        Method::PUT if multipart => Endpoint::NotImplemented("UploadPart"),
+        Method::PUT if q.has("uploadId") && copy => Endpoint::UploadPartCopy,
+        Method::PUT if q.has("uploadId") => Endpoint::UploadPart,
         Method::PUT if q.has("acl") => Endpoint::PutObjectAcl,
-        Method::PUT if headers.contains_key("x-amz-copy-source") => Endpoint::CopyObject,
+        Method::PUT if copy => Endpoint::CopyObject,
         Method::PUT => Endpoint::PutObject,
-        Method::DELETE if q.has("uploadId") => Endpoint::NotImplemented("AbortMultipartUpload"),
+        Method::DELETE if q.has("uploadId") => Endpoint::AbortMultipartUpload,
         Method::DELETE => Endpoint::DeleteObject,
-        Method::POST if q.has("uploads") => Endpoint::NotImplemented("CreateMultipartUpload"),
-        Method::POST if q.has("uploadId") => Endpoint::NotImplemented("CompleteMultipartUpload"),
+        Method::POST if q.has("uploads") => Endpoint::CreateMultipartUpload,
+        Method::POST if q.has("uploadId") => Endpoint::CompleteMultipartUpload,
         _ => return Err(method_not_allowed(method, "OBJECT")),
     };
     Ok(ep)
@@ -484,16 +499,44 @@ mod tests {
             (
                 Method::POST,
                 "/b/k?uploads",
-                Endpoint::NotImplemented("CreateMultipartUpload"),
+                Endpoint::CreateMultipartUpload,
                 Some("b"),
                 Some("k"),
             ),
             (
                 Method::PUT,
                 "/b/k?partNumber=1&uploadId=x",
-                Endpoint::NotImplemented("UploadPart"),
+                Endpoint::UploadPart,
                 Some("b"),
                 Some("k"),
+            ),
+            (
+                Method::POST,
+                "/b/k?uploadId=x",
+                Endpoint::CompleteMultipartUpload,
+                Some("b"),
+                Some("k"),
+            ),
+            (
+                Method::DELETE,
+                "/b/k?uploadId=x",
+                Endpoint::AbortMultipartUpload,
+                Some("b"),
+                Some("k"),
+            ),
+            (
+                Method::GET,
+                "/b/k?uploadId=x&max-parts=2",
+                Endpoint::ListParts,
+                Some("b"),
+                Some("k"),
+            ),
+            (
+                Method::GET,
+                "/b?uploads&prefix=a",
+                Endpoint::ListMultipartUploads,
+                Some("b"),
+                None,
             ),
             (
                 Method::PUT,
@@ -515,6 +558,13 @@ mod tests {
     fn copy_header_decides_copy_object() {
         let r = route(Method::PUT, "/b/k", "h", &[("x-amz-copy-source", "src/k")]);
         assert_eq!(r.endpoint, Endpoint::CopyObject);
+        let r = route(
+            Method::PUT,
+            "/b/k?partNumber=2&uploadId=x",
+            "h",
+            &[("x-amz-copy-source", "src/k")],
+        );
+        assert_eq!(r.endpoint, Endpoint::UploadPartCopy);
     }
 
     #[test]

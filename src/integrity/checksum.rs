@@ -146,6 +146,53 @@ impl Checksum {
     pub fn base64(&self) -> String {
         base64::engine::general_purpose::STANDARD.encode(&self.value)
     }
+
+    /// The checksum of a whole object from its parts' checksums and sizes, as S3's FULL_OBJECT
+    /// multipart checksums are: CRCs combine arithmetically (no byte is read again). `None` for
+    /// hashes, which do not combine, and for an empty list.
+    pub fn combine(parts: &[(&Checksum, u64)]) -> Option<Checksum> {
+        let (first, rest) = parts.split_first()?;
+        let alg = first.0.algorithm;
+        let crc_alg = match alg {
+            ChecksumAlgorithm::Crc32 => crc_fast::CrcAlgorithm::Crc32IsoHdlc,
+            ChecksumAlgorithm::Crc32c => crc_fast::CrcAlgorithm::Crc32Iscsi,
+            ChecksumAlgorithm::Crc64Nvme => crc_fast::CrcAlgorithm::Crc64Nvme,
+            ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256 => return None,
+        };
+        let width = alg.digest_len();
+        let as_u64 = |c: &Checksum| -> Option<u64> {
+            if c.algorithm != alg || c.value.len() != width {
+                return None;
+            }
+            Some(
+                c.value
+                    .iter()
+                    .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)),
+            )
+        };
+        let mut acc = as_u64(first.0)?;
+        for (c, len) in rest {
+            acc = crc_fast::checksum_combine(crc_alg, acc, as_u64(c)?, *len);
+        }
+        let bytes = acc.to_be_bytes();
+        Some(Checksum {
+            algorithm: alg,
+            value: bytes[8 - width..].to_vec(),
+        })
+    }
+
+    /// S3's COMPOSITE multipart checksum: the algorithm applied to the concatenated raw part
+    /// checksums (shown with a `-<parts>` suffix).
+    pub fn composite(alg: ChecksumAlgorithm, parts: &[&Checksum]) -> Checksum {
+        let mut h = Hasher::new(alg);
+        for p in parts {
+            h.update(&p.value);
+        }
+        Checksum {
+            algorithm: alg,
+            value: h.finish(),
+        }
+    }
 }
 
 /// What one pass over a body yields.
@@ -154,15 +201,19 @@ pub struct Digests {
     pub md5: [u8; 16],
     pub sha256: Option<[u8; 32]>,
     pub checksum: Checksum,
+    /// A second checksum, when one was asked for in another algorithm (a part's upload algorithm
+    /// when the client checksummed the part with a different one).
+    pub extra: Option<Checksum>,
     pub size: u64,
 }
 
-/// Computes MD5, optionally SHA-256, and one flexible checksum in a single pass.
+/// Computes MD5, optionally SHA-256, and one (or two) flexible checksums in a single pass.
 pub struct Digester {
     md5: Md5,
     sha256: Option<Sha256>,
     algorithm: ChecksumAlgorithm,
     checksum: Hasher,
+    extra: Option<(ChecksumAlgorithm, Hasher)>,
     size: u64,
 }
 
@@ -173,7 +224,15 @@ impl Digester {
             sha256: with_sha256.then(Sha256::new),
             algorithm,
             checksum: Hasher::new(algorithm),
+            extra: None,
             size: 0,
+        }
+    }
+
+    /// Also computes `extra` (nothing more when it is the main algorithm).
+    pub fn add_extra(&mut self, extra: ChecksumAlgorithm) {
+        if extra != self.algorithm {
+            self.extra = Some((extra, Hasher::new(extra)));
         }
     }
 
@@ -183,6 +242,9 @@ impl Digester {
             s.update(data);
         }
         self.checksum.update(data);
+        if let Some((_, h)) = self.extra.as_mut() {
+            h.update(data);
+        }
         self.size += data.len() as u64;
     }
 
@@ -198,6 +260,10 @@ impl Digester {
                 algorithm: self.algorithm,
                 value: self.checksum.finish(),
             },
+            extra: self.extra.map(|(algorithm, h)| Checksum {
+                algorithm,
+                value: h.finish(),
+            }),
             size: self.size,
         }
     }
@@ -248,6 +314,45 @@ mod tests {
             "a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447"
         );
         assert_eq!(d.size, 12);
+    }
+
+    /// Combining part CRCs gives the CRC of the concatenation; composites hash the raw values.
+    #[test]
+    fn multipart_checksums() {
+        use ChecksumAlgorithm::*;
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let cuts = [0usize, 100_000, 100_001, 250_000, 300_000];
+        for alg in [Crc32, Crc32c, Crc64Nvme] {
+            let whole = {
+                let mut d = Digester::new(alg, false);
+                d.update(&data);
+                d.finish().checksum
+            };
+            let parts: Vec<(Checksum, u64)> = cuts
+                .windows(2)
+                .map(|w| {
+                    let mut d = Digester::new(alg, false);
+                    d.update(&data[w[0]..w[1]]);
+                    (d.finish().checksum, (w[1] - w[0]) as u64)
+                })
+                .collect();
+            let refs: Vec<(&Checksum, u64)> = parts.iter().map(|(c, n)| (c, *n)).collect();
+            assert_eq!(Checksum::combine(&refs), Some(whole), "{alg:?}");
+        }
+        let a = Checksum {
+            algorithm: Sha256,
+            value: vec![1; 32],
+        };
+        assert_eq!(Checksum::combine(&[(&a, 1)]), None);
+        // CRC32 of the two raw 4-byte CRC32s of "hello world\n" twice, by the definition.
+        let part = Checksum {
+            algorithm: Crc32,
+            value: vec![0xaf, 0x08, 0x3b, 0x2d],
+        };
+        let composite = Checksum::composite(Crc32, &[&part, &part]);
+        let mut d = Digester::new(Crc32, false);
+        d.update(&[0xaf, 0x08, 0x3b, 0x2d, 0xaf, 0x08, 0x3b, 0x2d]);
+        assert_eq!(composite, d.finish().checksum);
     }
 
     #[test]

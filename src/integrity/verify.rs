@@ -227,6 +227,13 @@ where
         }
     }
 
+    /// Also computes a checksum in `alg` (a part's upload algorithm), reported as `Digests::extra`
+    /// when it differs from the request's own.
+    pub fn also_compute(mut self, alg: ChecksumAlgorithm) -> Self {
+        self.digester.add_extra(alg);
+        self
+    }
+
     /// The next piece of the payload, already counted in every digest.
     pub async fn next(&mut self) -> Option<Result<Bytes, IntegrityError>> {
         let piece = match &mut self.source {

@@ -4,6 +4,7 @@ mod acl;
 mod bucket;
 mod encryption;
 mod list;
+mod multipart;
 mod object_delete;
 mod object_get;
 mod object_put;
@@ -58,6 +59,13 @@ pub async fn dispatch(ctx: ReqCtx<'_>, body: Body) -> Result<Response, S3Error> 
         Endpoint::CopyObject => object_put::copy_object(&ctx).await,
         Endpoint::GetObject => object_get::get_object(&ctx, false).await,
         Endpoint::HeadObject => object_get::get_object(&ctx, true).await,
+        Endpoint::CreateMultipartUpload => multipart::create_multipart_upload(&ctx).await,
+        Endpoint::UploadPart => multipart::upload_part(&ctx, body).await,
+        Endpoint::UploadPartCopy => multipart::upload_part_copy(&ctx).await,
+        Endpoint::CompleteMultipartUpload => multipart::complete_multipart_upload(&ctx, body).await,
+        Endpoint::AbortMultipartUpload => multipart::abort_multipart_upload(&ctx).await,
+        Endpoint::ListParts => multipart::list_parts(&ctx).await,
+        Endpoint::ListMultipartUploads => multipart::list_multipart_uploads(&ctx).await,
         Endpoint::NotImplemented(op) => {
             // Check the bucket first, as S3 would, so a typo still reads NoSuchBucket.
             if ctx.route.bucket.is_some() {

@@ -12,7 +12,7 @@ use crate::crypto::{Encryption, sse};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::{ByteRange, Conditionals, Precondition, http_date, parse_range};
 use crate::object_io::{self, ReadError};
-use crate::store::{ByteStream, ObjectMeta};
+use crate::store::{BodyRef, ByteStream, ObjectMeta};
 
 /// `response-*` query parameters and the header each overrides.
 const OVERRIDES: [(&str, &str); 6] = [
@@ -97,10 +97,8 @@ pub async fn get_object(ctx: &ReqCtx<'_>, head: bool) -> Result<Response, S3Erro
             return Ok(res);
         }
     }
-    let raw_range = ctx.header("range").unwrap_or("");
-    let mut range = parse_range(raw_range)
-        .map(|spec| spec.resolve(meta.size, raw_range))
-        .transpose()?;
+    let part = requested_part(ctx)?;
+    let mut range = requested_range(ctx, &meta, part)?;
     let body = if head {
         Body::empty()
     } else {
@@ -115,9 +113,7 @@ pub async fn get_object(ctx: &ReqCtx<'_>, head: bool) -> Result<Response, S3Erro
                     attempts += 1;
                     meta = load(ctx).await?;
                     check_customer_key(&meta, customer.as_ref())?;
-                    range = parse_range(raw_range)
-                        .map(|spec| spec.resolve(meta.size, raw_range))
-                        .transpose()?;
+                    range = requested_range(ctx, &meta, part)?;
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -126,14 +122,91 @@ pub async fn get_object(ctx: &ReqCtx<'_>, head: bool) -> Result<Response, S3Erro
     };
     let mut res = Response::new(body);
     respond_headers(ctx, &mut res, &meta, range, customer.as_ref());
-    // The stored checksum covers the whole object: S3 returns it only when asked, and not for ranges.
     let wants_checksum = ctx
         .header("x-amz-checksum-mode")
         .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"));
-    if let (true, None, Some(c)) = (wants_checksum, range, &meta.checksum) {
-        super::object_put::checksum_headers(&mut res, c);
+    if let (Some(n), Some(count)) = (part, meta.parts_count()) {
+        set_header(&mut res, "x-amz-mp-parts-count", &count.to_string());
+        // A part of a COMPOSITE upload has a checksum of its own; FULL_OBJECT parts show none.
+        if let (true, true, BodyRef::Parts { parts, .. }) =
+            (wants_checksum, meta.composite_checksum, &meta.body)
+        {
+            if let Some(c) = parts.get(n as usize - 1).and_then(|p| p.checksum.as_ref()) {
+                set_header(&mut res, c.algorithm.header(), &c.base64());
+                set_header(&mut res, "x-amz-checksum-type", "COMPOSITE");
+            }
+        }
+    } else if let (true, None) = (wants_checksum, range) {
+        // The stored checksum covers the whole object: S3 returns it only when asked, and not
+        // for ranges.
+        if let Some((alg, value, kind)) = meta.checksum_view() {
+            set_header(&mut res, alg.header(), &value);
+            set_header(&mut res, "x-amz-checksum-type", kind);
+        }
     }
     Ok(res)
+}
+
+/// `partNumber`: an integer in 1..=10000, never together with a Range header.
+fn requested_part(ctx: &ReqCtx<'_>) -> Result<Option<u32>, S3Error> {
+    let Some(raw) = ctx.query.get("partNumber") else {
+        return Ok(None);
+    };
+    let n = raw
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=10_000).contains(n))
+        .ok_or_else(|| {
+            S3Error::invalid_argument(
+                "Part number must be an integer between 1 and 10000, inclusive",
+                "partNumber",
+                raw,
+            )
+        })?;
+    if ctx.header("range").is_some() {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "Cannot specify both Range header and partNumber query parameter",
+        ));
+    }
+    Ok(Some(n))
+}
+
+/// The bytes asked for: a Range header, or the span of part `part` (all of a single-PUT object
+/// is its part 1).
+fn requested_range(
+    ctx: &ReqCtx<'_>,
+    meta: &ObjectMeta,
+    part: Option<u32>,
+) -> Result<Option<ByteRange>, S3Error> {
+    let Some(n) = part else {
+        let raw = ctx.header("range").unwrap_or("");
+        return parse_range(raw)
+            .map(|spec| spec.resolve(meta.size, raw))
+            .transpose();
+    };
+    let (start, len) = match &meta.body {
+        BodyRef::Parts { parts, .. } => {
+            let i = n as usize - 1;
+            let part = parts.get(i).ok_or_else(|| {
+                S3Error::new(S3ErrorCode::InvalidPartNumber)
+                    .field("PartNumberRequested", n.to_string())
+                    .field("ActualPartCount", parts.len().to_string())
+            })?;
+            (parts[..i].iter().map(|p| p.size).sum::<u64>(), part.size)
+        }
+        _ if n == 1 => (0, meta.size),
+        _ => {
+            return Err(S3Error::new(S3ErrorCode::InvalidPartNumber)
+                .field("PartNumberRequested", n.to_string())
+                .field("ActualPartCount", "1"));
+        }
+    };
+    // An empty part (an empty object) has no byte range: answer it whole.
+    Ok((len > 0).then(|| ByteRange {
+        start,
+        end: start + len - 1,
+    }))
 }
 
 /// Opens the body and decrypts its first piece before any header is sent: a segment that fails

@@ -21,7 +21,7 @@ use crate::store::ObjectMeta;
 
 /// The content headers a write stores, from the request. `aws-chunked` is transfer framing, not
 /// the object's encoding, so it is dropped from Content-Encoding.
-fn content_headers(h: &HeaderMap) -> Vec<(String, String)> {
+pub(super) fn content_headers(h: &HeaderMap) -> Vec<(String, String)> {
     STORED_CONTENT_HEADERS
         .iter()
         .filter_map(|name| {
@@ -51,6 +51,7 @@ fn new_meta(
         content_headers,
         user_metadata: user,
         checksum: Some(written.checksum),
+        composite_checksum: false,
         encryption: Some(written.encryption),
         body: written.body,
     }
@@ -69,7 +70,7 @@ fn write_response(res: &mut Response, meta: &ObjectMeta, customer_md5: Option<&s
     }
 }
 
-fn customer_md5(request: &SseRequest) -> Option<String> {
+pub(super) fn customer_md5(request: &SseRequest) -> Option<String> {
     match request {
         SseRequest::Customer(c) => Some(c.md5_base64.clone()),
         _ => None,
@@ -136,7 +137,7 @@ pub async fn put_object(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Erro
 }
 
 /// `x-amz-copy-source`: `bucket/key` or `/bucket/key`, URL-encoded, optionally `?versionId=`.
-fn parse_copy_source(value: &str) -> Result<(String, String), S3Error> {
+pub(super) fn parse_copy_source(value: &str) -> Result<(String, String), S3Error> {
     let invalid = || {
         S3Error::with_message(
             S3ErrorCode::InvalidArgument,

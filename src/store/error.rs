@@ -10,6 +10,11 @@ pub enum StoreError {
     BucketNotEmpty(String),
     #[error("bucket {bucket} already exists (owner {owner})")]
     BucketExists { bucket: String, owner: String },
+    #[error("no such upload {0}")]
+    NoSuchUpload(String),
+    /// A part named by a Complete was replaced (or aborted) while the Complete was being checked.
+    #[error("part {0} changed during the complete")]
+    PartChanged(u32),
     #[error("blob missing: {0}")]
     BlobMissing(String),
     #[error("i/o: {0}")]

@@ -13,13 +13,18 @@ use redb::{Database, ReadableTable, TableDefinition};
 use tokio::sync::oneshot;
 
 use super::error::StoreError;
-use super::model::{BodyRef, BucketMeta, ObjectMeta};
+use super::model::{BodyRef, BucketMeta, ObjectMeta, PartMeta, UploadMeta};
 
 const BUCKETS: TableDefinition<&str, &[u8]> = TableDefinition::new("buckets");
 /// Keyed by `bucket NUL key`, so one bucket's objects form one contiguous, byte-ordered range.
 const OBJECTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("objects");
 /// Small named records: the master key check value, the KMS keyring.
 const CONFIG: TableDefinition<&str, &[u8]> = TableDefinition::new("config");
+/// In-progress multipart uploads, keyed by `bucket NUL key NUL upload id`: one bucket's uploads
+/// are contiguous and ordered by key, then upload id (which starts with the initiation time).
+const UPLOADS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("uploads");
+/// Parts of in-progress uploads, keyed by `upload id NUL part number (u32 big-endian)`.
+const PARTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("parts");
 /// The most writes one transaction takes.
 const MAX_BATCH: usize = 512;
 
@@ -29,6 +34,37 @@ pub fn object_key(bucket: &str, key: &str) -> Vec<u8> {
     k.push(0);
     k.extend_from_slice(key.as_bytes());
     k
+}
+
+pub fn upload_key(bucket: &str, key: &str, upload_id: &str) -> Vec<u8> {
+    let mut k = object_key(bucket, key);
+    k.push(0);
+    k.extend_from_slice(upload_id.as_bytes());
+    k
+}
+
+pub fn part_key(upload_id: &str, number: u32) -> Vec<u8> {
+    let mut k = upload_id.as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(&number.to_be_bytes());
+    k
+}
+
+/// The half-open range of one upload's part keys.
+fn parts_bounds(upload_id: &str) -> (Vec<u8>, Vec<u8>) {
+    let mut start = upload_id.as_bytes().to_vec();
+    start.push(0);
+    let mut end = upload_id.as_bytes().to_vec();
+    end.push(1);
+    (start, end)
+}
+
+/// Splits an `a NUL b` key.
+fn split_nul(k: &[u8]) -> (&[u8], &[u8]) {
+    match k.iter().position(|b| *b == 0) {
+        Some(i) => (&k[..i], &k[i + 1..]),
+        None => (k, &[]),
+    }
 }
 
 /// The half-open range of a bucket's object keys.
@@ -60,10 +96,37 @@ pub enum WriteOp {
         name: String,
         value: Vec<u8>,
     },
+    CreateUpload {
+        bucket: String,
+        upload: Box<UploadMeta>,
+    },
+    /// Records a part of an existing upload, replacing a part of the same number.
+    PutPart {
+        bucket: String,
+        key: String,
+        upload_id: String,
+        number: u32,
+        part: Box<PartMeta>,
+    },
+    AbortUpload {
+        bucket: String,
+        key: String,
+        upload_id: String,
+    },
+    /// Ends an upload and makes its object visible in one step. `used` names the part blobs the
+    /// object is made of, as the caller checked them: if any part changed since, nothing happens.
+    CompleteUpload {
+        bucket: String,
+        key: String,
+        upload_id: String,
+        used: Vec<(u32, String)>,
+        meta: Box<ObjectMeta>,
+    },
 }
 
-/// What a write replaced: the body the caller may now free.
-pub type Outcome = Option<BodyRef>;
+/// What a write released: bodies the caller may now free (a replaced object, a replaced part, the
+/// parts of an aborted upload or those a Complete left out).
+pub type Outcome = Vec<BodyRef>;
 
 /// Table access the shared `apply` needs, implemented by the redb transaction and the maps.
 trait Tables {
@@ -75,6 +138,25 @@ trait Tables {
     -> Result<Option<ObjectMeta>, StoreError>;
     fn remove_object(&mut self, k: &[u8]) -> Result<Option<ObjectMeta>, StoreError>;
     fn put_config(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError>;
+    fn upload(&self, k: &[u8]) -> Result<Option<UploadMeta>, StoreError>;
+    fn put_upload(&mut self, k: &[u8], upload: &UploadMeta) -> Result<(), StoreError>;
+    fn remove_upload(&mut self, k: &[u8]) -> Result<(), StoreError>;
+    /// The upload keys of a bucket's in-progress uploads.
+    fn bucket_uploads(&self, bucket: &str) -> Result<Vec<Vec<u8>>, StoreError>;
+    fn part(&self, k: &[u8]) -> Result<Option<PartMeta>, StoreError>;
+    fn put_part(&mut self, k: &[u8], part: &PartMeta) -> Result<Option<PartMeta>, StoreError>;
+    /// Removes every part of an upload; returns them.
+    fn remove_parts(&mut self, upload_id: &str) -> Result<Vec<(u32, PartMeta)>, StoreError>;
+}
+
+/// Removes an upload and its parts; returns the part bodies to free.
+fn drop_upload(
+    t: &mut impl Tables,
+    k: &[u8],
+    upload_id: &str,
+) -> Result<Vec<(u32, PartMeta)>, StoreError> {
+    t.remove_upload(k)?;
+    t.remove_parts(upload_id)
 }
 
 fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
@@ -87,14 +169,14 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
                 });
             }
             t.put_bucket(meta)?;
-            Ok(None)
+            Ok(Vec::new())
         }
         WriteOp::UpdateBucket(meta) => {
             if t.bucket(&meta.name)?.is_none() {
                 return Err(StoreError::NoSuchBucket(meta.name.clone()));
             }
             t.put_bucket(meta)?;
-            Ok(None)
+            Ok(Vec::new())
         }
         WriteOp::DeleteBucket(name) => {
             if t.bucket(name)?.is_none() {
@@ -103,26 +185,109 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
             if !t.bucket_is_empty(name)? {
                 return Err(StoreError::BucketNotEmpty(name.clone()));
             }
+            // In-progress uploads do not keep a bucket alive: they are aborted with it.
+            let mut freed = Vec::new();
+            for k in t.bucket_uploads(name)? {
+                let upload_id = String::from_utf8_lossy(split_nul(split_nul(&k).1).1).into_owned();
+                freed.extend(
+                    drop_upload(t, &k, &upload_id)?
+                        .into_iter()
+                        .map(|(_, p)| BodyRef::Blob(p.blob)),
+                );
+            }
             t.remove_bucket(name)?;
-            Ok(None)
+            Ok(freed)
         }
         WriteOp::PutObject { bucket, key, meta } => {
             if t.bucket(bucket)?.is_none() {
                 return Err(StoreError::NoSuchBucket(bucket.clone()));
             }
             Ok(t.put_object(&object_key(bucket, key), meta)?
-                .map(|old| old.body))
+                .map(|old| old.body)
+                .into_iter()
+                .collect())
         }
         WriteOp::DeleteObject { bucket, key } => {
             if t.bucket(bucket)?.is_none() {
                 return Err(StoreError::NoSuchBucket(bucket.clone()));
             }
             Ok(t.remove_object(&object_key(bucket, key))?
-                .map(|old| old.body))
+                .map(|old| old.body)
+                .into_iter()
+                .collect())
         }
         WriteOp::PutConfig { name, value } => {
             t.put_config(name, value)?;
-            Ok(None)
+            Ok(Vec::new())
+        }
+        WriteOp::CreateUpload { bucket, upload } => {
+            if t.bucket(bucket)?.is_none() {
+                return Err(StoreError::NoSuchBucket(bucket.clone()));
+            }
+            t.put_upload(&upload_key(bucket, &upload.key, &upload.upload_id), upload)?;
+            Ok(Vec::new())
+        }
+        WriteOp::PutPart {
+            bucket,
+            key,
+            upload_id,
+            number,
+            part,
+        } => {
+            if t.upload(&upload_key(bucket, key, upload_id))?.is_none() {
+                return Err(StoreError::NoSuchUpload(upload_id.clone()));
+            }
+            Ok(t.put_part(&part_key(upload_id, *number), part)?
+                .map(|old| BodyRef::Blob(old.blob))
+                .into_iter()
+                .collect())
+        }
+        WriteOp::AbortUpload {
+            bucket,
+            key,
+            upload_id,
+        } => {
+            let k = upload_key(bucket, key, upload_id);
+            if t.upload(&k)?.is_none() {
+                return Err(StoreError::NoSuchUpload(upload_id.clone()));
+            }
+            Ok(drop_upload(t, &k, upload_id)?
+                .into_iter()
+                .map(|(_, p)| BodyRef::Blob(p.blob))
+                .collect())
+        }
+        WriteOp::CompleteUpload {
+            bucket,
+            key,
+            upload_id,
+            used,
+            meta,
+        } => {
+            if t.bucket(bucket)?.is_none() {
+                return Err(StoreError::NoSuchBucket(bucket.clone()));
+            }
+            let k = upload_key(bucket, key, upload_id);
+            if t.upload(&k)?.is_none() {
+                return Err(StoreError::NoSuchUpload(upload_id.clone()));
+            }
+            for (number, blob) in used {
+                let current = t.part(&part_key(upload_id, *number))?;
+                if current.as_ref().map(|p| &p.blob) != Some(blob) {
+                    return Err(StoreError::PartChanged(*number));
+                }
+            }
+            let mut freed: Vec<BodyRef> = t
+                .put_object(&object_key(bucket, key), meta)?
+                .map(|old| old.body)
+                .into_iter()
+                .collect();
+            freed.extend(
+                drop_upload(t, &k, upload_id)?
+                    .into_iter()
+                    .filter(|(n, p)| !used.iter().any(|(u, b)| u == n && *b == p.blob))
+                    .map(|(_, p)| BodyRef::Blob(p.blob)),
+            );
+            Ok(freed)
         }
     }
 }
@@ -142,6 +307,8 @@ struct RedbTables<'t> {
     buckets: redb::Table<'t, &'static str, &'static [u8]>,
     objects: redb::Table<'t, &'static [u8], &'static [u8]>,
     config: redb::Table<'t, &'static str, &'static [u8]>,
+    uploads: redb::Table<'t, &'static [u8], &'static [u8]>,
+    parts: redb::Table<'t, &'static [u8], &'static [u8]>,
 }
 
 impl Tables for RedbTables<'_> {
@@ -189,6 +356,76 @@ impl Tables for RedbTables<'_> {
         self.config.insert(name, value).map_err(StoreError::db)?;
         Ok(())
     }
+    fn upload(&self, k: &[u8]) -> Result<Option<UploadMeta>, StoreError> {
+        self.uploads
+            .get(k)
+            .map_err(StoreError::db)?
+            .map(|g| decode(g.value()))
+            .transpose()
+    }
+    fn put_upload(&mut self, k: &[u8], upload: &UploadMeta) -> Result<(), StoreError> {
+        self.uploads
+            .insert(k, encode(upload)?.as_slice())
+            .map_err(StoreError::db)?;
+        Ok(())
+    }
+    fn remove_upload(&mut self, k: &[u8]) -> Result<(), StoreError> {
+        self.uploads.remove(k).map_err(StoreError::db)?;
+        Ok(())
+    }
+    fn bucket_uploads(&self, bucket: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+        let (start, end) = bucket_bounds(bucket);
+        let mut out = Vec::new();
+        for e in self
+            .uploads
+            .range(start.as_slice()..end.as_slice())
+            .map_err(StoreError::db)?
+        {
+            out.push(e.map_err(StoreError::db)?.0.value().to_vec());
+        }
+        Ok(out)
+    }
+    fn part(&self, k: &[u8]) -> Result<Option<PartMeta>, StoreError> {
+        self.parts
+            .get(k)
+            .map_err(StoreError::db)?
+            .map(|g| decode(g.value()))
+            .transpose()
+    }
+    fn put_part(&mut self, k: &[u8], part: &PartMeta) -> Result<Option<PartMeta>, StoreError> {
+        let old = self
+            .parts
+            .insert(k, encode(part)?.as_slice())
+            .map_err(StoreError::db)?;
+        old.map(|g| decode(g.value())).transpose()
+    }
+    fn remove_parts(&mut self, upload_id: &str) -> Result<Vec<(u32, PartMeta)>, StoreError> {
+        let (start, end) = parts_bounds(upload_id);
+        let mut found = Vec::new();
+        for e in self
+            .parts
+            .range(start.as_slice()..end.as_slice())
+            .map_err(StoreError::db)?
+        {
+            let (k, v) = e.map_err(StoreError::db)?;
+            found.push((k.value().to_vec(), decode::<PartMeta>(v.value())?));
+        }
+        let mut out = Vec::with_capacity(found.len());
+        for (k, part) in found {
+            self.parts.remove(k.as_slice()).map_err(StoreError::db)?;
+            out.push((part_number(&k), part));
+        }
+        Ok(out)
+    }
+}
+
+/// The part number at the end of a part key.
+fn part_number(k: &[u8]) -> u32 {
+    let tail = k.len().saturating_sub(4);
+    k.get(tail..)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(u32::from_be_bytes)
+        .unwrap_or(0)
 }
 
 struct Pending {
@@ -208,6 +445,8 @@ impl RedbMeta {
         txn.open_table(BUCKETS).map_err(StoreError::db)?;
         txn.open_table(OBJECTS).map_err(StoreError::db)?;
         txn.open_table(CONFIG).map_err(StoreError::db)?;
+        txn.open_table(UPLOADS).map_err(StoreError::db)?;
+        txn.open_table(PARTS).map_err(StoreError::db)?;
         txn.commit().map_err(StoreError::db)?;
         let db = Arc::new(db);
         let (queue, rx) = mpsc::channel();
@@ -278,6 +517,8 @@ fn commit_batch(
             buckets: txn.open_table(BUCKETS).map_err(StoreError::db)?,
             objects: txn.open_table(OBJECTS).map_err(StoreError::db)?,
             config: txn.open_table(CONFIG).map_err(StoreError::db)?,
+            uploads: txn.open_table(UPLOADS).map_err(StoreError::db)?,
+            parts: txn.open_table(PARTS).map_err(StoreError::db)?,
         };
         ops.iter().map(|op| apply(&mut tables, op)).collect()
     };
@@ -293,6 +534,8 @@ struct MemoryTables {
     buckets: BTreeMap<String, BucketMeta>,
     objects: BTreeMap<Vec<u8>, ObjectMeta>,
     config: BTreeMap<String, Vec<u8>>,
+    uploads: BTreeMap<Vec<u8>, UploadMeta>,
+    parts: BTreeMap<Vec<u8>, PartMeta>,
 }
 
 impl Tables for MemoryTables {
@@ -324,6 +567,43 @@ impl Tables for MemoryTables {
     fn put_config(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError> {
         self.config.insert(name.to_string(), value.to_vec());
         Ok(())
+    }
+    fn upload(&self, k: &[u8]) -> Result<Option<UploadMeta>, StoreError> {
+        Ok(self.uploads.get(k).cloned())
+    }
+    fn put_upload(&mut self, k: &[u8], upload: &UploadMeta) -> Result<(), StoreError> {
+        self.uploads.insert(k.to_vec(), upload.clone());
+        Ok(())
+    }
+    fn remove_upload(&mut self, k: &[u8]) -> Result<(), StoreError> {
+        self.uploads.remove(k);
+        Ok(())
+    }
+    fn bucket_uploads(&self, bucket: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+        let (start, end) = bucket_bounds(bucket);
+        Ok(self
+            .uploads
+            .range(start..end)
+            .map(|(k, _)| k.clone())
+            .collect())
+    }
+    fn part(&self, k: &[u8]) -> Result<Option<PartMeta>, StoreError> {
+        Ok(self.parts.get(k).cloned())
+    }
+    fn put_part(&mut self, k: &[u8], part: &PartMeta) -> Result<Option<PartMeta>, StoreError> {
+        Ok(self.parts.insert(k.to_vec(), part.clone()))
+    }
+    fn remove_parts(&mut self, upload_id: &str) -> Result<Vec<(u32, PartMeta)>, StoreError> {
+        let (start, end) = parts_bounds(upload_id);
+        let keys: Vec<Vec<u8>> = self
+            .parts
+            .range(start..end)
+            .map(|(k, _)| k.clone())
+            .collect();
+        Ok(keys
+            .into_iter()
+            .filter_map(|k| self.parts.remove(&k).map(|p| (part_number(&k), p)))
+            .collect())
     }
 }
 
@@ -555,30 +835,185 @@ impl MetaStore {
         }
     }
 
-    /// Every blob id the metadata refers to (start-up garbage collection).
+    /// Every blob id the metadata refers to: objects' bodies and in-progress uploads' parts
+    /// (start-up garbage collection).
     pub async fn referenced_blobs(&self) -> Result<std::collections::HashSet<String>, StoreError> {
-        let gather = |iter: &mut dyn Iterator<Item = Result<ObjectMeta, StoreError>>| {
-            let mut ids = std::collections::HashSet::new();
-            for m in iter {
-                if let BodyRef::Blob(id) = m?.body {
-                    ids.insert(id);
+        type Ids = std::collections::HashSet<String>;
+        let objects =
+            |ids: &mut Ids, iter: &mut dyn Iterator<Item = Result<ObjectMeta, StoreError>>| {
+                for m in iter {
+                    ids.extend(m?.body.blobs().into_iter().map(str::to_string));
                 }
-            }
-            Ok(ids)
-        };
+                Ok::<(), StoreError>(())
+            };
+        let parts =
+            |ids: &mut Ids, iter: &mut dyn Iterator<Item = Result<PartMeta, StoreError>>| {
+                for p in iter {
+                    ids.insert(p?.blob);
+                }
+                Ok::<(), StoreError>(())
+            };
         match self {
             MetaStore::Redb(r) => {
                 r.read(move |txn| {
+                    let mut ids = Ids::new();
                     let t = txn.open_table(OBJECTS).map_err(StoreError::db)?;
-                    let mut iter = t.iter().map_err(StoreError::db)?.map(|e| {
-                        let (_, v) = e.map_err(StoreError::db)?;
-                        decode::<ObjectMeta>(v.value())
-                    });
-                    gather(&mut iter)
+                    objects(
+                        &mut ids,
+                        &mut t.iter().map_err(StoreError::db)?.map(|e| {
+                            let (_, v) = e.map_err(StoreError::db)?;
+                            decode::<ObjectMeta>(v.value())
+                        }),
+                    )?;
+                    let t = txn.open_table(PARTS).map_err(StoreError::db)?;
+                    parts(
+                        &mut ids,
+                        &mut t.iter().map_err(StoreError::db)?.map(|e| {
+                            let (_, v) = e.map_err(StoreError::db)?;
+                            decode::<PartMeta>(v.value())
+                        }),
+                    )?;
+                    Ok(ids)
                 })
                 .await
             }
-            MetaStore::Memory(m) => m.with(|t| gather(&mut t.objects.values().cloned().map(Ok))),
+            MetaStore::Memory(m) => m.with(|t| {
+                let mut ids = Ids::new();
+                objects(&mut ids, &mut t.objects.values().cloned().map(Ok))?;
+                parts(&mut ids, &mut t.parts.values().cloned().map(Ok))?;
+                Ok(ids)
+            }),
+        }
+    }
+
+    pub async fn upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Option<UploadMeta>, StoreError> {
+        let k = upload_key(bucket, key, upload_id);
+        match self {
+            MetaStore::Redb(r) => {
+                r.read(move |txn| {
+                    let t = txn.open_table(UPLOADS).map_err(StoreError::db)?;
+                    t.get(k.as_slice())
+                        .map_err(StoreError::db)?
+                        .map(|g| decode(g.value()))
+                        .transpose()
+                })
+                .await
+            }
+            MetaStore::Memory(m) => m.with(|t| t.upload(&k)),
+        }
+    }
+
+    /// Up to `limit` parts of an upload numbered above `after`, in order.
+    pub async fn parts(
+        &self,
+        upload_id: &str,
+        after: u32,
+        limit: usize,
+    ) -> Result<Vec<(u32, PartMeta)>, StoreError> {
+        let (_, end) = parts_bounds(upload_id);
+        let start = part_key(upload_id, after.saturating_add(1));
+        let first = after.saturating_add(1);
+        if first <= after {
+            return Ok(Vec::new());
+        }
+        match self {
+            MetaStore::Redb(r) => {
+                r.read(move |txn| {
+                    let t = txn.open_table(PARTS).map_err(StoreError::db)?;
+                    let mut out = Vec::new();
+                    for e in t
+                        .range(start.as_slice()..end.as_slice())
+                        .map_err(StoreError::db)?
+                    {
+                        if out.len() >= limit {
+                            break;
+                        }
+                        let (k, v) = e.map_err(StoreError::db)?;
+                        out.push((part_number(k.value()), decode(v.value())?));
+                    }
+                    Ok(out)
+                })
+                .await
+            }
+            MetaStore::Memory(m) => m.with(|t| {
+                Ok(t.parts
+                    .range(start..end)
+                    .take(limit)
+                    .map(|(k, v)| (part_number(k), v.clone()))
+                    .collect())
+            }),
+        }
+    }
+
+    /// Up to `limit` in-progress uploads of `bucket` whose keys start with `prefix`, ordered by
+    /// key then upload id, strictly after `after` (`(key, None)`: after every upload of `key`).
+    pub async fn uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        after: Option<(String, Option<String>)>,
+        limit: usize,
+    ) -> Result<Vec<UploadMeta>, StoreError> {
+        let (mut start, end) = bucket_bounds(bucket);
+        let from_prefix = object_key(bucket, prefix);
+        if from_prefix > start {
+            start = from_prefix;
+        }
+        // The exclusive lower bound as a key of the table: after (key, id) is the key `b\0k\0id`;
+        // after every upload of key is `b\0k\x01`.
+        let lower = after.map(|(key, id)| {
+            let mut k = object_key(bucket, &key);
+            match id {
+                Some(id) => {
+                    k.push(0);
+                    k.extend_from_slice(id.as_bytes());
+                }
+                None => k.push(1),
+            }
+            k
+        });
+        if let Some(l) = &lower {
+            if *l > start {
+                start = l.clone();
+            }
+        }
+        let prefix_bytes = object_key(bucket, prefix);
+        let keep = move |k: &[u8]| lower.as_deref() != Some(k);
+        match self {
+            MetaStore::Redb(r) => {
+                r.read(move |txn| {
+                    let t = txn.open_table(UPLOADS).map_err(StoreError::db)?;
+                    let mut out = Vec::new();
+                    for e in t
+                        .range(start.as_slice()..end.as_slice())
+                        .map_err(StoreError::db)?
+                    {
+                        let (k, v) = e.map_err(StoreError::db)?;
+                        if !k.value().starts_with(&prefix_bytes) || out.len() >= limit {
+                            break;
+                        }
+                        if keep(k.value()) {
+                            out.push(decode(v.value())?);
+                        }
+                    }
+                    Ok(out)
+                })
+                .await
+            }
+            MetaStore::Memory(m) => m.with(|t| {
+                Ok(t.uploads
+                    .range(start..end)
+                    .take_while(|(k, _)| k.starts_with(&prefix_bytes))
+                    .filter(|(k, _)| keep(k))
+                    .take(limit)
+                    .map(|(_, v)| v.clone())
+                    .collect())
+            }),
         }
     }
 }

@@ -15,7 +15,9 @@ use std::sync::Arc;
 pub use blobs::{BlobWriter, ByteStream, OpenBlob};
 pub use error::StoreError;
 pub use meta::ObjectPage;
-pub use model::{BodyRef, BucketMeta, EncryptionRule, ObjectMeta};
+pub use model::{
+    BodyRef, BucketMeta, ChecksumType, EncryptionRule, ObjectMeta, PartBody, PartMeta, UploadMeta,
+};
 
 use blobs::{BlobStore, FsBlobs, MemoryBlobs};
 use meta::{MemoryMeta, MetaStore, RedbMeta, WriteOp};
@@ -64,11 +66,14 @@ impl Store {
             .map(|_| ())
     }
 
+    /// Deletes an empty bucket, aborting its in-progress uploads.
     pub async fn delete_bucket(&self, name: &str) -> Result<(), StoreError> {
-        self.meta
+        let freed = self
+            .meta
             .write(WriteOp::DeleteBucket(name.to_string()))
-            .await
-            .map(|_| ())
+            .await?;
+        self.free(freed).await;
+        Ok(())
     }
 
     pub async fn bucket(&self, name: &str) -> Result<Option<BucketMeta>, StoreError> {
@@ -113,14 +118,14 @@ impl Store {
             meta: Box::new(meta),
         };
         match self.meta.write(op).await {
-            // Rewriting metadata in place (key rotation) keeps the same body: never free it.
-            Ok(old) if old.as_ref() == Some(&body) => Ok(()),
             Ok(old) => {
-                self.free(old).await;
+                // Rewriting metadata in place (key rotation) keeps the same body: never free it.
+                self.free(old.into_iter().filter(|b| *b != body).collect())
+                    .await;
                 Ok(())
             }
             Err(e) => {
-                self.free(Some(body)).await;
+                self.free(vec![body]).await;
                 Err(e)
             }
         }
@@ -133,9 +138,126 @@ impl Store {
             key: key.to_string(),
         };
         let old = self.meta.write(op).await?;
-        let existed = old.is_some();
+        let existed = !old.is_empty();
         self.free(old).await;
         Ok(existed)
+    }
+
+    pub async fn create_upload(&self, bucket: &str, upload: UploadMeta) -> Result<(), StoreError> {
+        self.meta
+            .write(WriteOp::CreateUpload {
+                bucket: bucket.to_string(),
+                upload: Box::new(upload),
+            })
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Option<UploadMeta>, StoreError> {
+        self.meta.upload(bucket, key, upload_id).await
+    }
+
+    /// Records a part (its blob already synced), freeing the part it replaces. If the upload is
+    /// gone (aborted or completed meanwhile) the new blob is freed and `NoSuchUpload` returned.
+    pub async fn put_part(
+        &self,
+        bucket: &str,
+        upload: &UploadMeta,
+        number: u32,
+        part: PartMeta,
+    ) -> Result<(), StoreError> {
+        let blob = BodyRef::Blob(part.blob.clone());
+        let op = WriteOp::PutPart {
+            bucket: bucket.to_string(),
+            key: upload.key.clone(),
+            upload_id: upload.upload_id.clone(),
+            number,
+            part: Box::new(part),
+        };
+        match self.meta.write(op).await {
+            Ok(old) => {
+                self.free(old).await;
+                Ok(())
+            }
+            Err(e) => {
+                self.free(vec![blob]).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Up to `limit` parts numbered above `after`.
+    pub async fn parts(
+        &self,
+        upload_id: &str,
+        after: u32,
+        limit: usize,
+    ) -> Result<Vec<(u32, PartMeta)>, StoreError> {
+        self.meta.parts(upload_id, after, limit).await
+    }
+
+    pub async fn uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        after: Option<(String, Option<String>)>,
+        limit: usize,
+    ) -> Result<Vec<UploadMeta>, StoreError> {
+        self.meta.uploads(bucket, prefix, after, limit).await
+    }
+
+    /// Aborts an upload and frees its parts.
+    pub async fn abort_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(), StoreError> {
+        let freed = self
+            .meta
+            .write(WriteOp::AbortUpload {
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+                upload_id: upload_id.to_string(),
+            })
+            .await?;
+        self.free(freed).await;
+        Ok(())
+    }
+
+    /// The commit point of CompleteMultipartUpload: in one transaction the upload ends and the
+    /// object made of `meta.body`'s parts becomes visible; the replaced object and the parts not
+    /// used are freed afterwards.
+    pub async fn complete_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        meta: ObjectMeta,
+    ) -> Result<(), StoreError> {
+        let used = match &meta.body {
+            BodyRef::Parts { parts, .. } => {
+                parts.iter().map(|p| (p.number, p.blob.clone())).collect()
+            }
+            _ => Vec::new(),
+        };
+        let freed = self
+            .meta
+            .write(WriteOp::CompleteUpload {
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+                upload_id: upload_id.to_string(),
+                used,
+                meta: Box::new(meta),
+            })
+            .await?;
+        self.free(freed).await;
+        Ok(())
     }
 
     /// Opens an object's stored body for reading (see `OpenBlob`).
@@ -143,7 +265,15 @@ impl Store {
         match body {
             BodyRef::Empty => Ok(OpenBlob::Empty),
             BodyRef::Blob(id) => self.blobs.open(id).await,
+            BodyRef::Parts { .. } => Err(StoreError::Db(
+                "a multipart body opens part by part (open_blob)".into(),
+            )),
         }
+    }
+
+    /// Opens one blob for reading.
+    pub async fn open_blob(&self, id: &str) -> Result<OpenBlob, StoreError> {
+        self.blobs.open(id).await
     }
 
     pub async fn put_config(&self, name: &str, value: Vec<u8>) -> Result<(), StoreError> {
@@ -169,11 +299,13 @@ impl Store {
         self.meta.all_objects(after, limit).await
     }
 
-    async fn free(&self, body: Option<BodyRef>) {
-        if let Some(BodyRef::Blob(id)) = body {
-            if let Err(e) = self.blobs.delete(&id).await {
-                // Harmless: start-up garbage collection removes it later.
-                tracing::warn!(error = %e, "could not remove a replaced blob");
+    async fn free(&self, bodies: Vec<BodyRef>) {
+        for body in &bodies {
+            for id in body.blobs() {
+                if let Err(e) = self.blobs.delete(id).await {
+                    // Harmless: start-up garbage collection removes it later.
+                    tracing::warn!(error = %e, "could not remove a replaced blob");
+                }
             }
         }
     }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::Encryption;
-use crate::integrity::checksum::Checksum;
+use crate::integrity::checksum::{Checksum, ChecksumAlgorithm};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct BucketMeta {
@@ -51,6 +51,34 @@ pub enum BodyRef {
     Empty,
     /// A blob in the blob store.
     Blob(String),
+    /// A completed multipart upload: its parts' blobs, in order. The data keys were sealed for the
+    /// upload id, and each part is encrypted under keys derived for its own blob.
+    Parts {
+        upload_id: String,
+        parts: Vec<PartBody>,
+    },
+}
+
+impl BodyRef {
+    /// Every blob id this body occupies.
+    pub fn blobs(&self) -> Vec<&str> {
+        match self {
+            BodyRef::Empty => Vec::new(),
+            BodyRef::Blob(id) => vec![id.as_str()],
+            BodyRef::Parts { parts, .. } => parts.iter().map(|p| p.blob.as_str()).collect(),
+        }
+    }
+}
+
+/// One part of a completed multipart object.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PartBody {
+    pub number: u32,
+    pub blob: String,
+    pub size: u64,
+    /// The part's checksum in the upload's algorithm (for `partNumber` reads of COMPOSITE objects).
+    #[serde(default)]
+    pub checksum: Option<Checksum>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -66,6 +94,10 @@ pub struct ObjectMeta {
     /// The full-object checksum of the payload (the client's algorithm, else CRC64NVME).
     #[serde(default)]
     pub checksum: Option<Checksum>,
+    /// Whether `checksum` is a COMPOSITE checksum of a multipart upload (a checksum of the parts'
+    /// checksums, shown as `<value>-<parts>`) rather than one of the whole payload.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub composite_checksum: bool,
     /// How the body is encrypted (sealed data keys only). `None` only for bodies written before
     /// sealstore encrypted (and for zero-byte bodies of that time).
     #[serde(default)]
@@ -74,10 +106,81 @@ pub struct ObjectMeta {
 }
 
 impl ObjectMeta {
+    /// How many parts the object was uploaded in (`None` for a single PUT).
+    pub fn parts_count(&self) -> Option<usize> {
+        match &self.body {
+            BodyRef::Parts { parts, .. } => Some(parts.len()),
+            _ => None,
+        }
+    }
+
+    /// The checksum as S3 shows it: algorithm, value (`<b64>-<n>` for COMPOSITE) and type.
+    pub fn checksum_view(&self) -> Option<(ChecksumAlgorithm, String, &'static str)> {
+        let c = self.checksum.as_ref()?;
+        match (self.composite_checksum, self.parts_count()) {
+            (true, Some(n)) => Some((c.algorithm, format!("{}-{n}", c.base64()), "COMPOSITE")),
+            _ => Some((c.algorithm, c.base64(), "FULL_OBJECT")),
+        }
+    }
+
     pub fn content_header(&self, name: &str) -> Option<&str> {
         self.content_headers
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// The checksum type of a multipart upload.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum ChecksumType {
+    Composite,
+    FullObject,
+}
+
+impl ChecksumType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChecksumType::Composite => "COMPOSITE",
+            ChecksumType::FullObject => "FULL_OBJECT",
+        }
+    }
+}
+
+/// An in-progress multipart upload: everything CreateMultipartUpload fixed for the object.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UploadMeta {
+    pub upload_id: String,
+    pub key: String,
+    pub initiated_millis: i64,
+    /// Account id of the initiator.
+    pub owner: String,
+    pub content_headers: Vec<(String, String)>,
+    pub user_metadata: Vec<(String, String)>,
+    /// The algorithm asked for at creation (`x-amz-checksum-algorithm`) and its type.
+    pub checksum: Option<(ChecksumAlgorithm, ChecksumType)>,
+    /// The upload's data keys, sealed for (bucket, key, upload id). Parts use keys derived from them.
+    pub encryption: Encryption,
+}
+
+impl UploadMeta {
+    /// The algorithm every part's stored checksum uses: the upload's, else CRC64NVME (which the
+    /// completed object gets, combined from the parts, when the upload named none).
+    pub fn part_algorithm(&self) -> ChecksumAlgorithm {
+        self.checksum
+            .map(|(a, _)| a)
+            .unwrap_or(ChecksumAlgorithm::Crc64Nvme)
+    }
+}
+
+/// One uploaded part of an in-progress upload.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PartMeta {
+    pub blob: String,
+    pub size: u64,
+    /// Lower-case hex, unquoted (the MD5 for SSE-S3, opaque otherwise, as for objects).
+    pub etag: String,
+    pub last_modified_millis: i64,
+    /// The part's checksum in `UploadMeta::part_algorithm`.
+    pub checksum: Checksum,
 }
