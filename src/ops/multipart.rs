@@ -652,8 +652,14 @@ pub async fn complete_multipart_upload(ctx: &ReqCtx<'_>, body: Body) -> Result<R
             ));
         }
     }
+    // On a Complete, `x-amz-checksum-<alg>` is the whole object's checksum (checked in
+    // `object_checksum`), not a checksum of this XML body.
+    let mut body_headers = ctx.parts.headers.clone();
+    for alg in ChecksumAlgorithm::ALL {
+        body_headers.remove(alg.header());
+    }
     let raw = read_xml_body_limited(
-        &ctx.parts.headers,
+        &body_headers,
         &ctx.verified.payload,
         body,
         Digest::Optional,

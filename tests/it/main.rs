@@ -10,6 +10,8 @@ mod clients;
 #[cfg(test)]
 mod common;
 #[cfg(test)]
+mod crash_multipart;
+#[cfg(test)]
 mod raw_auth;
 #[cfg(test)]
 mod raw_captures;
@@ -27,6 +29,8 @@ mod sdk_errors;
 mod sdk_integrity;
 #[cfg(test)]
 mod sdk_list;
+#[cfg(test)]
+mod sdk_multipart;
 #[cfg(test)]
 mod sdk_objects;
 #[cfg(test)]
