@@ -20,6 +20,8 @@ pub struct AppState {
     pub store: Store,
     pub config: Config,
     pub crypto: Crypto,
+    /// MACs S3 Express session tokens (derived from the master key, so sessions outlive a restart).
+    pub sessions: crate::auth::session::SessionKeys,
 }
 
 /// Why the server could not start.
@@ -82,10 +84,13 @@ impl AppState {
             keyring,
             bucket_keys: Default::default(),
         };
+        let sessions =
+            crate::auth::session::SessionKeys::new(system.sse_s3.derive("s3express-session"));
         Ok(AppState {
             store,
             config,
             crypto,
+            sessions,
         })
     }
 }

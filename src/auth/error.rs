@@ -38,6 +38,10 @@ pub enum AuthError {
     InvalidContentSha256,
     #[error("unsupported authorization type")]
     UnsupportedAuthorizationType,
+    #[error("invalid session token")]
+    InvalidToken,
+    #[error("expired session token")]
+    ExpiredToken,
     #[error("streaming (aws-chunked) payloads are not implemented yet")]
     StreamingNotImplemented,
 }

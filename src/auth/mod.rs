@@ -8,6 +8,7 @@ mod canonical;
 mod credentials;
 mod error;
 mod header;
+pub mod session;
 mod signature;
 mod sigv2;
 
@@ -42,6 +43,8 @@ pub struct Verified {
     pub access_key: String,
     pub account_id: String,
     pub payload: PayloadCheck,
+    /// Set when the request was signed with S3 Express session credentials.
+    pub session: Option<session::Session>,
 }
 
 /// How far a request's clock may be from ours (S3: 15 minutes).
@@ -53,6 +56,8 @@ pub struct AuthContext<'a> {
     /// The virtual-host bucket, if the request used one (SigV2 signs `/bucket/key`).
     pub virtual_host_bucket: Option<&'a str>,
     pub now: SystemTime,
+    /// Verifies S3 Express session tokens (directory buckets).
+    pub sessions: Option<&'a session::SessionKeys>,
 }
 
 /// Authenticates the request head. Anonymous requests are refused: every sealstore resource is private.

@@ -10,10 +10,13 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use super::header::{self, CredentialScope, V4Auth};
+use super::session::{Session, TokenError};
 use super::{AuthContext, AuthError, MAX_SKEW_SECS, PayloadCheck, Verified, canonical, unix_secs};
 use crate::http::headers::parse_http_date;
 
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+/// The header that carries an S3 Express session token.
+pub const SESSION_TOKEN_HEADER: &str = "x-amz-s3session-token";
 const PRESIGN_PARAMS_MSG: &str = "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.";
 const MAX_PRESIGN_EXPIRES: i64 = 604_800;
 
@@ -156,19 +159,51 @@ fn payload_check(
     Ok(PayloadCheck::Sha256(digest))
 }
 
+/// Whose key signs a request: a long-term user, or an S3 Express session.
+struct Signer {
+    secret: Zeroizing<String>,
+    account_id: String,
+    session: Option<Session>,
+}
+
+/// Finds the secret for an access key: a configured user's, or — for a session access key — the
+/// one the session token (`x-amz-s3session-token`, or `X-Amz-S3session-Token` when presigned)
+/// proves.
+fn resolve(
+    ctx: &AuthContext<'_>,
+    access_key: &str,
+    token: Option<&str>,
+) -> Result<Signer, AuthError> {
+    if let Some(c) = ctx.credentials.get(access_key) {
+        return Ok(Signer {
+            secret: Zeroizing::new(c.secret.expose().to_string()),
+            account_id: c.account_id.clone(),
+            session: None,
+        });
+    }
+    let (Some(token), Some(keys)) = (token, ctx.sessions) else {
+        return Err(AuthError::InvalidAccessKeyId(access_key.to_string()));
+    };
+    match keys.open(token, unix_secs(ctx.now)) {
+        Ok((session, secret)) if session.access_key == access_key => Ok(Signer {
+            secret: Zeroizing::new(secret),
+            account_id: session.account_id.clone(),
+            session: Some(session),
+        }),
+        Ok(_) | Err(TokenError::Invalid) => Err(AuthError::InvalidToken),
+        Err(TokenError::Expired) => Err(AuthError::ExpiredToken),
+    }
+}
+
 /// Checks one signature: builds the canonical request and string to sign and compares.
 fn check_signature(
     parts: &Parts,
-    ctx: &AuthContext<'_>,
+    who: &Signer,
     auth: &V4Auth,
     amz_date: &str,
     payload_hash: &str,
     skip_query: Option<&str>,
 ) -> Result<Verified, AuthError> {
-    let cred = ctx
-        .credentials
-        .get(&auth.credential.access_key)
-        .ok_or_else(|| AuthError::InvalidAccessKeyId(auth.credential.access_key.clone()))?;
     let signed: Vec<&str> = auth.signed_headers.iter().map(String::as_str).collect();
     let cr = canonical::canonical_request(
         parts.method.as_str(),
@@ -181,7 +216,7 @@ fn check_signature(
     );
     let c = &auth.credential;
     let sts = canonical::string_to_sign(amz_date, &c.scope(), &cr);
-    let key = signing_key(cred.secret.expose(), &c.date, &c.region, &c.service)?;
+    let key = signing_key(&who.secret, &c.date, &c.region, &c.service)?;
     let expected = v4_signature(key, &sts);
     if !constant_time_eq(&expected, &auth.signature) {
         return Err(AuthError::SignatureDoesNotMatch {
@@ -193,8 +228,9 @@ fn check_signature(
     }
     Ok(Verified {
         access_key: c.access_key.clone(),
-        account_id: cred.account_id.clone(),
+        account_id: who.account_id.clone(),
         payload: PayloadCheck::Unsigned,
+        session: who.session.clone(),
     })
 }
 
@@ -205,11 +241,11 @@ pub(super) fn verify_header(
     ctx: &AuthContext<'_>,
 ) -> Result<Verified, AuthError> {
     let auth = header::parse_authorization(authz)?;
-    if ctx.credentials.get(&auth.credential.access_key).is_none() {
-        return Err(AuthError::InvalidAccessKeyId(
-            auth.credential.access_key.clone(),
-        ));
-    }
+    let token = parts
+        .headers
+        .get(SESSION_TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok());
+    let who = resolve(ctx, &auth.credential.access_key, token)?;
     let (secs, amz_date) = request_time(parts)?;
     if !amz_date.starts_with(&auth.credential.date) {
         return Err(AuthError::HeaderMalformed(format!(
@@ -224,14 +260,10 @@ pub(super) fn verify_header(
         .get("x-amz-content-sha256")
         .and_then(|v| v.to_str().ok())
         .ok_or(AuthError::MissingContentSha256)?;
-    let verified = check_signature(parts, ctx, &auth, &amz_date, content_sha, None)?;
+    let verified = check_signature(parts, &who, &auth, &amz_date, content_sha, None)?;
     let signer = || {
-        let secret = ctx
-            .credentials
-            .get(&auth.credential.access_key)
-            .ok_or_else(|| AuthError::InvalidAccessKeyId(auth.credential.access_key.clone()))?;
         let c = &auth.credential;
-        let key = signing_key(secret.secret.expose(), &c.date, &c.region, &c.service)?;
+        let key = signing_key(&who.secret, &c.date, &c.region, &c.service)?;
         Ok(ChunkSigner {
             key: Zeroizing::new(key.as_ref().to_vec()),
             amz_date: amz_date.clone(),
@@ -276,9 +308,7 @@ pub(super) fn verify_presigned(
             "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"".into(),
         )
     })?;
-    if ctx.credentials.get(&credential.access_key).is_none() {
-        return Err(AuthError::InvalidAccessKeyId(credential.access_key));
-    }
+    let who = resolve(ctx, &credential.access_key, get("X-Amz-S3session-Token"))?;
     let now = unix_secs(ctx.now);
     if now > date_secs + expires_secs {
         return Err(AuthError::Expired {
@@ -299,7 +329,7 @@ pub(super) fn verify_presigned(
     };
     let verified = check_signature(
         parts,
-        ctx,
+        &who,
         &auth,
         amz_date,
         payload,
@@ -369,6 +399,7 @@ mod tests {
             credentials: &creds,
             virtual_host_bucket: Some("examplebucket"),
             now: at("20130524T000100Z"),
+            sessions: None,
         };
         let host = "examplebucket.s3.amazonaws.com";
         let cases = [
@@ -436,6 +467,7 @@ mod tests {
             credentials: &creds,
             virtual_host_bucket: Some("examplebucket"),
             now: at("20130524T010000Z"),
+            sessions: None,
         };
         let q = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host";
         let good = format!(
@@ -472,6 +504,7 @@ mod tests {
             credentials: &creds,
             virtual_host_bucket: None,
             now: at("20130524T001600Z"),
+            sessions: None,
         };
         let h = [
             ("host", "h"),

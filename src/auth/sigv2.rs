@@ -151,6 +151,7 @@ fn check(
                 access_key: access_key.to_string(),
                 account_id: cred.account_id.clone(),
                 payload: PayloadCheck::Unsigned,
+                session: None,
             });
         }
         first_sts.get_or_insert(sts);
@@ -296,6 +297,7 @@ mod tests {
             credentials: &creds,
             virtual_host_bucket: None,
             now,
+            sessions: None,
         };
         let unsigned = parts("/b/k?AWSAccessKeyId=test&Expires=1700000100", &[]);
         let s = sign("test", &string_to_sign(&unsigned, "1700000100", "/b/k")).unwrap();

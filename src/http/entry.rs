@@ -44,6 +44,7 @@ pub async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response
         credentials: &state.config.credentials,
         virtual_host_bucket: vhost.as_deref(),
         now: SystemTime::now(),
+        sessions: Some(&state.sessions),
     };
     // S3 authenticates before it decides whether it can serve the operation.
     let verified = auth::verify(&parts, &ctx).map_err(S3Error::from);

@@ -66,7 +66,7 @@ const SUBRESOURCES: [(&str, BucketSubresource); 12] = [
 ];
 
 /// Bucket sub-resources sealstore does not implement at all (any method answers 501).
-const UNSUPPORTED_BUCKET_KEYWORDS: [(&str, &str); 12] = [
+const UNSUPPORTED_BUCKET_KEYWORDS: [(&str, &str); 11] = [
     ("analytics", "BucketAnalyticsConfiguration"),
     ("metrics", "BucketMetricsConfiguration"),
     ("inventory", "BucketInventoryConfiguration"),
@@ -79,7 +79,6 @@ const UNSUPPORTED_BUCKET_KEYWORDS: [(&str, &str); 12] = [
     ("policyStatus", "BucketPolicyStatus"),
     ("metadataTable", "BucketMetadataTableConfiguration"),
     ("metadataConfiguration", "BucketMetadataConfiguration"),
-    ("session", "CreateSession"),
     ("abac", "BucketAbac"),
     ("inventoryConfiguration", "BucketInventoryConfiguration"),
 ];
@@ -127,6 +126,8 @@ pub enum Endpoint {
     AbortMultipartUpload,
     ListParts,
     ListMultipartUploads,
+    CreateSession,
+    ListDirectoryBuckets,
     /// A known S3 operation that sealstore does not implement yet: answered with 501.
     NotImplemented(&'static str),
 }
@@ -176,6 +177,8 @@ impl Endpoint {
             Endpoint::AbortMultipartUpload => "AbortMultipartUpload",
             Endpoint::ListParts => "ListParts",
             Endpoint::ListMultipartUploads => "ListMultipartUploads",
+            Endpoint::CreateSession => "CreateSession",
+            Endpoint::ListDirectoryBuckets => "ListDirectoryBuckets",
             Endpoint::NotImplemented(name) => name,
         }
     }
@@ -214,7 +217,7 @@ impl Route {
             }
         }
         let endpoint = match (&bucket, &key) {
-            (None, _) => service_endpoint(method, query)?,
+            (None, _) => service_endpoint(method, query, headers)?,
             (Some(_), None) => bucket_endpoint(method, query)?,
             (Some(_), Some(_)) => object_endpoint(method, query, headers)?,
         };
@@ -259,12 +262,26 @@ pub fn virtual_host_bucket(host: &str, domain: &str) -> Option<String> {
     (!bucket.is_empty()).then(|| bucket.to_string())
 }
 
-fn service_endpoint(method: &Method, q: &Query) -> Result<Endpoint, S3Error> {
+/// The service named in a SigV4 credential scope (header or presigned query).
+fn scope_service<'a>(q: &'a Query, headers: &'a HeaderMap) -> Option<&'a str> {
+    let credential = match headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(a) => a.split("Credential=").nth(1)?.split([',', ' ']).next()?,
+        None => q.get("X-Amz-Credential")?,
+    };
+    credential.split('/').nth(3)
+}
+
+fn service_endpoint(method: &Method, q: &Query, headers: &HeaderMap) -> Result<Endpoint, S3Error> {
     match *method {
-        // Directory buckets (issue 8) are not served yet; this is the one parameter that tells
-        // ListDirectoryBuckets apart from ListBuckets on a shared endpoint.
-        Method::GET if q.has("max-directory-buckets") => {
-            Ok(Endpoint::NotImplemented("ListDirectoryBuckets"))
+        // `GET /` is both ListBuckets and ListDirectoryBuckets: clients sign the latter for the
+        // `s3express` service, and boto3 adds `max-directory-buckets`.
+        Method::GET
+            if q.has("max-directory-buckets") || scope_service(q, headers) == Some("s3express") =>
+        {
+            Ok(Endpoint::ListDirectoryBuckets)
         }
         Method::GET => Ok(Endpoint::ListBuckets),
         _ => Err(method_not_allowed(method, "SERVICE")),
@@ -274,6 +291,12 @@ fn service_endpoint(method: &Method, q: &Query) -> Result<Endpoint, S3Error> {
 fn bucket_endpoint(method: &Method, q: &Query) -> Result<Endpoint, S3Error> {
     if let Some((_, op)) = UNSUPPORTED_BUCKET_KEYWORDS.iter().find(|(k, _)| q.has(k)) {
         return Ok(Endpoint::NotImplemented(op));
+    }
+    if q.has("session") {
+        return match *method {
+            Method::GET => Ok(Endpoint::CreateSession),
+            _ => Err(method_not_allowed(method, "BUCKET")),
+        };
     }
     if q.has("encryption") {
         return match *method {
@@ -370,8 +393,15 @@ mod tests {
             (
                 Method::GET,
                 "/?max-directory-buckets=10",
-                Endpoint::NotImplemented("ListDirectoryBuckets"),
+                Endpoint::ListDirectoryBuckets,
                 None,
+                None,
+            ),
+            (
+                Method::GET,
+                "/d--use1-az4--x-s3?session",
+                Endpoint::CreateSession,
+                Some("d--use1-az4--x-s3"),
                 None,
             ),
             (Method::PUT, "/b", Endpoint::CreateBucket, Some("b"), None),
@@ -552,6 +582,24 @@ mod tests {
             assert_eq!(r.bucket.as_deref(), b, "{m} {uri}");
             assert_eq!(r.key.as_deref(), k, "{m} {uri}");
         }
+    }
+
+    #[test]
+    fn credential_scope_service_decides_list_directory_buckets() {
+        let sign = |service: &str| {
+            format!(
+                "AWS4-HMAC-SHA256 Credential=test/20261125/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00"
+            )
+        };
+        let r = route(
+            Method::GET,
+            "/",
+            "h",
+            &[("authorization", &sign("s3express"))],
+        );
+        assert_eq!(r.endpoint, Endpoint::ListDirectoryBuckets);
+        let r = route(Method::GET, "/", "h", &[("authorization", &sign("s3"))]);
+        assert_eq!(r.endpoint, Endpoint::ListBuckets);
     }
 
     #[test]

@@ -538,6 +538,7 @@ mod tests {
                 credentials: &creds,
                 virtual_host_bucket: None,
                 now,
+                sessions: None,
             };
             let verified = crate::auth::verify(&parts, &ctx).unwrap();
             let expect = Expectations::from_headers(&parts.headers, &verified.payload).unwrap();

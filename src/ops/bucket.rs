@@ -5,7 +5,7 @@ use axum::response::Response;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::{ReqCtx, canonical_user_id, empty_response, set_header, xml_response};
+use super::{ReqCtx, canonical_user_id, directory, empty_response, set_header, xml_response};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::body::{Digest, read_xml_body};
 use crate::http::headers::{iso8601, now_millis};
@@ -18,6 +18,12 @@ const US_EAST_1: &str = "us-east-1";
 struct CreateBucketConfiguration {
     #[serde(rename = "LocationConstraint")]
     location_constraint: Option<String>,
+    /// Directory buckets: the zone.
+    #[serde(rename = "Location")]
+    location: Option<directory::LocationXml>,
+    /// Directory buckets: `Type` `Directory` and the data redundancy.
+    #[serde(rename = "Bucket")]
+    bucket: Option<directory::BucketInfoXml>,
 }
 
 #[derive(Serialize)]
@@ -110,7 +116,7 @@ pub async fn list_buckets(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
         .buckets()
         .await?
         .into_iter()
-        .filter(|b| &b.owner == account)
+        .filter(|b| &b.owner == account && !b.is_directory())
         .map(|b| BucketEntry {
             name: b.name,
             creation_date: iso8601(b.created_millis),
@@ -128,7 +134,18 @@ pub async fn list_buckets(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
 
 pub async fn create_bucket(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
     let name = ctx.bucket_name().to_string();
-    validate_bucket_name(&name)?;
+    let is_directory = directory::is_directory_name(&name);
+    if !is_directory {
+        validate_bucket_name(&name)?;
+    }
+    if is_directory {
+        directory::refuse_content_md5(ctx)?;
+    }
+    if let Some(session) = &ctx.verified.session {
+        if session.bucket != name || session.read_only {
+            return Err(crate::error::Unverified::SessionNotAllowed.error());
+        }
+    }
     ctx.check_canned_acl()?;
     let xml = read_xml_body(
         &ctx.parts.headers,
@@ -143,6 +160,23 @@ pub async fn create_bucket(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3E
         from_xml(&xml)?
     };
     let constraint = config.location_constraint.filter(|c| !c.is_empty());
+    let directory = if is_directory {
+        Some(directory::directory_info(
+            &name,
+            config.location,
+            config.bucket,
+            constraint.as_deref(),
+        )?)
+    } else {
+        if config
+            .bucket
+            .as_ref()
+            .is_some_and(|b| b.kind.as_deref() == Some("Directory"))
+        {
+            return Err(crate::error::Unverified::DirectoryConfigOnGeneralName.error());
+        }
+        None
+    };
     if constraint.as_deref() == Some(US_EAST_1) {
         return Err(S3Error::with_message(
             S3ErrorCode::InvalidLocationConstraint,
@@ -153,8 +187,9 @@ pub async fn create_bucket(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3E
     let region = constraint
         .clone()
         .unwrap_or_else(|| ctx.state.config.region.clone());
-    // Since April 2026 S3 blocks SSE-C on every new bucket until its owner unblocks it.
-    let creation_blocked = if ctx.state.config.allow_ssec_by_default {
+    // Since April 2026 S3 blocks SSE-C on every new bucket until its owner unblocks it (directory
+    // buckets do not support SSE-C at all, so they carry no such setting).
+    let creation_blocked = if ctx.state.config.allow_ssec_by_default || is_directory {
         Vec::new()
     } else {
         vec!["SSE-C".to_string()]
@@ -168,6 +203,7 @@ pub async fn create_bucket(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3E
         encryption_rule: None,
         blocked_encryption_types: creation_blocked.clone(),
         default_blocked_encryption_types: creation_blocked,
+        directory,
     };
     match ctx.state.store.create_bucket(meta).await {
         Ok(()) => {}
@@ -199,6 +235,10 @@ pub async fn head_bucket(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     let mut res = empty_response(StatusCode::OK);
     set_header(&mut res, "x-amz-bucket-region", &bucket.region);
     set_header(&mut res, "x-amz-access-point-alias", "false");
+    if let Some(d) = &bucket.directory {
+        set_header(&mut res, "x-amz-bucket-location-type", &d.location_type);
+        set_header(&mut res, "x-amz-bucket-location-name", &d.location_name);
+    }
     Ok(res)
 }
 

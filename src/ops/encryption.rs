@@ -121,7 +121,10 @@ pub async fn put_bucket_encryption(ctx: &ReqCtx<'_>, body: Body) -> Result<Respo
             "Request body is empty.",
         ));
     }
-    let (rule, blocked) = parse_configuration(&xml)?;
+    let (mut rule, blocked) = parse_configuration(&xml)?;
+    if bucket.is_directory() {
+        super::directory::check_rule(ctx, &mut bucket, &mut rule, blocked.as_ref()).await?;
+    }
     bucket.encryption_rule = Some(rule);
     // Leaving BlockedEncryptionTypes out keeps the bucket's current setting: unblocking SSE-C
     // takes an explicit NONE, as on AWS.
@@ -157,7 +160,7 @@ fn configuration_xml(bucket: &BucketMeta) -> String {
         .as_deref()
         .map(|k| format!("<KMSMasterKeyID>{}</KMSMasterKeyID>", escape(k)))
         .unwrap_or_default();
-    let blocked: String = if bucket.blocked_encryption_types.is_empty() {
+    let blocked: String = if bucket.blocked_encryption_types.is_empty() || bucket.is_directory() {
         String::new()
     } else {
         let types: String = bucket
@@ -174,6 +177,7 @@ fn configuration_xml(bucket: &BucketMeta) -> String {
     )
 }
 
+/// Back to SSE-S3. A directory bucket keeps its locked key id (in `directory`) all the same.
 pub async fn delete_bucket_encryption(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     let mut bucket = ctx.bucket().await?;
     bucket.encryption_rule = None;
@@ -311,6 +315,7 @@ mod tests {
             encryption_rule: rule,
             blocked_encryption_types: blocked.iter().map(|s| s.to_string()).collect(),
             default_blocked_encryption_types: vec![],
+            directory: None,
         }
     }
 

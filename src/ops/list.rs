@@ -227,6 +227,7 @@ fn split_entries(
     p: &ListParams,
     walk: Walk,
     owner: Option<&str>,
+    storage_class: &'static str,
 ) -> (Vec<Contents>, Vec<CommonPrefix>) {
     let mut contents = Vec::new();
     let mut prefixes = Vec::new();
@@ -238,7 +239,7 @@ fn split_entries(
                 etag: format!("\"{}\"", meta.etag),
                 size: meta.size,
                 owner: owner.map(Owner::of),
-                storage_class: "STANDARD",
+                storage_class,
             }),
             Entry::Prefix(cp) => prefixes.push(CommonPrefix { prefix: p.enc(&cp) }),
         }
@@ -286,6 +287,9 @@ fn b64() -> base64::engine::GeneralPurpose {
 
 pub async fn list_objects_v2(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     let bucket = ctx.bucket().await?;
+    if bucket.is_directory() {
+        super::directory::check_listing(ctx)?;
+    }
     let p = list_params(ctx)?;
     let token = ctx.query.get("continuation-token");
     let start_after = ctx.query.get("start-after").filter(|s| !s.is_empty());
@@ -313,8 +317,12 @@ pub async fn list_objects_v2(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
         .map(|a| b64().encode(a));
     let truncated = walk.truncated;
     let fetch_owner = ctx.query.get("fetch-owner") == Some("true");
-    let (contents, common_prefixes) =
-        split_entries(&p, walk, fetch_owner.then_some(bucket.owner.as_str()));
+    let (contents, common_prefixes) = split_entries(
+        &p,
+        walk,
+        fetch_owner.then_some(bucket.owner.as_str()),
+        storage_class(&bucket),
+    );
     let doc = ListBucketResultV2 {
         xmlns: S3_XMLNS,
         name: bucket.name,
@@ -360,8 +368,20 @@ struct ListBucketResultV1 {
     common_prefixes: Vec<CommonPrefix>,
 }
 
+/// The storage class objects of a bucket list with.
+pub fn storage_class(bucket: &crate::store::BucketMeta) -> &'static str {
+    if bucket.is_directory() {
+        super::directory::STORAGE_CLASS
+    } else {
+        "STANDARD"
+    }
+}
+
 pub async fn list_objects(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     let bucket = ctx.bucket().await?;
+    if bucket.is_directory() {
+        return Err(crate::error::Unverified::DirectoryListV1.error());
+    }
     let p = list_params(ctx)?;
     let marker = ctx.query.get("marker").unwrap_or("");
     let walk = p.run(ctx, p.resume_from(Some(marker))).await?;
@@ -371,7 +391,12 @@ pub async fn list_objects(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
         .flatten()
         .map(|m| p.enc(&m));
     let truncated = walk.truncated;
-    let (contents, common_prefixes) = split_entries(&p, walk, Some(bucket.owner.as_str()));
+    let (contents, common_prefixes) = split_entries(
+        &p,
+        walk,
+        Some(bucket.owner.as_str()),
+        storage_class(&bucket),
+    );
     let doc = ListBucketResultV1 {
         xmlns: S3_XMLNS,
         name: bucket.name,
@@ -466,7 +491,7 @@ pub async fn list_object_versions(ctx: &ReqCtx<'_>) -> Result<Response, S3Error>
         Some(Entry::Object(..)) if truncated => Some("null"),
         _ => None,
     };
-    let (contents, common_prefixes) = split_entries(&p, walk, None);
+    let (contents, common_prefixes) = split_entries(&p, walk, None, storage_class(&bucket));
     let versions = contents
         .into_iter()
         .map(|c| Version {

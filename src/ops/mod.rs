@@ -2,6 +2,7 @@
 
 mod acl;
 mod bucket;
+mod directory;
 mod encryption;
 mod list;
 mod multipart;
@@ -66,6 +67,8 @@ pub async fn dispatch(ctx: ReqCtx<'_>, body: Body) -> Result<Response, S3Error> 
         Endpoint::AbortMultipartUpload => multipart::abort_multipart_upload(&ctx).await,
         Endpoint::ListParts => multipart::list_parts(&ctx).await,
         Endpoint::ListMultipartUploads => multipart::list_multipart_uploads(&ctx).await,
+        Endpoint::CreateSession => directory::create_session(&ctx).await,
+        Endpoint::ListDirectoryBuckets => directory::list_directory_buckets(&ctx).await,
         Endpoint::NotImplemented(op) => {
             // Check the bucket first, as S3 would, so a typo still reads NoSuchBucket.
             if ctx.route.bucket.is_some() {
@@ -92,8 +95,16 @@ impl ReqCtx<'_> {
     /// Loads the addressed bucket and checks the caller may use it: it must exist, belong to the
     /// caller's account, and match `x-amz-expected-bucket-owner` when that is sent.
     pub async fn bucket(&self) -> Result<BucketMeta, S3Error> {
-        self.owned_bucket(self.bucket_name(), "x-amz-expected-bucket-owner")
-            .await
+        let bucket = self
+            .owned_bucket(self.bucket_name(), "x-amz-expected-bucket-owner")
+            .await?;
+        directory::check_request(self, &bucket)?;
+        if let Some(expected) = self.header("x-amz-expected-bucket-owner") {
+            if expected != bucket.owner {
+                return Err(S3Error::new(S3ErrorCode::AccessDenied));
+            }
+        }
+        Ok(bucket)
     }
 
     pub async fn owned_bucket(
@@ -111,7 +122,7 @@ impl ReqCtx<'_> {
             return Err(S3Error::new(S3ErrorCode::AccessDenied));
         }
         if let Some(expected) = self.header(expected_owner_header) {
-            if expected != bucket.owner {
+            if expected != bucket.owner && !bucket.is_directory() {
                 return Err(S3Error::new(S3ErrorCode::AccessDenied));
             }
         }

@@ -14,9 +14,8 @@ use md5::{Digest as _, Md5};
 use serde::{Deserialize, Serialize};
 
 use super::bucket::Owner;
-use super::encryption::apply_bucket_rule;
 use super::object_get::check_customer_key;
-use super::object_put::{content_headers, customer_md5, parse_copy_source};
+use super::object_put::{content_headers, customer_md5, object_request, parse_copy_source};
 use super::{ReqCtx, empty_response, set_header, xml_response};
 use crate::crypto::ssec::{self, CustomerKey};
 use crate::crypto::{DataKey, Encryption, ObjectRef, sse};
@@ -135,7 +134,7 @@ pub async fn create_multipart_upload(ctx: &ReqCtx<'_>) -> Result<Response, S3Err
     let bucket = ctx.bucket().await?;
     ctx.check_canned_acl()?;
     let checksum = parse_checksum_request(ctx)?;
-    let request = apply_bucket_rule(&bucket, sse::parse_write(&ctx.parts.headers)?)?;
+    let request = object_request(ctx, &bucket, sse::parse_write(&ctx.parts.headers)?).await?;
     let md5 = customer_md5(&request);
     let store = &ctx.state.store;
     let plan = ctx

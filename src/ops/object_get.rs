@@ -77,7 +77,7 @@ fn object_headers(res: &mut Response, meta: &ObjectMeta) {
 }
 
 pub async fn get_object(ctx: &ReqCtx<'_>, head: bool) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
+    let bucket = ctx.bucket().await?;
     check_version_id(ctx)?;
     let customer = ssec::parse(&ctx.parts.headers, ssec::OBJECT)?;
     let mut meta = load(ctx).await?;
@@ -122,6 +122,13 @@ pub async fn get_object(ctx: &ReqCtx<'_>, head: bool) -> Result<Response, S3Erro
     };
     let mut res = Response::new(body);
     respond_headers(ctx, &mut res, &meta, range, customer.as_ref());
+    if bucket.is_directory() {
+        set_header(
+            &mut res,
+            "x-amz-storage-class",
+            super::directory::STORAGE_CLASS,
+        );
+    }
     let wants_checksum = ctx
         .header("x-amz-checksum-mode")
         .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"));

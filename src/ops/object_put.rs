@@ -108,7 +108,7 @@ pub async fn put_object(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Erro
     let bucket = ctx.bucket().await?;
     ctx.check_canned_acl()?;
     check_length(ctx)?;
-    let request = apply_bucket_rule(&bucket, sse::parse_write(&ctx.parts.headers)?)?;
+    let request = object_request(ctx, &bucket, sse::parse_write(&ctx.parts.headers)?).await?;
     let md5 = customer_md5(&request);
     let expect = Expectations::from_headers(&ctx.parts.headers, &ctx.verified.payload)?;
     // The plan resolves KMS keys: an unknown key fails here, before a byte is read.
@@ -134,6 +134,20 @@ pub async fn put_object(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Erro
         .commit_object(ctx.bucket_name(), ctx.key(), meta)
         .await?;
     Ok(res)
+}
+
+/// The encryption a new object gets: the request's, completed by the bucket's rule; a directory
+/// bucket's writes may only repeat its default.
+pub(super) async fn object_request(
+    ctx: &ReqCtx<'_>,
+    bucket: &crate::store::BucketMeta,
+    request: SseRequest,
+) -> Result<SseRequest, S3Error> {
+    if bucket.is_directory() {
+        super::directory::write_request(ctx, bucket, request).await
+    } else {
+        apply_bucket_rule(bucket, request)
+    }
 }
 
 /// `x-amz-copy-source`: `bucket/key` or `/bucket/key`, URL-encoded, optionally `?versionId=`.
@@ -220,7 +234,7 @@ pub async fn copy_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
         ));
     }
-    let request = apply_bucket_rule(&bucket, request)?;
+    let request = object_request(ctx, &bucket, request).await?;
     let md5 = customer_md5(&request);
     let plan = ctx
         .state

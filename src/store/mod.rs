@@ -16,7 +16,8 @@ pub use blobs::{BlobWriter, ByteStream, OpenBlob};
 pub use error::StoreError;
 pub use meta::ObjectPage;
 pub use model::{
-    BodyRef, BucketMeta, ChecksumType, EncryptionRule, ObjectMeta, PartBody, PartMeta, UploadMeta,
+    BodyRef, BucketMeta, ChecksumType, DirectoryInfo, EncryptionRule, ObjectMeta, PartBody,
+    PartMeta, UploadMeta,
 };
 
 use blobs::{BlobStore, FsBlobs, MemoryBlobs};

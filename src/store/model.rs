@@ -25,12 +25,45 @@ pub struct BucketMeta {
     /// What `blocked_encryption_types` was at creation: DeleteBucketEncryption returns to it.
     #[serde(default)]
     pub default_blocked_encryption_types: Vec<String>,
+    /// Set for a directory bucket (S3 Express One Zone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory: Option<DirectoryInfo>,
+}
+
+/// A directory bucket's location, from its CreateBucketConfiguration, and its KMS key lock.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DirectoryInfo {
+    /// `AvailabilityZone` or `LocalZone`.
+    pub location_type: String,
+    /// The zone id, e.g. `use1-az4`.
+    pub location_name: String,
+    /// `SingleAvailabilityZone` or `SingleLocalZone`.
+    pub data_redundancy: String,
+    /// The id of the first customer managed key set as the bucket default: a directory bucket keeps
+    /// it for its lifetime, even after DeleteBucketEncryption.
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
 }
 
 impl BucketMeta {
     /// Whether new SSE-C writes are refused.
     pub fn blocks_ssec(&self) -> bool {
         self.blocked_encryption_types.iter().any(|t| t == "SSE-C")
+    }
+
+    pub fn is_directory(&self) -> bool {
+        self.directory.is_some()
+    }
+
+    /// The bucket's ARN (`arn:aws:s3express:...` for a directory bucket).
+    pub fn arn(&self) -> String {
+        match self.directory {
+            Some(_) => format!(
+                "arn:aws:s3express:{}:{}:bucket/{}",
+                self.region, self.owner, self.name
+            ),
+            None => format!("arn:aws:s3:::{}", self.name),
+        }
     }
 }
 

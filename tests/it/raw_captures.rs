@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use sealstore::auth::session::SessionKeys;
 use sealstore::auth::{self, AuthContext, AuthError, CredentialStore, SecretKey};
 use sealstore::http::router::{Endpoint, Query, Route, virtual_host_bucket};
 
@@ -51,21 +52,76 @@ fn parse(path: &Path) -> Capture {
 
 fn captures() -> Vec<Capture> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/captures");
-    let mut out = Vec::new();
-    for dir in [
+    let out = captures_in(&[
         root.clone(),
         root.join("http-awscli-cp"),
         root.join("https"),
-    ] {
+    ]);
+    assert!(out.len() > 60, "fixtures present");
+    out
+}
+
+fn captures_in(dirs: &[PathBuf]) -> Vec<Capture> {
+    let mut out = Vec::new();
+    for dir in dirs {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "txt") {
+            let is_request = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().contains("--"));
+            if path.extension().is_some_and(|e| e == "txt") && is_request {
                 out.push(parse(&path));
             }
         }
     }
-    assert!(out.len() > 60, "fixtures present");
     out
+}
+
+/// Directory-bucket traffic (S3 Express): every request routes to its operation — `GET /` signed
+/// for `s3express` is ListDirectoryBuckets — the ones signed with the long-term key verify, and
+/// the ones signed with the capture server's fake session are refused as an invalid token.
+#[test]
+fn directory_bucket_captures_route_and_verify() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/captures");
+    let all = captures_in(&[root.join("directory-buckets")]);
+    assert!(all.len() >= 40, "directory-bucket fixtures present");
+    let creds = credentials();
+    let (mut long_term, mut session) = (0, 0);
+    for c in all {
+        let parts = request(&c, &c.target);
+        let query = Query::parse(parts.uri.query());
+        let route = Route::from_request(
+            &parts.method,
+            parts.uri.path(),
+            &query,
+            &parts.headers,
+            "localhost",
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", c.file));
+        assert_eq!(route.endpoint.name(), c.operation, "{}", c.file);
+        let fake_session = c
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("x-amz-s3session-token"))
+            || c.target.contains("X-Amz-S3session-Token");
+        let keys = SessionKeys::new(sealstore::crypto::DataKey::generate());
+        let ctx = AuthContext {
+            credentials: &creds,
+            virtual_host_bucket: None,
+            now: signed_at(&parts),
+            sessions: Some(&keys),
+        };
+        match auth::verify(&parts, &ctx) {
+            Ok(v) if !fake_session => {
+                assert_eq!(v.account_id, "000000000000", "{}", c.file);
+                long_term += 1;
+            }
+            Err(AuthError::InvalidToken) if fake_session => session += 1,
+            Err(AuthError::StreamingNotImplemented) => {}
+            other => panic!("{}: {other:?}", c.file),
+        }
+    }
+    assert!(long_term >= 8 && session >= 20, "{long_term} {session}");
 }
 
 fn request(c: &Capture, target: &str) -> http::request::Parts {
@@ -121,6 +177,7 @@ fn verify(
         credentials: creds,
         virtual_host_bucket: vhost.as_deref(),
         now: signed_at(parts),
+        sessions: None,
     };
     auth::verify(parts, &ctx)
 }
