@@ -43,6 +43,8 @@ pub struct Config {
     pub legacy_encryption_not_found: bool,
     /// New buckets allow SSE-C (S3 before April 2026) instead of blocking it.
     pub allow_ssec_by_default: bool,
+    /// Lifetime of S3 Express session credentials (S3: 300 seconds).
+    pub session_seconds: i64,
     /// Served over HTTPS (the scheme of the URLs sealstore writes into responses).
     pub https: bool,
 }
@@ -68,6 +70,7 @@ impl Config {
             kms_auto_create: false,
             legacy_encryption_not_found: false,
             allow_ssec_by_default: false,
+            session_seconds: crate::auth::session::SESSION_SECS,
             https: false,
         }
     }

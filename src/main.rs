@@ -128,6 +128,11 @@ struct ServeArgs {
     /// New buckets allow SSE-C, as S3 did before April 2026 (today S3 blocks it on new buckets).
     #[arg(long, env = "SEALSTORE_ALLOW_SSEC_BY_DEFAULT")]
     allow_ssec_by_default: bool,
+    /// Lifetime of S3 Express session credentials (CreateSession) in seconds; S3's is 300.
+    /// Shorter values let tests see sessions expire.
+    #[arg(long, env = "SEALSTORE_SESSION_SECONDS", default_value_t = 300, value_name = "SECS",
+          value_parser = clap::value_parser!(i64).range(1..=300))]
+    session_seconds: i64,
     /// Serve HTTPS with this PEM certificate chain, leaf first (needs --tls-key).
     #[arg(long, env = "SEALSTORE_TLS_CERT", value_name = "FILE")]
     tls_cert: Option<PathBuf>,
@@ -314,6 +319,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         kms_auto_create: args.kms_auto_create,
         legacy_encryption_not_found: args.legacy_encryption_not_found,
         allow_ssec_by_default: args.allow_ssec_by_default,
+        session_seconds: args.session_seconds,
         https: tls_source.is_some(),
     };
     let state = AppState::open(config)

@@ -84,8 +84,10 @@ impl AppState {
             keyring,
             bucket_keys: Default::default(),
         };
-        let sessions =
-            crate::auth::session::SessionKeys::new(system.sse_s3.derive("s3express-session"));
+        let sessions = crate::auth::session::SessionKeys::with_lifetime(
+            system.sse_s3.derive("s3express-session"),
+            config.session_seconds,
+        );
         Ok(AppState {
             store,
             config,

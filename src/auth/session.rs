@@ -39,24 +39,31 @@ pub enum TokenError {
     Expired,
 }
 
-/// The server key that MACs session tokens.
-pub struct SessionKeys(DataKey);
+/// The server key that MACs session tokens, and the lifetime of new sessions.
+pub struct SessionKeys {
+    key: DataKey,
+    lifetime_secs: i64,
+}
 
 impl SessionKeys {
     pub fn new(key: DataKey) -> SessionKeys {
-        SessionKeys(key)
+        SessionKeys::with_lifetime(key, SESSION_SECS)
+    }
+
+    pub fn with_lifetime(key: DataKey, lifetime_secs: i64) -> SessionKeys {
+        SessionKeys { key, lifetime_secs }
     }
 
     pub fn issue(&self, account_id: &str, bucket: &str, read_only: bool, now_secs: i64) -> Issued {
         let mut nonce = [0u8; 16];
         rand::rng().fill_bytes(&mut nonce);
-        let expires_secs = now_secs + SESSION_SECS;
+        let expires_secs = now_secs + self.lifetime_secs;
         let mode = if read_only { "ReadOnly" } else { "ReadWrite" };
         let record = format!(
             "v1\n{account_id}\n{bucket}\n{mode}\n{expires_secs}\n{}",
             hex::encode(nonce)
         );
-        let tag = self.0.mac(&[b"token", record.as_bytes()]);
+        let tag = self.key.mac(&[b"token", record.as_bytes()]);
         let token = format!("{}.{}", B64.encode(&record), B64.encode(tag));
         Issued {
             session: Session {
@@ -76,7 +83,7 @@ impl SessionKeys {
         let (record_b64, tag_b64) = token.split_once('.').ok_or(TokenError::Invalid)?;
         let record = B64.decode(record_b64).map_err(|_| TokenError::Invalid)?;
         let tag = B64.decode(tag_b64).map_err(|_| TokenError::Invalid)?;
-        let expected = self.0.mac(&[b"token", &record]);
+        let expected = self.key.mac(&[b"token", &record]);
         if !bool::from(expected.as_slice().ct_eq(tag.as_slice())) {
             return Err(TokenError::Invalid);
         }
@@ -105,12 +112,12 @@ impl SessionKeys {
     }
 
     fn access_key(&self, record: &str) -> String {
-        let mac = self.0.mac(&[b"access-key", record.as_bytes()]);
+        let mac = self.key.mac(&[b"access-key", record.as_bytes()]);
         format!("ASIA{}", hex::encode_upper(&mac[..8]))
     }
 
     fn secret(&self, record: &str) -> String {
-        let mac = self.0.mac(&[b"secret", record.as_bytes()]);
+        let mac = self.key.mac(&[b"secret", record.as_bytes()]);
         base64::engine::general_purpose::STANDARD.encode(&mac[..30])
     }
 }
