@@ -10,14 +10,16 @@ use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt, TryStreamExt};
 
 use crate::crypto::ssec::CustomerKey;
-use crate::crypto::stream::{self as cstream, EncryptingWriter, WriteError};
+use crate::crypto::stream::{self as cstream, EncryptingWriter, Sealer, WriteError};
 use crate::crypto::{DataKey, Encryption, ObjectRef, Plan, sse};
 use crate::error::S3Error;
 use crate::http::headers::ByteRange;
 use crate::integrity::RequestBody;
 use crate::integrity::checksum::Checksum;
 use crate::server::AppState;
-use crate::store::{BodyRef, ByteStream, ObjectMeta, OpenBlob, PartBody, StoreError, UploadMeta};
+use crate::store::{
+    BodyRef, ByteStream, FinishedBlob, ObjectMeta, OpenBlob, PartBody, StoreError, UploadMeta,
+};
 
 /// The largest single-request object S3 accepts (5 GiB).
 pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
@@ -30,6 +32,8 @@ pub struct WrittenBody {
     pub etag: String,
     pub checksum: Checksum,
     pub encryption: Encryption,
+    /// The sealed bytes of an `Inline` body, for `Store::commit_object`.
+    pub inline: Option<Bytes>,
 }
 
 impl From<WriteError> for S3Error {
@@ -37,6 +41,7 @@ impl From<WriteError> for S3Error {
         match e {
             WriteError::Store(s) => s.into(),
             WriteError::Crypto(c) => c.into(),
+            WriteError::Worker => S3Error::internal("the sealing thread failed"),
         }
     }
 }
@@ -54,12 +59,20 @@ pub async fn write_body<S, E>(
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
 {
-    let mut writer = EncryptingWriter::new(state.store.create_blob().await?, &plan.keys).await?;
-    while let Some(chunk) = body.next().await {
-        writer.write(&chunk?).await?;
+    if !plan.etag_is_md5() {
+        body = body.md5_only_if_promised();
     }
+    let blob = state.store.create_blob(true).await?;
+    let mut sealer = Sealer::new(EncryptingWriter::new(blob, &plan.keys)?);
+    while let Some(chunk) = body.next().await {
+        sealer.write(chunk?).await?;
+    }
+    // A broken promise drops the sealer unfinished: the blob is discarded, never synced.
     let digests = body.finish()?;
-    let blob_id = writer.finish().await?;
+    let FinishedBlob {
+        id: blob_id,
+        inline,
+    } = sealer.finish().await?;
     let encryption = state.crypto.seal(
         plan,
         &ObjectRef {
@@ -73,8 +86,12 @@ where
         .first()
         .ok_or_else(|| S3Error::internal("encryption plan without a key"))?;
     Ok(WrittenBody {
-        etag: sse::etag(&encryption, &digests.md5, first),
-        body: BodyRef::Blob(blob_id),
+        etag: sse::etag(&encryption, digests.md5.as_ref(), first),
+        body: match inline {
+            Some(_) => BodyRef::Inline(blob_id),
+            None => BodyRef::Blob(blob_id),
+        },
+        inline,
         size: digests.size,
         checksum: digests.checksum,
         encryption,
@@ -127,18 +144,21 @@ pub async fn write_part<S, E>(
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
 {
-    let blob = state.store.create_blob().await?;
+    // Parts are always files: CompleteMultipartUpload refers to them by blob.
+    let blob = state.store.create_blob(false).await?;
     let keys = sse::part_keys(upload_keys, blob.id());
-    let mut writer = EncryptingWriter::new(blob, &keys).await?;
+    let mut sealer = Sealer::new(EncryptingWriter::new(blob, &keys)?);
     while let Some(chunk) = body.next().await {
-        writer.write(&chunk?).await?;
+        sealer.write(chunk?).await?;
     }
     let digests = body.finish()?;
-    let blob = writer.finish().await?;
+    let blob = sealer.finish().await?.id;
     Ok(WrittenPart {
         blob,
         size: digests.size,
-        md5: digests.md5,
+        md5: digests
+            .md5
+            .ok_or_else(|| S3Error::internal("part without its MD5"))?,
         checksum: digests.checksum,
         extra: digests.extra,
     })
@@ -202,7 +222,9 @@ pub async fn read_body(
         .await;
     }
     let blob = store.open_body(&meta.body).await.map_err(store_error)?;
-    let (Some(enc), BodyRef::Blob(blob_id)) = (&meta.encryption, &meta.body) else {
+    let (Some(enc), BodyRef::Blob(blob_id) | BodyRef::Inline(blob_id)) =
+        (&meta.encryption, &meta.body)
+    else {
         // Written before encryption existed: stored as is.
         let (offset, len) = range.map(|r| (r.start, r.len())).unwrap_or((0, meta.size));
         return blob.read(offset, len).await.map_err(store_error);
@@ -221,17 +243,29 @@ pub async fn read_body(
             customer,
         )
         .await?;
+    decrypt(blob, meta.size, keys, range).await
+}
+
+/// Decrypts `range` of one sealed blob: a body within one segment right here (microseconds of
+/// work), a longer one on a blocking thread (`decrypt_on_thread`).
+async fn decrypt(
+    blob: OpenBlob,
+    size: u64,
+    keys: Vec<DataKey>,
+    range: Option<ByteRange>,
+) -> Result<ByteStream, ReadError> {
+    let (offset, len) = cstream::encrypted_span(size, keys.len(), range);
+    if len > cstream::SEGMENT_LEN + 64 || blob.is_file() {
+        return Ok(cstream::decrypt_on_thread(blob, size, keys, range));
+    }
     let header = collect(
         blob.read(0, cstream::HEADER_LEN)
             .await
             .map_err(store_error)?,
     )
     .await?;
-    let (offset, len) = cstream::encrypted_span(meta.size, keys.len(), range);
     let span = blob.read(offset, len).await.map_err(store_error)?;
-    Ok(cstream::decrypt_stream(
-        &header, meta.size, &keys, range, span,
-    )?)
+    Ok(cstream::decrypt_stream(&header, size, &keys, range, span)?)
 }
 
 /// Streams `range` of a multipart object: each part it touches is decrypted on its own (only the
@@ -301,12 +335,10 @@ async fn read_parts(
         ));
     }
     let streams = futures_util::stream::iter(plan).then(|(blob, keys, size, local)| async move {
-        let header = collect(blob.read(0, cstream::HEADER_LEN).await.map_err(io)?)
-            .await
-            .map_err(io)?;
-        let (offset, len) = cstream::encrypted_span(size, keys.len(), local);
-        let span = blob.read(offset, len).await.map_err(io)?;
-        cstream::decrypt_stream(&header, size, &keys, local, span).map_err(io)
+        match decrypt(blob, size, keys, local).await {
+            Ok(s) => Ok(s),
+            Err(e) => Err(io(S3Error::from(e))),
+        }
     });
     Ok(streams.try_flatten().boxed())
 }

@@ -94,7 +94,12 @@ impl SegmentCipher {
     }
 
     /// Opens segment `index` in place (outermost layer first); fails on any tampering.
-    pub fn open(&self, index: u32, last: bool, buf: &mut Vec<u8>) -> Result<(), CryptoError> {
+    pub fn open(
+        &self,
+        index: u32,
+        last: bool,
+        buf: &mut impl aes_gcm::aead::Buffer,
+    ) -> Result<(), CryptoError> {
         for layer in self.layers.iter().rev() {
             layer
                 .decrypt_in_place(index, last, &[], buf)

@@ -152,6 +152,14 @@ pub struct Plan {
     sealer: Sealer,
 }
 
+impl Plan {
+    /// Whether the object's ETag is the MD5 of its content (SSE-S3, as in S3); SSE-KMS, DSSE-KMS
+    /// and SSE-C ETags are not, so those bodies need MD5 only to check a Content-MD5.
+    pub fn etag_is_md5(&self) -> bool {
+        matches!(self.sealer, Sealer::S3)
+    }
+}
+
 enum Sealer {
     S3,
     Kms {
@@ -386,10 +394,12 @@ pub fn part_keys(upload_keys: &[DataKey], blob_id: &str) -> Vec<DataKey> {
 
 /// The ETag: the plaintext MD5 for SSE-S3; for the other modes S3's is not the MD5, so an opaque
 /// value derived from the MD5 under the object's data key.
-pub fn etag(enc: &Encryption, md5: &[u8; 16], first_key: &DataKey) -> String {
-    match enc {
-        Encryption::SseS3 { .. } => hex::encode(md5),
-        _ => hex::encode(&first_key.mac(&[b"sealstore/etag", md5])[..16]),
+pub fn etag(enc: &Encryption, md5: Option<&[u8; 16]>, first_key: &DataKey) -> String {
+    match (enc, md5) {
+        (Encryption::SseS3 { .. }, Some(md5)) => hex::encode(md5),
+        // Opaque, as S3's: a MAC under the object's own (fresh, random) data key.
+        (_, Some(md5)) => hex::encode(&first_key.mac(&[b"sealstore/etag", md5])[..16]),
+        (_, None) => hex::encode(&first_key.mac(&[b"sealstore/etag"])[..16]),
     }
 }
 

@@ -10,7 +10,7 @@ use super::error::CryptoError;
 use super::keys::DataKey;
 use super::segment::{HEADER_SIZE, Header, Layout, SEGMENT_SIZE, SegmentCipher};
 use crate::http::headers::ByteRange;
-use crate::store::{BlobWriter, ByteStream, StoreError};
+use crate::store::{BlobWriter, ByteStream, FinishedBlob, OpenBlob, StoreError};
 
 /// Errors of the write side: the blob store's or the cipher's.
 #[derive(Debug, thiserror::Error)]
@@ -19,10 +19,15 @@ pub enum WriteError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    /// The blocking thread sealing a large body ended without an answer (it panicked).
+    #[error("the sealing thread failed")]
+    Worker,
 }
 
 /// Seals plaintext into `writer` segment by segment. A full segment is sealed only when more
 /// plaintext follows, so the final segment (possibly empty) always carries the last-flag.
+///
+/// Synchronous: [`Sealer`] decides which thread it runs on.
 pub struct EncryptingWriter {
     writer: BlobWriter,
     cipher: SegmentCipher,
@@ -31,17 +36,14 @@ pub struct EncryptingWriter {
 }
 
 impl EncryptingWriter {
-    pub async fn new(
-        mut writer: BlobWriter,
-        keys: &[DataKey],
-    ) -> Result<EncryptingWriter, WriteError> {
+    pub fn new(mut writer: BlobWriter, keys: &[DataKey]) -> Result<EncryptingWriter, WriteError> {
         let mut nonce_prefix = [0u8; 7];
         rand::rng().fill_bytes(&mut nonce_prefix);
         let header = Header {
             layers: keys.len() as u8,
             nonce_prefix,
         };
-        writer.write(&header.encode()).await?;
+        writer.write(&header.encode())?;
         Ok(EncryptingWriter {
             writer,
             cipher: SegmentCipher::new(keys, &nonce_prefix),
@@ -54,10 +56,10 @@ impl EncryptingWriter {
         self.writer.id()
     }
 
-    pub async fn write(&mut self, mut data: &[u8]) -> Result<(), WriteError> {
+    pub fn write(&mut self, mut data: &[u8]) -> Result<(), WriteError> {
         while !data.is_empty() {
             if self.buf.len() == SEGMENT_SIZE as usize {
-                self.flush_segment(false).await?;
+                self.flush_segment(false)?;
             }
             let room = SEGMENT_SIZE as usize - self.buf.len();
             let n = room.min(data.len());
@@ -67,9 +69,9 @@ impl EncryptingWriter {
         Ok(())
     }
 
-    async fn flush_segment(&mut self, last: bool) -> Result<(), WriteError> {
+    fn flush_segment(&mut self, last: bool) -> Result<(), WriteError> {
         self.cipher.seal(self.index, last, &mut self.buf)?;
-        self.writer.write(&self.buf).await?;
+        self.writer.write(&self.buf)?;
         self.buf.clear();
         self.index = self
             .index
@@ -78,10 +80,119 @@ impl EncryptingWriter {
         Ok(())
     }
 
-    /// Seals the final segment and makes the blob durable; returns its id.
-    pub async fn finish(mut self) -> Result<String, WriteError> {
-        self.flush_segment(true).await?;
-        Ok(self.writer.finish().await?)
+    /// Seals the final segment and makes the blob durable (or hands back an inline body).
+    pub fn finish(mut self) -> Result<FinishedBlob, WriteError> {
+        self.flush_segment(true)?;
+        Ok(self.writer.finish()?)
+    }
+}
+
+/// Plaintext a [`Sealer`] seals on the calling task before it moves to a blocking thread: a body
+/// this small costs microseconds to seal and never touches the disk before its commit.
+const SEAL_HERE_MAX: u64 = SEGMENT_SIZE;
+
+/// How many received pieces may wait for the sealing thread (bounds memory per upload).
+const SEAL_QUEUE: usize = 4;
+
+enum SealMsg {
+    Data(Bytes),
+    /// The body is complete and verified: make the blob durable.
+    Finish,
+}
+
+/// Drives an [`EncryptingWriter`] from async code. A small body is sealed right here; once a body
+/// outgrows `SEAL_HERE_MAX` (or when its blob must be a file) the writer moves to a blocking
+/// thread, so AES-GCM and the file writes run beside the receiving of the next bytes (and beside
+/// the digests, on the request's task) instead of stalling the async reactor.
+///
+/// Dropped before `finish` (a failed or abandoned request), it discards the blob.
+pub struct Sealer {
+    state: SealState,
+    received: u64,
+}
+
+enum SealState {
+    Here(EncryptingWriter),
+    Thread {
+        tx: tokio::sync::mpsc::Sender<SealMsg>,
+        done: tokio::task::JoinHandle<Result<FinishedBlob, WriteError>>,
+    },
+    Gone,
+}
+
+impl Sealer {
+    pub fn new(writer: EncryptingWriter) -> Sealer {
+        Sealer {
+            state: SealState::Here(writer),
+            received: 0,
+        }
+    }
+
+    pub async fn write(&mut self, data: Bytes) -> Result<(), WriteError> {
+        self.received += data.len() as u64;
+        if let SealState::Here(w) = &mut self.state {
+            if self.received <= SEAL_HERE_MAX && w.writer.is_buffered() {
+                return w.write(&data);
+            }
+            self.move_to_thread();
+        }
+        let SealState::Thread { tx, .. } = &mut self.state else {
+            return Err(WriteError::Worker);
+        };
+        if tx.send(SealMsg::Data(data)).await.is_err() {
+            // The thread stopped early: its result says why.
+            return Err(self.thread_error().await);
+        }
+        Ok(())
+    }
+
+    fn move_to_thread(&mut self) {
+        let SealState::Here(mut writer) = std::mem::replace(&mut self.state, SealState::Gone)
+        else {
+            return;
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel(SEAL_QUEUE);
+        let done = tokio::task::spawn_blocking(move || {
+            while let Some(msg) = rx.blocking_recv() {
+                match msg {
+                    SealMsg::Data(d) => writer.write(&d)?,
+                    SealMsg::Finish => return writer.finish(),
+                }
+            }
+            // The sender went away without `Finish`: the writer's drop removes the blob.
+            Err(WriteError::Worker)
+        });
+        self.state = SealState::Thread { tx, done };
+    }
+
+    async fn thread_error(&mut self) -> WriteError {
+        match std::mem::replace(&mut self.state, SealState::Gone) {
+            SealState::Thread { done, .. } => match done.await {
+                Ok(Err(e)) => e,
+                _ => WriteError::Worker,
+            },
+            _ => WriteError::Worker,
+        }
+    }
+
+    /// Seals the final segment and makes the blob durable (or hands back an inline body).
+    pub async fn finish(mut self) -> Result<FinishedBlob, WriteError> {
+        match std::mem::replace(&mut self.state, SealState::Gone) {
+            SealState::Here(w) if w.writer.is_buffered() => w.finish(),
+            SealState::Here(w) => tokio::task::spawn_blocking(move || w.finish())
+                .await
+                .map_err(|_| WriteError::Worker)?,
+            SealState::Thread { tx, done } => {
+                if tx.send(SealMsg::Finish).await.is_err() {
+                    return match done.await {
+                        Ok(Err(e)) => Err(e),
+                        _ => Err(WriteError::Worker),
+                    };
+                }
+                done.await.map_err(|_| WriteError::Worker)?
+            }
+            SealState::Gone => Err(WriteError::Worker),
+        }
     }
 }
 
@@ -141,14 +252,14 @@ pub fn decrypt_stream(
                 }
             }
         }
-        let mut segment = st.buf.split_to(need).to_vec();
+        let mut segment = st.buf.split_to(need);
         let is_last = st.index == st.layout.segments() - 1;
         st.cipher
             .open(st.index as u32, is_last, &mut segment)
             .map_err(std::io::Error::other)?;
         let start = (st.skip as usize).min(segment.len());
         let end = (start as u64 + st.remaining).min(segment.len() as u64) as usize;
-        let out = Bytes::from(segment).slice(start..end);
+        let out = segment.freeze().slice(start..end);
         st.skip = 0;
         st.remaining -= out.len() as u64;
         st.index += 1;
@@ -158,6 +269,86 @@ pub fn decrypt_stream(
         s.filter(|r| std::future::ready(!matches!(r, Ok(b) if b.is_empty())))
             .boxed(),
     )
+}
+
+/// Segments read from the blob in one positioned read by [`decrypt_on_thread`].
+const READ_BATCH: u64 = 4;
+/// Decrypted segments that may wait for the socket (bounds memory per GET to ~12 segments).
+const DECRYPT_QUEUE: usize = 8;
+
+/// As [`decrypt_stream`], for bodies of more than a segment: a blocking thread reads the segments
+/// the range needs straight from the blob (positioned reads, a few segments at a time), opens them
+/// and queues the plaintext, so decryption runs beside the socket writes and never on the async
+/// reactor. Stops when the response is dropped.
+pub fn decrypt_on_thread(
+    blob: OpenBlob,
+    size: u64,
+    keys: Vec<DataKey>,
+    range: Option<ByteRange>,
+) -> ByteStream {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(DECRYPT_QUEUE);
+    tokio::task::spawn_blocking(move || {
+        let run = || -> Result<(), std::io::Error> {
+            let mut header = [0u8; HEADER_SIZE as usize];
+            blob.read_exact_at(0, &mut header)?;
+            let header = Header::decode(&header).map_err(std::io::Error::other)?;
+            if header.layers as usize != keys.len() {
+                return Err(std::io::Error::other(CryptoError::Integrity(
+                    "layer count does not match the keys",
+                )));
+            }
+            let cipher = SegmentCipher::new(&keys, &header.nonce_prefix);
+            let layout = Layout {
+                size,
+                overhead: cipher.overhead(),
+            };
+            let span = layout.span(range);
+            let (mut skip, mut remaining) = (span.skip, span.take);
+            let mut offset = span.offset;
+            let mut index = span.first;
+            while index <= span.last && (remaining > 0 || index == span.first) {
+                let batch_end = (index + READ_BATCH - 1).min(span.last);
+                let lens: Vec<usize> = (index..=batch_end)
+                    .map(|i| (layout.segment_len(i) + layout.overhead) as usize)
+                    .collect();
+                let mut buf = BytesMut::zeroed(lens.iter().sum());
+                blob.read_exact_at(offset, &mut buf)?;
+                offset += buf.len() as u64;
+                for len in lens {
+                    let mut segment = buf.split_to(len);
+                    let is_last = index == layout.segments() - 1;
+                    cipher
+                        .open(index as u32, is_last, &mut segment)
+                        .map_err(std::io::Error::other)?;
+                    let plain = segment.freeze();
+                    let start = (skip as usize).min(plain.len());
+                    let end = (start as u64 + remaining).min(plain.len() as u64) as usize;
+                    let out = plain.slice(start..end);
+                    skip = 0;
+                    remaining -= out.len() as u64;
+                    index += 1;
+                    if !out.is_empty() && tx.blocking_send(Ok(out)).is_err() {
+                        return Ok(()); // the client went away
+                    }
+                    if remaining == 0 {
+                        return Ok(());
+                    }
+                }
+            }
+            Ok(())
+        };
+        if let Err(e) = run() {
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    tokio_stream_from(rx)
+}
+
+fn tokio_stream_from(rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>) -> ByteStream {
+    stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
+    .boxed()
 }
 
 /// The byte span of the encrypted body that `decrypt_stream` needs for `range`.
@@ -173,6 +364,8 @@ pub fn encrypted_len(size: u64, layers: usize) -> u64 {
 }
 
 pub const HEADER_LEN: u64 = HEADER_SIZE;
+/// Plaintext bytes per segment.
+pub const SEGMENT_LEN: u64 = SEGMENT_SIZE;
 
 #[cfg(test)]
 mod tests {
@@ -183,13 +376,12 @@ mod tests {
         let store = Store::memory();
         let keys: Vec<DataKey> = (0..layers).map(|_| DataKey::generate()).collect();
         let data: Vec<u8> = (0..size).map(|i| (i % 253) as u8).collect();
-        let mut w = EncryptingWriter::new(store.create_blob().await.unwrap(), &keys)
-            .await
-            .unwrap();
+        let w = EncryptingWriter::new(store.create_blob(true).await.unwrap(), &keys).unwrap();
+        let mut w = Sealer::new(w);
         for piece in data.chunks(10_000) {
-            w.write(piece).await.unwrap();
+            w.write(Bytes::copy_from_slice(piece)).await.unwrap();
         }
-        let id = w.finish().await.unwrap();
+        let id = w.finish().await.unwrap().id;
         let body = BodyRef::Blob(id);
         let blob = store.open_body(&body).await.unwrap();
         let raw = collect(blob.read(0, u64::MAX).await.unwrap())

@@ -9,6 +9,7 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, Method, header};
 
+use super::drain::{Returning, drain};
 use super::request_id::RequestId;
 use super::router::{Query, Route, virtual_host_bucket};
 use crate::auth::{self, AuthContext};
@@ -20,6 +21,8 @@ pub async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response
     let started = Instant::now();
     let rid = RequestId::generate();
     let (parts, body) = req.into_parts();
+    let (body, mut unread) = Returning::new(body);
+    let body = Body::new(body);
     if parts.method == Method::GET && parts.uri.path() == METRICS_PATH {
         // Not an S3 resource: `_` cannot start a bucket name, so this never hides a bucket.
         let mut res = metrics(&state);
@@ -53,7 +56,10 @@ pub async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response
         Err(_) => ("Unknown", None, None),
     };
     let result = match (verified, route) {
-        (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+        (Err(e), _) | (Ok(_), Err(e)) => {
+            drop(body); // unread: `unread` below gets it back
+            Err(e)
+        }
         (Ok(verified), Ok(route)) => {
             let rctx = ReqCtx {
                 state: &state,
@@ -67,6 +73,13 @@ pub async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response
         }
     };
     let mut res = result.unwrap_or_else(IntoResponse::into_response);
+    // A refused request's unread body is read to its end (within limits) so the client, which may
+    // still be sending it, sees the error; the connection then stays usable. Not when the client
+    // waits for `100 Continue`: it has sent nothing and sends nothing more.
+    let mut body_unread = false;
+    if let Ok(rest) = unread.try_recv() {
+        body_unread = expects_continue(&parts.headers) || !drain(rest).await;
+    }
     let bytes_in = parts
         .headers
         .get(header::CONTENT_LENGTH)
@@ -74,7 +87,7 @@ pub async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response
         .unwrap_or("-")
         .to_string();
     finish_response(&mut res, parts.uri.path(), &rid, is_head);
-    if must_close(&parts.headers, &res) {
+    if must_close(&parts.headers, body_unread) {
         res.headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
@@ -118,18 +131,19 @@ fn metrics(state: &AppState) -> Response {
 /// - the client asked for `100 Continue` and did not get it (hyper sends it only for a non-empty
 ///   body the handler reads): botocore then keeps the final status line it saw instead of `100` for
 ///   the *next* request on that connection (boto/botocore#3755);
-/// - an error answered a request whose body may not have been read: hyper cannot reuse the
-///   connection then, and clients that keep connections must be told rather than find out.
-fn must_close(req: &http::HeaderMap, res: &Response) -> bool {
-    let expects = req
-        .get(header::EXPECT)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+/// - the request's body was left unread (see `drain`): hyper cannot reuse the connection then,
+///   and clients that keep connections must be told rather than find out.
+fn must_close(req: &http::HeaderMap, body_unread: bool) -> bool {
     let empty = req
         .get(header::CONTENT_LENGTH)
         .is_none_or(|v| v.as_bytes() == b"0")
         && !req.contains_key(header::TRANSFER_ENCODING);
-    let error = !res.status().is_success() && res.status() != http::StatusCode::NOT_MODIFIED;
-    (expects && empty) || (error && !empty)
+    (expects_continue(req) && empty) || body_unread
+}
+
+fn expects_continue(req: &http::HeaderMap) -> bool {
+    req.get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
 }
 
 /// Adds the request id headers, and renders an `S3Error` carried by the response as XML (HEAD

@@ -1,6 +1,7 @@
 //! HTTP front end: routing, request ids, header parsing, XML and bodies.
 
 pub mod body;
+pub mod drain;
 pub mod entry;
 pub mod headers;
 pub mod request_id;

@@ -198,7 +198,8 @@ impl Checksum {
 /// What one pass over a body yields.
 #[derive(Debug, Clone)]
 pub struct Digests {
-    pub md5: [u8; 16],
+    /// `None` when the request needed no MD5 (see `RequestBody::md5_only_if_promised`).
+    pub md5: Option<[u8; 16]>,
     pub sha256: Option<[u8; 32]>,
     pub checksum: Checksum,
     /// A second checksum, when one was asked for in another algorithm (a part's upload algorithm
@@ -209,7 +210,7 @@ pub struct Digests {
 
 /// Computes MD5, optionally SHA-256, and one (or two) flexible checksums in a single pass.
 pub struct Digester {
-    md5: Md5,
+    md5: Option<Md5>,
     sha256: Option<Sha256>,
     algorithm: ChecksumAlgorithm,
     checksum: Hasher,
@@ -220,7 +221,7 @@ pub struct Digester {
 impl Digester {
     pub fn new(algorithm: ChecksumAlgorithm, with_sha256: bool) -> Digester {
         Digester {
-            md5: Md5::new(),
+            md5: Some(Md5::new()),
             sha256: with_sha256.then(Sha256::new),
             algorithm,
             checksum: Hasher::new(algorithm),
@@ -230,6 +231,11 @@ impl Digester {
     }
 
     /// Also computes `extra` (nothing more when it is the main algorithm).
+    /// Stops computing MD5 (nothing needs it).
+    pub fn skip_md5(&mut self) {
+        self.md5 = None;
+    }
+
     pub fn add_extra(&mut self, extra: ChecksumAlgorithm) {
         if extra != self.algorithm {
             self.extra = Some((extra, Hasher::new(extra)));
@@ -237,7 +243,9 @@ impl Digester {
     }
 
     pub fn update(&mut self, data: &[u8]) {
-        self.md5.update(data);
+        if let Some(m) = self.md5.as_mut() {
+            m.update(data);
+        }
         if let Some(s) = self.sha256.as_mut() {
             s.update(data);
         }
@@ -254,7 +262,7 @@ impl Digester {
 
     pub fn finish(self) -> Digests {
         Digests {
-            md5: self.md5.finalize().into(),
+            md5: self.md5.map(|m| m.finalize().into()),
             sha256: self.sha256.map(|s| s.finalize().into()),
             checksum: Checksum {
                 algorithm: self.algorithm,
@@ -308,7 +316,10 @@ mod tests {
             d.update(b"hello world\n");
             d.finish()
         };
-        assert_eq!(hex::encode(d.md5), "6f5902ac237024bdd0c176cb93063dc4");
+        assert_eq!(
+            d.md5.map(hex::encode).as_deref(),
+            Some("6f5902ac237024bdd0c176cb93063dc4")
+        );
         assert_eq!(
             hex::encode(d.sha256.unwrap()),
             "a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447"

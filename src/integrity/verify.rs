@@ -234,6 +234,15 @@ where
         self
     }
 
+    /// Computes MD5 only if the request sent Content-MD5: for bodies whose ETag is not their MD5
+    /// (MD5 is the most expensive digest, ~465 MiB/s on one core).
+    pub fn md5_only_if_promised(mut self) -> Self {
+        if self.expect.content_md5.is_none() {
+            self.digester.skip_md5();
+        }
+        self
+    }
+
     /// The next piece of the payload, already counted in every digest.
     pub async fn next(&mut self) -> Option<Result<Bytes, IntegrityError>> {
         let piece = match &mut self.source {
@@ -286,10 +295,11 @@ where
             }
         }
         if let Some(expected) = self.expect.content_md5 {
-            if expected != digests.md5 {
+            let calculated = digests.md5.unwrap_or_default();
+            if expected != calculated {
                 return Err(IntegrityError::Md5Mismatch {
                     expected,
-                    calculated: digests.md5,
+                    calculated,
                 });
             }
         }

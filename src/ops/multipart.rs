@@ -248,7 +248,7 @@ async fn record_part(
     let first = keys
         .first()
         .ok_or_else(|| S3Error::internal("upload without a data key"))?;
-    let etag = sse::etag(&upload.encryption, &written.md5, first);
+    let etag = sse::etag(&upload.encryption, Some(&written.md5), first);
     let reported = if client_sent_checksum {
         Some(written.checksum)
     } else if upload.checksum.is_some() {

@@ -126,12 +126,13 @@ pub async fn put_object(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Erro
     let written =
         object_io::write_body(ctx.state, ctx.bucket_name(), ctx.key(), &plan, body).await?;
     let h = &ctx.parts.headers;
+    let inline = written.inline.clone();
     let meta = new_meta(written, content_headers(h), user_metadata(h));
     let mut res = empty_response(StatusCode::OK);
     write_response(&mut res, &meta, md5.as_deref());
     ctx.state
         .store
-        .commit_object(ctx.bucket_name(), ctx.key(), meta)
+        .commit_object(ctx.bucket_name(), ctx.key(), meta, inline)
         .await?;
     Ok(res)
 }
@@ -265,12 +266,13 @@ pub async fn copy_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     } else {
         (source.content_headers.clone(), source.user_metadata.clone())
     };
+    let inline = written.inline.clone();
     let meta = new_meta(written, content, user);
     let mut res = xml_response(StatusCode::OK, copy_result(&meta));
     write_response(&mut res, &meta, md5.as_deref());
     res.headers_mut().remove("etag");
     store
-        .commit_object(ctx.bucket_name(), ctx.key(), meta)
+        .commit_object(ctx.bucket_name(), ctx.key(), meta, inline)
         .await?;
     Ok(res)
 }

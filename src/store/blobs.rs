@@ -9,7 +9,9 @@ use std::sync::{Arc, RwLock};
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use rand::RngCore;
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufWriter};
+use std::io::Write;
+
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::error::StoreError;
 
@@ -79,6 +81,28 @@ pub enum OpenBlob {
 }
 
 impl OpenBlob {
+    /// Fills `buf` from `offset` with one positioned read (blocking for a file).
+    pub fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), std::io::Error> {
+        match self {
+            OpenBlob::File(f) => std::os::unix::fs::FileExt::read_exact_at(f, buf, offset),
+            OpenBlob::Memory(blob) => {
+                let start = usize::try_from(offset).unwrap_or(usize::MAX);
+                let piece = start
+                    .checked_add(buf.len())
+                    .and_then(|end| blob.get(start..end))
+                    .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::UnexpectedEof))?;
+                buf.copy_from_slice(piece);
+                Ok(())
+            }
+            OpenBlob::Empty => Err(std::io::ErrorKind::UnexpectedEof.into()),
+        }
+    }
+
+    /// Whether reads may block on the disk.
+    pub fn is_file(&self) -> bool {
+        matches!(self, OpenBlob::File(_))
+    }
+
     /// Streams `len` bytes from `offset` (fewer at the end of the blob).
     pub async fn read(&self, offset: u64, len: u64) -> Result<ByteStream, StoreError> {
         match self {
@@ -102,9 +126,20 @@ impl OpenBlob {
     }
 }
 
+/// The largest body kept in the metadata database instead of a file: one sealed 64 KiB segment
+/// with its header and tags (two layers for DSSE), with room to spare.
+pub const INLINE_MAX: usize = 64 * 1024 + 1024;
+
 enum Sink {
+    /// Nothing on disk yet. With `inline`, a body that ends here is committed with its metadata;
+    /// one that outgrows `INLINE_MAX` (or any body, without `inline`) becomes the file `path`.
+    Buffer {
+        buf: BytesMut,
+        path: PathBuf,
+        inline: bool,
+    },
     File {
-        file: BufWriter<tokio::fs::File>,
+        file: std::io::BufWriter<std::fs::File>,
         path: PathBuf,
     },
     Memory {
@@ -113,7 +148,19 @@ enum Sink {
     },
 }
 
+/// A finished blob: durable, not yet referenced.
+#[derive(Debug)]
+pub struct FinishedBlob {
+    pub id: String,
+    /// The bytes of a body small enough to be stored with its metadata (no file was written).
+    pub inline: Option<Bytes>,
+}
+
 /// A blob being written. Dropped without `finish`, it removes what it wrote.
+///
+/// Its methods are synchronous and, once a file exists, block on the disk: large bodies are
+/// written from a blocking thread (see `crypto::stream::Sealer`); a body still in its buffer costs
+/// only a copy.
 pub struct BlobWriter {
     id: String,
     sink: Option<Sink>,
@@ -129,9 +176,29 @@ impl BlobWriter {
         self.written
     }
 
-    pub async fn write(&mut self, data: &[u8]) -> Result<(), StoreError> {
+    /// Whether `finish` cannot block: nothing touched the disk and nothing will (an inline or
+    /// memory body).
+    pub fn is_buffered(&self) -> bool {
+        matches!(
+            self.sink,
+            Some(Sink::Buffer { inline: true, .. }) | Some(Sink::Memory { .. })
+        )
+    }
+
+    pub fn write(&mut self, data: &[u8]) -> Result<(), StoreError> {
         match &mut self.sink {
-            Some(Sink::File { file, .. }) => file.write_all(data).await?,
+            Some(Sink::Buffer { buf, inline, .. })
+                if *inline && buf.len() + data.len() <= INLINE_MAX =>
+            {
+                buf.extend_from_slice(data)
+            }
+            Some(Sink::Buffer { .. }) => {
+                self.spill()?;
+                if let Some(Sink::File { file, .. }) = &mut self.sink {
+                    file.write_all(data)?;
+                }
+            }
+            Some(Sink::File { file, .. }) => file.write_all(data)?,
             Some(Sink::Memory { buf, .. }) => buf.extend_from_slice(data),
             None => return Err(StoreError::Closed),
         }
@@ -139,32 +206,63 @@ impl BlobWriter {
         Ok(())
     }
 
-    /// Makes the blob durable (file and directory entry synced) and returns its id. The blob is
-    /// still unreferenced: the caller commits metadata next, or deletes it.
-    pub async fn finish(mut self) -> Result<String, StoreError> {
-        match self.sink.take() {
-            Some(Sink::File { mut file, path }) => {
-                let done = async {
-                    file.flush().await?;
-                    file.get_mut().sync_all().await?;
+    /// Turns the buffer into a file holding what it held.
+    fn spill(&mut self) -> Result<(), StoreError> {
+        let Some(Sink::Buffer { buf, path, .. }) = self.sink.take() else {
+            return Ok(());
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        // From here on the drop guard removes the file.
+        self.sink = Some(Sink::File {
+            file: std::io::BufWriter::with_capacity(256 * 1024, file),
+            path,
+        });
+        if let Some(Sink::File { file, .. }) = &mut self.sink {
+            file.write_all(&buf)?;
+        }
+        Ok(())
+    }
+
+    /// Makes the blob durable (file and directory entry synced), or hands back the bytes of an
+    /// inline body. The blob is still unreferenced: the caller commits metadata next, or deletes it.
+    pub fn finish(mut self) -> Result<FinishedBlob, StoreError> {
+        if matches!(&self.sink, Some(Sink::Buffer { inline: false, .. })) {
+            self.spill()?;
+        }
+        let inline = match self.sink.take() {
+            Some(Sink::Buffer { buf, .. }) => Some(buf.freeze()),
+            Some(Sink::File { file, path }) => {
+                let done = (|| {
+                    let file = file.into_inner().map_err(|e| e.into_error())?;
+                    file.sync_all()?;
                     if let Some(dir) = path.parent() {
-                        tokio::fs::File::open(dir).await?.sync_all().await?;
+                        std::fs::File::open(dir)?.sync_all()?;
                     }
                     Ok::<(), std::io::Error>(())
-                }
-                .await;
+                })();
                 if let Err(e) = done {
                     let _ = std::fs::remove_file(&path);
                     return Err(e.into());
                 }
+                None
             }
             Some(Sink::Memory { buf, blobs }) => {
                 let mut map = blobs.blobs.write().map_err(|_| StoreError::Closed)?;
                 map.insert(self.id.clone(), buf.freeze());
+                None
             }
             None => return Err(StoreError::Closed),
-        }
-        Ok(std::mem::take(&mut self.id))
+        };
+        Ok(FinishedBlob {
+            id: std::mem::take(&mut self.id),
+            inline,
+        })
     }
 }
 
@@ -177,24 +275,14 @@ impl Drop for BlobWriter {
 }
 
 impl BlobStore {
-    pub async fn create(&self) -> Result<BlobWriter, StoreError> {
+    pub async fn create(&self, inline: bool) -> Result<BlobWriter, StoreError> {
         let id = new_id();
         let sink = match self {
-            BlobStore::Fs(fs) => {
-                let path = fs.path(&id);
-                if let Some(dir) = path.parent() {
-                    tokio::fs::create_dir_all(dir).await?;
-                }
-                let file = tokio::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&path)
-                    .await?;
-                Sink::File {
-                    file: BufWriter::with_capacity(256 * 1024, file),
-                    path,
-                }
-            }
+            BlobStore::Fs(fs) => Sink::Buffer {
+                buf: BytesMut::new(),
+                path: fs.path(&id),
+                inline,
+            },
             BlobStore::Memory(m) => Sink::Memory {
                 buf: BytesMut::new(),
                 blobs: m.clone(),

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, mpsc};
 
+use bytes::Bytes;
 use redb::{Database, ReadableTable, TableDefinition};
 use tokio::sync::oneshot;
 
@@ -25,6 +26,9 @@ const CONFIG: TableDefinition<&str, &[u8]> = TableDefinition::new("config");
 const UPLOADS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("uploads");
 /// Parts of in-progress uploads, keyed by `upload id NUL part number (u32 big-endian)`.
 const PARTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("parts");
+/// Small object bodies (`BodyRef::Inline`), sealed exactly as a blob file would hold them, keyed
+/// by their blob id. Written in the same transaction as the metadata that names them.
+const INLINE: TableDefinition<&str, &[u8]> = TableDefinition::new("inline");
 /// The most writes one transaction takes.
 const MAX_BATCH: usize = 512;
 
@@ -87,6 +91,8 @@ pub enum WriteOp {
         bucket: String,
         key: String,
         meta: Box<ObjectMeta>,
+        /// The sealed bytes of an `Inline` body, stored with the metadata.
+        inline: Option<Bytes>,
     },
     DeleteObject {
         bucket: String,
@@ -147,6 +153,32 @@ trait Tables {
     fn put_part(&mut self, k: &[u8], part: &PartMeta) -> Result<Option<PartMeta>, StoreError>;
     /// Removes every part of an upload; returns them.
     fn remove_parts(&mut self, upload_id: &str) -> Result<Vec<(u32, PartMeta)>, StoreError>;
+    fn put_inline(&mut self, id: &str, body: &[u8]) -> Result<(), StoreError>;
+    fn remove_inline(&mut self, id: &str) -> Result<(), StoreError>;
+}
+
+/// What replacing or removing `old` releases: inline bodies are removed here, in the same
+/// transaction; blob bodies are returned for the caller to free after the commit. `keep` (the new
+/// body) is never released: rewriting metadata in place keeps its body.
+fn release(
+    t: &mut impl Tables,
+    old: Option<ObjectMeta>,
+    keep: Option<&BodyRef>,
+) -> Result<Vec<BodyRef>, StoreError> {
+    let Some(old) = old else {
+        return Ok(Vec::new());
+    };
+    if Some(&old.body) == keep {
+        return Ok(Vec::new());
+    }
+    match old.body {
+        BodyRef::Inline(id) => {
+            t.remove_inline(&id)?;
+            Ok(Vec::new())
+        }
+        BodyRef::Empty => Ok(Vec::new()),
+        body => Ok(vec![body]),
+    }
 }
 
 /// Removes an upload and its parts; returns the part bodies to free.
@@ -198,23 +230,27 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
             t.remove_bucket(name)?;
             Ok(freed)
         }
-        WriteOp::PutObject { bucket, key, meta } => {
+        WriteOp::PutObject {
+            bucket,
+            key,
+            meta,
+            inline,
+        } => {
             if t.bucket(bucket)?.is_none() {
                 return Err(StoreError::NoSuchBucket(bucket.clone()));
             }
-            Ok(t.put_object(&object_key(bucket, key), meta)?
-                .map(|old| old.body)
-                .into_iter()
-                .collect())
+            if let (BodyRef::Inline(id), Some(bytes)) = (&meta.body, inline) {
+                t.put_inline(id, bytes)?;
+            }
+            let old = t.put_object(&object_key(bucket, key), meta)?;
+            release(t, old, Some(&meta.body))
         }
         WriteOp::DeleteObject { bucket, key } => {
             if t.bucket(bucket)?.is_none() {
                 return Err(StoreError::NoSuchBucket(bucket.clone()));
             }
-            Ok(t.remove_object(&object_key(bucket, key))?
-                .map(|old| old.body)
-                .into_iter()
-                .collect())
+            let old = t.remove_object(&object_key(bucket, key))?;
+            release(t, old, None)
         }
         WriteOp::PutConfig { name, value } => {
             t.put_config(name, value)?;
@@ -276,11 +312,8 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
                     return Err(StoreError::PartChanged(*number));
                 }
             }
-            let mut freed: Vec<BodyRef> = t
-                .put_object(&object_key(bucket, key), meta)?
-                .map(|old| old.body)
-                .into_iter()
-                .collect();
+            let old = t.put_object(&object_key(bucket, key), meta)?;
+            let mut freed = release(t, old, None)?;
             freed.extend(
                 drop_upload(t, &k, upload_id)?
                     .into_iter()
@@ -309,6 +342,7 @@ struct RedbTables<'t> {
     config: redb::Table<'t, &'static str, &'static [u8]>,
     uploads: redb::Table<'t, &'static [u8], &'static [u8]>,
     parts: redb::Table<'t, &'static [u8], &'static [u8]>,
+    inline: redb::Table<'t, &'static str, &'static [u8]>,
 }
 
 impl Tables for RedbTables<'_> {
@@ -417,6 +451,14 @@ impl Tables for RedbTables<'_> {
         }
         Ok(out)
     }
+    fn put_inline(&mut self, id: &str, body: &[u8]) -> Result<(), StoreError> {
+        self.inline.insert(id, body).map_err(StoreError::db)?;
+        Ok(())
+    }
+    fn remove_inline(&mut self, id: &str) -> Result<(), StoreError> {
+        self.inline.remove(id).map_err(StoreError::db)?;
+        Ok(())
+    }
 }
 
 /// The part number at the end of a part key.
@@ -447,6 +489,7 @@ impl RedbMeta {
         txn.open_table(CONFIG).map_err(StoreError::db)?;
         txn.open_table(UPLOADS).map_err(StoreError::db)?;
         txn.open_table(PARTS).map_err(StoreError::db)?;
+        txn.open_table(INLINE).map_err(StoreError::db)?;
         txn.commit().map_err(StoreError::db)?;
         let db = Arc::new(db);
         let (queue, rx) = mpsc::channel();
@@ -465,6 +508,17 @@ impl RedbMeta {
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
+    /// A point lookup, run on the calling thread: redb serves it from its page cache in a few
+    /// microseconds, far less than a hop to the blocking pool and back would cost.
+    fn read_now<T>(
+        &self,
+        f: impl FnOnce(&redb::ReadTransaction) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let txn = self.db.begin_read().map_err(StoreError::db)?;
+        f(&txn)
+    }
+
+    /// A scan (listing, start-up), run on the blocking pool.
     async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&redb::ReadTransaction) -> Result<T, StoreError> + Send + 'static,
@@ -519,6 +573,7 @@ fn commit_batch(
             config: txn.open_table(CONFIG).map_err(StoreError::db)?,
             uploads: txn.open_table(UPLOADS).map_err(StoreError::db)?,
             parts: txn.open_table(PARTS).map_err(StoreError::db)?,
+            inline: txn.open_table(INLINE).map_err(StoreError::db)?,
         };
         ops.iter().map(|op| apply(&mut tables, op)).collect()
     };
@@ -536,6 +591,7 @@ struct MemoryTables {
     config: BTreeMap<String, Vec<u8>>,
     uploads: BTreeMap<Vec<u8>, UploadMeta>,
     parts: BTreeMap<Vec<u8>, PartMeta>,
+    inline: std::collections::HashMap<String, Bytes>,
 }
 
 impl Tables for MemoryTables {
@@ -605,6 +661,15 @@ impl Tables for MemoryTables {
             .filter_map(|k| self.parts.remove(&k).map(|p| (part_number(&k), p)))
             .collect())
     }
+    fn put_inline(&mut self, id: &str, body: &[u8]) -> Result<(), StoreError> {
+        self.inline
+            .insert(id.to_string(), Bytes::copy_from_slice(body));
+        Ok(())
+    }
+    fn remove_inline(&mut self, id: &str) -> Result<(), StoreError> {
+        self.inline.remove(id);
+        Ok(())
+    }
 }
 
 #[derive(Default)]
@@ -643,17 +708,13 @@ impl MetaStore {
 
     pub async fn bucket(&self, name: &str) -> Result<Option<BucketMeta>, StoreError> {
         match self {
-            MetaStore::Redb(r) => {
-                let name = name.to_string();
-                r.read(move |txn| {
-                    let t = txn.open_table(BUCKETS).map_err(StoreError::db)?;
-                    t.get(name.as_str())
-                        .map_err(StoreError::db)?
-                        .map(|g| decode(g.value()))
-                        .transpose()
-                })
-                .await
-            }
+            MetaStore::Redb(r) => r.read_now(|txn| {
+                let t = txn.open_table(BUCKETS).map_err(StoreError::db)?;
+                t.get(name)
+                    .map_err(StoreError::db)?
+                    .map(|g| decode(g.value()))
+                    .transpose()
+            }),
             MetaStore::Memory(m) => m.with(|t| t.bucket(name)),
         }
     }
@@ -679,17 +740,27 @@ impl MetaStore {
     pub async fn object(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
         let k = object_key(bucket, key);
         match self {
-            MetaStore::Redb(r) => {
-                r.read(move |txn| {
-                    let t = txn.open_table(OBJECTS).map_err(StoreError::db)?;
-                    t.get(k.as_slice())
-                        .map_err(StoreError::db)?
-                        .map(|g| decode(g.value()))
-                        .transpose()
-                })
-                .await
-            }
+            MetaStore::Redb(r) => r.read_now(|txn| {
+                let t = txn.open_table(OBJECTS).map_err(StoreError::db)?;
+                t.get(k.as_slice())
+                    .map_err(StoreError::db)?
+                    .map(|g| decode(g.value()))
+                    .transpose()
+            }),
             MetaStore::Memory(m) => m.with(|t| Ok(t.objects.get(&k).cloned())),
+        }
+    }
+
+    /// The sealed bytes of an inline body.
+    pub async fn inline(&self, id: &str) -> Result<Option<Bytes>, StoreError> {
+        match self {
+            MetaStore::Redb(r) => r.read_now(|txn| {
+                let t = txn.open_table(INLINE).map_err(StoreError::db)?;
+                Ok(t.get(id)
+                    .map_err(StoreError::db)?
+                    .map(|g| Bytes::copy_from_slice(g.value())))
+            }),
+            MetaStore::Memory(m) => m.with(|t| Ok(t.inline.get(id).cloned())),
         }
     }
 

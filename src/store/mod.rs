@@ -12,7 +12,7 @@ mod model;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use blobs::{BlobWriter, ByteStream, OpenBlob};
+pub use blobs::{BlobWriter, ByteStream, FinishedBlob, INLINE_MAX, OpenBlob};
 pub use error::StoreError;
 pub use meta::ObjectPage;
 pub use model::{
@@ -99,24 +99,28 @@ impl Store {
         self.meta.scan(bucket, prefix, after, limit).await
     }
 
-    /// Starts a new blob. Nothing refers to it until `commit_object` names it.
-    pub async fn create_blob(&self) -> Result<BlobWriter, StoreError> {
-        self.blobs.create().await
+    /// Starts a new blob. Nothing refers to it until `commit_object` names it. With `inline`, a
+    /// body that ends within [`INLINE_MAX`] bytes never becomes a file: it is committed with its
+    /// metadata (see [`BodyRef::Inline`]).
+    pub async fn create_blob(&self, inline: bool) -> Result<BlobWriter, StoreError> {
+        self.blobs.create(inline).await
     }
 
-    /// The commit point of a write: metadata naming the (already synced) body becomes visible, and
-    /// the body it replaced is freed. On failure the new body is freed instead.
+    /// The commit point of a write: metadata naming the (already synced, or `inline`) body becomes
+    /// visible, and the body it replaced is freed. On failure the new body is freed instead.
     pub async fn commit_object(
         &self,
         bucket: &str,
         key: &str,
         meta: ObjectMeta,
+        inline: Option<bytes::Bytes>,
     ) -> Result<(), StoreError> {
         let body = meta.body.clone();
         let op = WriteOp::PutObject {
             bucket: bucket.to_string(),
             key: key.to_string(),
             meta: Box::new(meta),
+            inline,
         };
         match self.meta.write(op).await {
             Ok(old) => {
@@ -266,6 +270,10 @@ impl Store {
         match body {
             BodyRef::Empty => Ok(OpenBlob::Empty),
             BodyRef::Blob(id) => self.blobs.open(id).await,
+            BodyRef::Inline(id) => match self.meta.inline(id).await? {
+                Some(bytes) => Ok(OpenBlob::Memory(bytes)),
+                None => Err(StoreError::BlobMissing(id.clone())),
+            },
             BodyRef::Parts { .. } => Err(StoreError::Db(
                 "a multipart body opens part by part (open_blob)".into(),
             )),

@@ -84,6 +84,9 @@ pub enum BodyRef {
     Empty,
     /// A blob in the blob store.
     Blob(String),
+    /// A small body stored in the metadata database under this id, written in the same
+    /// transaction as the object's metadata (one commit and one fsync make a small PUT durable).
+    Inline(String),
     /// A completed multipart upload: its parts' blobs, in order. The data keys were sealed for the
     /// upload id, and each part is encrypted under keys derived for its own blob.
     Parts {
@@ -93,10 +96,10 @@ pub enum BodyRef {
 }
 
 impl BodyRef {
-    /// Every blob id this body occupies.
+    /// Every blob id this body occupies in the blob store (an inline body occupies none).
     pub fn blobs(&self) -> Vec<&str> {
         match self {
-            BodyRef::Empty => Vec::new(),
+            BodyRef::Empty | BodyRef::Inline(_) => Vec::new(),
             BodyRef::Blob(id) => vec![id.as_str()],
             BodyRef::Parts { parts, .. } => parts.iter().map(|p| p.blob.as_str()).collect(),
         }
