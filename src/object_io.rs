@@ -63,7 +63,8 @@ where
         body = body.md5_only_if_promised();
     }
     let blob = state.store.create_blob(true).await?;
-    let mut sealer = Sealer::new(EncryptingWriter::new(blob, &plan.keys)?);
+    let hint = body.expected_len();
+    let mut sealer = Sealer::new(EncryptingWriter::new(blob, &plan.keys, hint)?);
     while let Some(chunk) = body.next().await {
         sealer.write(chunk?).await?;
     }
@@ -147,7 +148,8 @@ where
     // Parts are always files: CompleteMultipartUpload refers to them by blob.
     let blob = state.store.create_blob(false).await?;
     let keys = sse::part_keys(upload_keys, blob.id());
-    let mut sealer = Sealer::new(EncryptingWriter::new(blob, &keys)?);
+    let hint = body.expected_len();
+    let mut sealer = Sealer::new(EncryptingWriter::new(blob, &keys, hint)?);
     while let Some(chunk) = body.next().await {
         sealer.write(chunk?).await?;
     }

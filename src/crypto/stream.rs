@@ -8,7 +8,7 @@ use rand::RngCore;
 
 use super::error::CryptoError;
 use super::keys::DataKey;
-use super::segment::{HEADER_SIZE, Header, Layout, SEGMENT_SIZE, SegmentCipher};
+use super::segment::{HEADER_SIZE, Header, Layout, SEGMENT_SIZE, SegmentCipher, TAG_SIZE};
 use crate::http::headers::ByteRange;
 use crate::store::{BlobWriter, ByteStream, FinishedBlob, OpenBlob, StoreError};
 
@@ -36,7 +36,15 @@ pub struct EncryptingWriter {
 }
 
 impl EncryptingWriter {
-    pub fn new(mut writer: BlobWriter, keys: &[DataKey]) -> Result<EncryptingWriter, WriteError> {
+    /// `size_hint`: the plaintext length, when known, so a small body allocates only what it needs.
+    pub fn new(
+        mut writer: BlobWriter,
+        keys: &[DataKey],
+        size_hint: Option<u64>,
+    ) -> Result<EncryptingWriter, WriteError> {
+        let segment = size_hint.map_or(SEGMENT_SIZE, |n| n.min(SEGMENT_SIZE)) as usize;
+        let overhead = TAG_SIZE as usize * keys.len();
+        writer.reserve(HEADER_SIZE as usize + segment + overhead);
         let mut nonce_prefix = [0u8; 7];
         rand::rng().fill_bytes(&mut nonce_prefix);
         let header = Header {
@@ -47,7 +55,7 @@ impl EncryptingWriter {
         Ok(EncryptingWriter {
             writer,
             cipher: SegmentCipher::new(keys, &nonce_prefix),
-            buf: Vec::with_capacity(SEGMENT_SIZE as usize + 32),
+            buf: Vec::with_capacity(segment + overhead),
             index: 0,
         })
     }
@@ -376,7 +384,7 @@ mod tests {
         let store = Store::memory();
         let keys: Vec<DataKey> = (0..layers).map(|_| DataKey::generate()).collect();
         let data: Vec<u8> = (0..size).map(|i| (i % 253) as u8).collect();
-        let w = EncryptingWriter::new(store.create_blob(true).await.unwrap(), &keys).unwrap();
+        let w = EncryptingWriter::new(store.create_blob(true).await.unwrap(), &keys, None).unwrap();
         let mut w = Sealer::new(w);
         for piece in data.chunks(10_000) {
             w.write(Bytes::copy_from_slice(piece)).await.unwrap();

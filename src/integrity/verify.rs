@@ -234,6 +234,11 @@ where
         self
     }
 
+    /// The payload length the request announced, if it did.
+    pub fn expected_len(&self) -> Option<u64> {
+        self.expect.length
+    }
+
     /// Computes MD5 only if the request sent Content-MD5: for bodies whose ETag is not their MD5
     /// (MD5 is the most expensive digest, ~465 MiB/s on one core).
     pub fn md5_only_if_promised(mut self) -> Self {

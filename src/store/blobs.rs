@@ -176,6 +176,16 @@ impl BlobWriter {
         self.written
     }
 
+    /// Makes room for `n` more bytes in a body still in memory (no effect on a file).
+    pub fn reserve(&mut self, n: usize) {
+        match &mut self.sink {
+            Some(Sink::Buffer { buf, .. }) | Some(Sink::Memory { buf, .. }) => {
+                buf.reserve(n.min(INLINE_MAX))
+            }
+            _ => {}
+        }
+    }
+
     /// Whether `finish` cannot block: nothing touched the disk and nothing will (an inline or
     /// memory body).
     pub fn is_buffered(&self) -> bool {

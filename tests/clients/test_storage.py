@@ -302,3 +302,48 @@ def test_request_log_lines(server_factory):
     assert "L0gS3cretXYZ" not in log
     assert "logged-key" in log and "missing-key" in log
     assert "404" in log
+
+
+def _blob_files(data_dir: Path) -> set[str]:
+    return {p.name for p in (data_dir / "blobs").rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("sse", ["AES256", "aws:kms:dsse"])
+def test_small_bodies_live_in_metadata_large_in_files(server_factory, sse):
+    """A body of one segment (64 KiB) or less is committed inside the metadata transaction
+    (no file); a larger one is a blob file. Overwrites between the two and deletes leave no file
+    behind, and both kinds survive a restart byte for byte."""
+    data_dir = server_factory.new_dir("inline")
+    srv = server_factory.start("--kms-key", "k1", data_dir=data_dir)
+    c = srv.client()
+    b = unique_bucket_name("inline")
+    c.create_bucket(Bucket=b)
+    extra = {"ServerSideEncryption": sse}
+    if sse != "AES256":
+        extra["SSEKMSKeyId"] = "k1"
+    seg = 64 * 1024
+    bodies = {"empty": b"", "4k": os.urandom(4096), "seg": os.urandom(seg), "seg+1": os.urandom(seg + 1),
+              "1m": os.urandom(1 << 20)}
+    for k, v in bodies.items():
+        c.put_object(Bucket=b, Key=k, Body=v, **extra)
+    # Exactly the two bodies over one segment are files.
+    assert len(_blob_files(data_dir)) == 2, _blob_files(data_dir)
+    # Overwrite file -> inline and inline -> file: still one file per large body.
+    c.put_object(Bucket=b, Key="1m", Body=b"now small", **extra)
+    c.put_object(Bucket=b, Key="4k", Body=bodies["1m"], **extra)
+    bodies["1m"], bodies["4k"] = b"now small", bodies["1m"]
+    assert len(_blob_files(data_dir)) == 2
+    assert srv.stop() == 0
+
+    srv2 = server_factory.start("--kms-key", "k1", data_dir=data_dir)
+    c2 = srv2.client()
+    for k, v in bodies.items():
+        got = c2.get_object(Bucket=b, Key=k)["Body"].read()
+        assert got == v, k
+        r = c2.get_object(Bucket=b, Key=k, Range="bytes=-3")["Body"].read() if v else b""
+        assert r == v[-3:], k
+    for k in bodies:
+        c2.delete_object(Bucket=b, Key=k)
+    assert _blob_files(data_dir) == set()
+    c2.delete_bucket(Bucket=b)
+    assert srv2.stop() == 0
