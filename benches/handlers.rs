@@ -33,7 +33,9 @@ use axum::Router;
 use axum::body::Body;
 use base64::Engine;
 use bytes::Bytes;
-use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{
+    BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
 use http_body_util::BodyExt;
 use md5::{Digest as _, Md5};
@@ -240,16 +242,21 @@ fn bench_request(
     });
 }
 
-/// Per-size criterion settings: the 64 MiB runs take ~0.3 s per request, so fewer samples.
+/// Per-size criterion settings: a 64 MiB request takes 0.1–0.5 s, so its 10 samples are flat (the
+/// same iteration count each) instead of criterion's linear ramp, which would need 55 requests.
 fn size_settings(
     g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     size: usize,
 ) {
     g.throughput(Throughput::Bytes(size as u64));
     if size >= 16 * MIB {
-        g.sample_size(10).measurement_time(Duration::from_secs(5));
+        g.sample_size(10)
+            .sampling_mode(SamplingMode::Flat)
+            .measurement_time(Duration::from_secs(5));
     } else {
-        g.sample_size(20).measurement_time(Duration::from_secs(2));
+        g.sample_size(20)
+            .sampling_mode(SamplingMode::Auto)
+            .measurement_time(Duration::from_secs(2));
     }
 }
 
