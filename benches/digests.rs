@@ -1,6 +1,6 @@
 //! Throughput of the digests every PUT computes, raw and through sealstore's own wrappers.
 //!
-//! Run: `cargo bench --bench digests` (about a minute; results also land in `target/criterion/`).
+//! Run: `cargo bench --bench digests` (about 80 s; results also land in `target/criterion/`).
 //! `cargo test --all-targets` runs every benchmark once, as a smoke test.
 //!
 //! Groups:

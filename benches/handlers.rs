@@ -1,6 +1,6 @@
 //! PUT and GET through the whole handler stack, in process, with in-memory storage.
 //!
-//! Run: `cargo bench --bench handlers` (about a minute; results also land in `target/criterion/`).
+//! Run: `cargo bench --bench handlers` (about 90 s; results also land in `target/criterion/`).
 //! `cargo test --all-targets` runs every benchmark once, as a smoke test.
 //!
 //! Setup builds the server as `sealstore serve --memory` does — `Config::new(StorageMode::Memory,
