@@ -51,15 +51,25 @@ pub fn canonical_query(raw_query: &str, skip: Option<&str>) -> String {
 /// `name:value` for one signed header: repeated headers joined with `,`, values trimmed and inner
 /// runs of spaces collapsed.
 fn canonical_header_value(headers: &HeaderMap, name: &str) -> String {
-    let values: Vec<String> = headers
-        .get_all(name)
-        .iter()
-        .map(|v| {
-            let s = String::from_utf8_lossy(v.as_bytes());
-            s.split_whitespace().collect::<Vec<_>>().join(" ")
-        })
-        .collect();
-    values.join(",")
+    let mut out = String::new();
+    for (i, v) in headers.get_all(name).iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_trimmed(&mut out, &String::from_utf8_lossy(v.as_bytes()));
+    }
+    out
+}
+
+/// Appends `value` with its ends trimmed and inner runs of whitespace folded to one space (SigV4's
+/// `Trimall`), without allocating for the usual value that needs none of it.
+fn push_trimmed(out: &mut String, value: &str) {
+    for (i, word) in value.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
 }
 
 /// The full canonical request.

@@ -26,12 +26,47 @@ pub fn signing_key(
     date: &str,
     region: &str,
     service: &str,
-) -> Result<impl AsRef<[u8]>, AuthError> {
+) -> Result<impl AsRef<[u8]> + use<>, AuthError> {
+    // A signing key is valid for a whole day: remember the last few (four HMACs each, about a
+    // sixth of a request's verification). Keyed by a hash of all inputs, secret included, so a
+    // hit needs the same secret; the cache holds derived keys only, never a secret.
+    let id = cache_id(secret, date, region, service);
+    if let Ok(cache) = SIGNING_KEYS.lock() {
+        if let Some((_, key)) = cache.iter().find(|(k, _)| *k == id) {
+            return Ok(key.clone());
+        }
+    }
     let secs = header::parse_amz_date(&format!("{date}T000000Z")).ok_or(AuthError::MissingDate)?;
     let t = UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64);
-    Ok(aws_sigv4::sign::v4::generate_signing_key(
-        secret, t, region, service,
-    ))
+    let key = Zeroizing::new(
+        aws_sigv4::sign::v4::generate_signing_key(secret, t, region, service)
+            .as_ref()
+            .to_vec(),
+    );
+    if let Ok(mut cache) = SIGNING_KEYS.lock() {
+        if cache.len() >= SIGNING_KEY_CACHE {
+            cache.remove(0);
+        }
+        cache.push((id, key.clone()));
+    }
+    Ok(key)
+}
+
+/// How many signing keys are remembered (accounts × regions × services in use on one day).
+const SIGNING_KEY_CACHE: usize = 16;
+
+type SigningKeyCache = Vec<([u8; 32], Zeroizing<Vec<u8>>)>;
+
+static SIGNING_KEYS: std::sync::Mutex<SigningKeyCache> = std::sync::Mutex::new(Vec::new());
+
+fn cache_id(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for part in [secret, date, region, service] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    h.finalize().into()
 }
 
 /// Hex HMAC-SHA256 of the string to sign.

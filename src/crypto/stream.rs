@@ -102,8 +102,13 @@ const SEAL_HERE_MAX: u64 = SEGMENT_SIZE;
 /// How many received pieces may wait for the sealing thread (bounds memory per upload).
 const SEAL_QUEUE: usize = 4;
 
+/// Received pieces are handed to the sealing thread in batches of about this many bytes: hyper
+/// yields pieces of a few KiB, and one hand-over (a thread wake-up) per piece would cost more
+/// than sealing it.
+const SEAL_BATCH: usize = 256 * 1024;
+
 enum SealMsg {
-    Data(Bytes),
+    Data(Vec<Bytes>),
     /// The body is complete and verified: make the blob durable.
     Finish,
 }
@@ -117,6 +122,9 @@ enum SealMsg {
 pub struct Sealer {
     state: SealState,
     received: u64,
+    /// Pieces not yet handed to the sealing thread, and their length.
+    batch: Vec<Bytes>,
+    batched: usize,
 }
 
 enum SealState {
@@ -133,6 +141,8 @@ impl Sealer {
         Sealer {
             state: SealState::Here(writer),
             received: 0,
+            batch: Vec::new(),
+            batched: 0,
         }
     }
 
@@ -144,10 +154,24 @@ impl Sealer {
             }
             self.move_to_thread();
         }
+        self.batched += data.len();
+        self.batch.push(data);
+        if self.batched >= SEAL_BATCH {
+            self.send_batch().await?;
+        }
+        Ok(())
+    }
+
+    async fn send_batch(&mut self) -> Result<(), WriteError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
         let SealState::Thread { tx, .. } = &mut self.state else {
             return Err(WriteError::Worker);
         };
-        if tx.send(SealMsg::Data(data)).await.is_err() {
+        let batch = std::mem::take(&mut self.batch);
+        self.batched = 0;
+        if tx.send(SealMsg::Data(batch)).await.is_err() {
             // The thread stopped early: its result says why.
             return Err(self.thread_error().await);
         }
@@ -163,7 +187,11 @@ impl Sealer {
         let done = tokio::task::spawn_blocking(move || {
             while let Some(msg) = rx.blocking_recv() {
                 match msg {
-                    SealMsg::Data(d) => writer.write(&d)?,
+                    SealMsg::Data(pieces) => {
+                        for d in pieces {
+                            writer.write(&d)?;
+                        }
+                    }
                     SealMsg::Finish => return writer.finish(),
                 }
             }
@@ -185,6 +213,7 @@ impl Sealer {
 
     /// Seals the final segment and makes the blob durable (or hands back an inline body).
     pub async fn finish(mut self) -> Result<FinishedBlob, WriteError> {
+        self.send_batch().await?;
         match std::mem::replace(&mut self.state, SealState::Gone) {
             SealState::Here(w) if w.writer.is_buffered() => w.finish(),
             SealState::Here(w) => tokio::task::spawn_blocking(move || w.finish())

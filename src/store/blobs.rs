@@ -141,11 +141,38 @@ enum Sink {
     File {
         file: std::io::BufWriter<std::fs::File>,
         path: PathBuf,
+        /// Bytes written since the last background flush started.
+        unflushed: u64,
+        /// The background flush in progress, if any.
+        flushing: Option<std::thread::JoinHandle<()>>,
     },
     Memory {
         buf: BytesMut,
         blobs: Arc<MemoryBlobs>,
     },
+}
+
+/// How much of a large body is written before its writeback to disk is started in the background.
+/// Without it a 64 MiB body would reach the disk only at the final fsync, all at once, after the
+/// last byte arrived; with it most is on disk by then and the fsync waits for the tail only.
+const FLUSH_EVERY: u64 = 8 * 1024 * 1024;
+
+/// Starts `fdatasync` of what has reached the file so far on a short-lived thread (a duplicate of
+/// the descriptor), unless the previous one is still running. Errors are left to the final
+/// `sync_all`, which fails the write if the disk does.
+fn start_flush(file: &std::fs::File, flushing: &mut Option<std::thread::JoinHandle<()>>) {
+    if flushing.as_ref().is_some_and(|f| !f.is_finished()) {
+        return;
+    }
+    let Ok(dup) = file.try_clone() else {
+        return;
+    };
+    *flushing = std::thread::Builder::new()
+        .name("sealstore-flush".into())
+        .spawn(move || {
+            let _ = dup.sync_data();
+        })
+        .ok();
 }
 
 /// A finished blob: durable, not yet referenced.
@@ -208,7 +235,19 @@ impl BlobWriter {
                     file.write_all(data)?;
                 }
             }
-            Some(Sink::File { file, .. }) => file.write_all(data)?,
+            Some(Sink::File {
+                file,
+                unflushed,
+                flushing,
+                ..
+            }) => {
+                file.write_all(data)?;
+                *unflushed += data.len() as u64;
+                if *unflushed >= FLUSH_EVERY {
+                    *unflushed = 0;
+                    start_flush(file.get_ref(), flushing);
+                }
+            }
             Some(Sink::Memory { buf, .. }) => buf.extend_from_slice(data),
             None => return Err(StoreError::Closed),
         }
@@ -232,6 +271,8 @@ impl BlobWriter {
         self.sink = Some(Sink::File {
             file: std::io::BufWriter::with_capacity(256 * 1024, file),
             path,
+            unflushed: 0,
+            flushing: None,
         });
         if let Some(Sink::File { file, .. }) = &mut self.sink {
             file.write_all(&buf)?;
@@ -247,7 +288,15 @@ impl BlobWriter {
         }
         let inline = match self.sink.take() {
             Some(Sink::Buffer { buf, .. }) => Some(buf.freeze()),
-            Some(Sink::File { file, path }) => {
+            Some(Sink::File {
+                file,
+                path,
+                flushing,
+                ..
+            }) => {
+                if let Some(f) = flushing {
+                    let _ = f.join();
+                }
                 let done = (|| {
                     let file = file.into_inner().map_err(|e| e.into_error())?;
                     file.sync_all()?;
