@@ -310,8 +310,8 @@ def _blob_files(data_dir: Path) -> set[str]:
 
 @pytest.mark.parametrize("sse", ["AES256", "aws:kms:dsse"])
 def test_small_bodies_live_in_metadata_large_in_files(server_factory, sse):
-    """A body of one segment (64 KiB) or less is committed inside the metadata transaction
-    (no file); a larger one is a blob file. Overwrites between the two and deletes leave no file
+    """A body whose sealed form fits 65 KiB (so any body of one 64 KiB segment) is committed
+    inside the metadata transaction (no file); a larger one is a blob file. Overwrites between the two and deletes leave no file
     behind, and both kinds survive a restart byte for byte."""
     data_dir = server_factory.new_dir("inline")
     srv = server_factory.start("--kms-key", "k1", data_dir=data_dir)
@@ -322,11 +322,11 @@ def test_small_bodies_live_in_metadata_large_in_files(server_factory, sse):
     if sse != "AES256":
         extra["SSEKMSKeyId"] = "k1"
     seg = 64 * 1024
-    bodies = {"empty": b"", "4k": os.urandom(4096), "seg": os.urandom(seg), "seg+1": os.urandom(seg + 1),
+    bodies = {"empty": b"", "4k": os.urandom(4096), "seg": os.urandom(seg), "seg+4k": os.urandom(seg + 4096),
               "1m": os.urandom(1 << 20)}
     for k, v in bodies.items():
         c.put_object(Bucket=b, Key=k, Body=v, **extra)
-    # Exactly the two bodies over one segment are files.
+    # Exactly the two bodies over 65 KiB sealed are files.
     assert len(_blob_files(data_dir)) == 2, _blob_files(data_dir)
     # Overwrite file -> inline and inline -> file: still one file per large body.
     c.put_object(Bucket=b, Key="1m", Body=b"now small", **extra)
