@@ -48,14 +48,17 @@ BUILD_CMD = ["cargo", "build", "--release", "--example", "loadgen", "--bin", "se
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 
-# (metric key in loadgen's JSON, table title, format, better)
+# (metric key in loadgen's JSON, table title, format, better, ratio column)
 METRICS = [
-    ("ops_per_s", "ops/s", "{:.1f}", "higher"),
-    ("mib_per_s", "MiB/s", "{:.1f}", "higher"),
-    ("p99_ms", "p99 latency (ms)", "{:.2f}", "lower"),
-    ("server_cpu_s", "server CPU (s) during the measured window", "{:.2f}", "lower"),
-    ("server_cpu_us_per_op", "server CPU per request (µs)", "{:.0f}", "lower"),
-    ("server_rss_peak_mib", "server peak RSS (MiB)", "{:.1f}", "lower"),
+    ("ops_per_s", "ops/s", "{:.1f}", "higher is better", True),
+    ("mib_per_s", "MiB/s", "{:.1f}", "higher is better", True),
+    ("p99_ms", "p99 latency (ms)", "{:.2f}", "lower is better", True),
+    ("server_cpu_s", "server CPU (s) during the measured window", "{:.2f}", "lower is better",
+     True),
+    ("server_cpu_us_per_op", "server CPU per request (µs)", "{:.0f}", "lower is better", True),
+    ("server_rss_peak_mib", "server peak RSS (MiB)", "{:.1f}", "lower is better", True),
+    ("other_cpu_s", "CPU of other processes during the window (s)",
+     "{:.2f}", "noise: should be near 0", False),
 ]
 
 
@@ -289,6 +292,7 @@ def run_workload(loadgen: Path, target: Target, w: Workload, rnd: int, sse: str,
         "mib_per_s": None, "ops_per_s": None, "p99_ms": None,
         "server_cpu_s": (put["server_cpu_s"] or 0) + (get["server_cpu_s"] or 0),
         "server_cpu_us_per_op": None,
+        "other_cpu_s": sum(r.get("other_cpu_s") or 0 for r in (put, get)),
         "errors": put["errors"] + get["errors"], "verified": get["verified"],
         "runs": [put, get],
     }
@@ -303,6 +307,28 @@ def loadavg() -> str:
     with contextlib.suppress(OSError):
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
     return "?"
+
+
+def host_busy_idle() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs from /proc/stat."""
+    f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return sum(f) - f[3] - f[4], sum(f)
+
+
+def wait_idle(max_wait: float, threshold: float) -> float:
+    """Waits (up to max_wait s) for a second in which the machine's CPUs are busy less than
+    `threshold` CPUs' worth (our servers are idle then: what is busy is someone else). Returns
+    the last busy figure (CPUs)."""
+    deadline = time.monotonic() + max_wait
+    busy = 0.0
+    ncpu = os.cpu_count() or 1
+    while True:
+        b0, t0 = host_busy_idle()
+        time.sleep(1.0)
+        b1, t1 = host_busy_idle()
+        busy = (b1 - b0) / max(1, t1 - t0) * ncpu
+        if busy < threshold or time.monotonic() >= deadline:
+            return busy
 
 
 def machine() -> dict:
@@ -339,7 +365,7 @@ def median_of(recs: list[dict], key: str) -> float | None:
 def tables(results: list[dict], names: list[str], wl: list[Workload]) -> str:
     sealstores = [n for n in names if n != "moto"]
     out = []
-    for key, title, fmt, better in METRICS:
+    for key, title, fmt, better, ratio in METRICS:
         rows = []
         for w in wl:
             vals = {n: median_of([r for r in results if r["server"] == n
@@ -349,13 +375,18 @@ def tables(results: list[dict], names: list[str], wl: list[Workload]) -> str:
             cells = [w.name] + ["—" if vals[n] is None else fmt.format(vals[n]) for n in names]
             for n in sealstores:
                 a, b = vals[n], vals.get("moto")
-                cells.append("—" if a is None or not b else f"{a / b:.2f}×")
+                if ratio:
+                    cells.append("—" if a is None or not b else f"{a / b:.2f}×")
             rows.append(cells)
         if not rows:
             continue
-        header = ["workload", *names] + [f"ratio {n}/moto" if len(sealstores) > 1
-                                          else "ratio (sealstore/moto)" for n in sealstores]
-        out.append(f"### {title} ({better} is better)\n")
+        if "moto" not in names or not ratio:
+            rows = [r[:1 + len(names)] for r in rows]
+        header = ["workload", *names]
+        if "moto" in names and ratio:
+            header += [f"ratio {n}/moto" if len(sealstores) > 1 else "ratio (sealstore/moto)"
+                       for n in sealstores]
+        out.append(f"### {title} ({better})\n")
         out.append("| " + " | ".join(header) + " |")
         out.append("|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|")
         out.extend("| " + " | ".join(r) + " |" for r in rows)
@@ -399,6 +430,10 @@ def main() -> int:
     ap.add_argument("--timeout-scale", type=float, default=1.0,
                     help="multiply every loadgen timeout (slow machines)")
     ap.add_argument("--json-out", type=Path, help="write all raw runs (JSON) to this file")
+    ap.add_argument("--idle-wait", type=float, default=20.0,
+                    help="before each run, wait up to this many seconds for the machine to be "
+                         "idle (other processes under --idle-cpus CPUs); 0: do not wait")
+    ap.add_argument("--idle-cpus", type=float, default=0.2)
     a = ap.parse_args()
 
     if a.build:
@@ -449,6 +484,11 @@ def main() -> int:
         for rnd in range(1, a.rounds + 1):
             for w in wl:
                 for t in targets:
+                    if a.idle_wait > 0:
+                        busy = wait_idle(a.idle_wait, a.idle_cpus)
+                        if busy >= a.idle_cpus:
+                            print(f"    note: machine busy ({busy:.2f} CPUs used by others)",
+                                  file=sys.stderr)
                     t0 = time.monotonic()
                     rec = run_workload(a.loadgen_bin, t, w, rnd, a.sse, a.timeout_scale)
                     results.append(rec)
@@ -458,7 +498,8 @@ def main() -> int:
                                f"{rec['get_mib_per_s']:.1f} MiB/s")
                     print(f"round {rnd} | {w.name:<28} | {t.name:<16} | {summary}, CPU "
                           f"{rec['server_cpu_s']} s, peak RSS {rec['server_rss_peak_mib']} MiB, "
-                          f"{rec['errors']} errors ({time.monotonic() - t0:.0f} s)",
+                          f"{rec['errors']} errors, others' CPU {rec.get('other_cpu_s')} s "
+                          f"({time.monotonic() - t0:.0f} s)",
                           file=sys.stderr)
                     if rec["errors"]:
                         status = 1

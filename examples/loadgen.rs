@@ -242,6 +242,12 @@ pub struct Report {
     pub server_cpu_s: Option<f64>,
     pub server_rss_peak_mib: Option<f64>,
     pub server_hwm_mib: Option<f64>,
+    /// CPU time of this load generator during the measured window.
+    pub loadgen_cpu_s: Option<f64>,
+    /// Busy time of all the machine's CPUs during the measured window.
+    pub host_cpu_busy_s: Option<f64>,
+    /// host_cpu_busy_s minus the server's and ours: other processes (noise), with --pid.
+    pub other_cpu_s: Option<f64>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1153,21 +1159,53 @@ fn clock_ticks_per_second() -> f64 {
         .unwrap_or(100.0)
 }
 
-/// Samples VmRSS every 50 ms from `start` until `stop`; returns (CPU ticks at `start`, peak kB).
-fn sample_server(
-    pid: u32,
+/// Busy time of all CPUs (user, nice, system, irq, softirq, steal) in clock ticks.
+fn host_busy_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let f: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    // user nice system idle iowait irq softirq steal (guest time is already in user).
+    Some(f.get(..8)?.iter().sum::<u64>() - f.get(3)? - f.get(4)?)
+}
+
+/// CPU time so far, in clock ticks: the server's, our own, and all CPUs' busy time.
+#[derive(Clone, Copy, Default)]
+struct CpuSnapshot {
+    server: Option<u64>,
+    own: Option<u64>,
+    host_busy: Option<u64>,
+}
+
+impl CpuSnapshot {
+    fn take(pid: Option<u32>) -> CpuSnapshot {
+        CpuSnapshot {
+            server: pid.and_then(proc_cpu_ticks),
+            own: proc_cpu_ticks(std::process::id()),
+            host_busy: host_busy_ticks(),
+        }
+    }
+}
+
+/// Waits until `start`, takes a CPU snapshot, then samples the server's VmRSS every 50 ms until
+/// `stop`; returns (the snapshot at `start`, peak VmRSS in kB).
+fn sample(
+    pid: Option<u32>,
     start: Instant,
     stop: Arc<AtomicBool>,
-) -> std::thread::JoinHandle<(Option<u64>, u64)> {
+) -> std::thread::JoinHandle<(CpuSnapshot, u64)> {
     std::thread::spawn(move || {
         let now = Instant::now();
         if start > now {
             std::thread::sleep(start - now);
         }
-        let cpu0 = proc_cpu_ticks(pid);
+        let cpu0 = CpuSnapshot::take(pid);
         let mut peak = 0;
         loop {
-            if let Some(kb) = proc_status_kb(pid, "VmRSS") {
+            if let Some(kb) = pid.and_then(|p| proc_status_kb(p, "VmRSS")) {
                 peak = peak.max(kb);
             }
             if stop.load(Ordering::Relaxed) {
@@ -1275,9 +1313,7 @@ pub async fn run(args: Args) -> Result<Report, BoxError> {
         tickets: AtomicU64::new(0),
     });
     let stop = Arc::new(AtomicBool::new(false));
-    let sampler = args
-        .pid
-        .map(|pid| sample_server(pid, measure_start, stop.clone()));
+    let sampler = sample(args.pid, measure_start, stop.clone());
     // In put mode a key's first PUT is version 1; in mixed mode version 1 is already there
     // (written above, or by an earlier run with --no-populate).
     let initial = if args.op == Op::Mixed { 1 } else { 0 };
@@ -1319,22 +1355,27 @@ pub async fn run(args: Args) -> Result<Report, BoxError> {
     if let Some(e) = join_error {
         return Err(format!("a worker failed: {e}").into());
     }
-    let mut server_cpu_s = None;
-    let mut server_rss_peak_mib = None;
-    let mut server_hwm_mib = None;
-    if let (Some(pid), Some(sampler)) = (args.pid, sampler) {
-        let (cpu0, peak_kb) = sampler
-            .join()
-            .map_err(|_| "the /proc sampler thread panicked")?;
-        let cpu1 = proc_cpu_ticks(pid);
-        if let (Some(a), Some(b)) = (cpu0, cpu1) {
-            server_cpu_s = Some(round3(
-                b.saturating_sub(a) as f64 / clock_ticks_per_second(),
-            ));
-        }
-        server_rss_peak_mib = Some(round3(peak_kb as f64 / 1024.0));
-        server_hwm_mib = proc_status_kb(pid, "VmHWM").map(|kb| round3(kb as f64 / 1024.0));
-    }
+    let (cpu0, peak_kb) = sampler
+        .join()
+        .map_err(|_| "the /proc sampler thread panicked")?;
+    let cpu1 = CpuSnapshot::take(args.pid);
+    let ticks = clock_ticks_per_second();
+    let secs = |a: Option<u64>, b: Option<u64>| -> Option<f64> {
+        Some(b?.saturating_sub(a?) as f64 / ticks)
+    };
+    let server_cpu_s = secs(cpu0.server, cpu1.server);
+    let loadgen_cpu_s = secs(cpu0.own, cpu1.own);
+    let host_cpu_busy_s = secs(cpu0.host_busy, cpu1.host_busy);
+    let other_cpu_s = match (host_cpu_busy_s, server_cpu_s, loadgen_cpu_s) {
+        (Some(h), Some(s), Some(l)) => Some((h - s - l).max(0.0)),
+        _ => None,
+    };
+    let mib = |kb: u64| round3(kb as f64 / 1024.0);
+    let server_rss_peak_mib = args.pid.map(|_| mib(peak_kb));
+    let server_hwm_mib = args
+        .pid
+        .and_then(|pid| proc_status_kb(pid, "VmHWM"))
+        .map(mib);
 
     if args.cleanup {
         let tasks: Vec<_> = (0..c)
@@ -1398,9 +1439,12 @@ pub async fn run(args: Args) -> Result<Report, BoxError> {
         max_ms: round3(lat.last().map_or(0.0, |&n| n as f64 / 1e6)),
         errors: total.errors,
         verified: total.verified,
-        server_cpu_s,
+        server_cpu_s: server_cpu_s.map(round3),
         server_rss_peak_mib,
         server_hwm_mib,
+        loadgen_cpu_s: loadgen_cpu_s.map(round3),
+        host_cpu_busy_s: host_cpu_busy_s.map(round3),
+        other_cpu_s: other_cpu_s.map(round3),
     })
 }
 
