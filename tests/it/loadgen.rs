@@ -95,6 +95,7 @@ async fn put_and_get_4kib_verified() {
             "1",
             "--warmup",
             "0.2",
+            "--cleanup",
         ],
     )
     .await;
@@ -102,6 +103,9 @@ async fn put_and_get_4kib_verified() {
     assert_eq!(get.get_ops, get.ops);
     assert_eq!(get.verified, get.ops, "every GET is verified: {get:?}");
     assert!(get.duration_s >= 0.9, "{get:?}");
+    // --cleanup deleted the objects and the bucket.
+    let gone = srv.client().head_bucket().bucket(&get.bucket).send().await;
+    assert!(gone.is_err(), "bucket {} still there", get.bucket);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
