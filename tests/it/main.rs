@@ -12,6 +12,14 @@ mod common;
 #[cfg(test)]
 mod crash_multipart;
 #[cfg(test)]
+mod loadgen;
+/// The load generator's source (`cargo run --example loadgen`), compiled in so `tests/it/loadgen.rs`
+/// can drive it in-process.
+#[cfg(test)]
+#[path = "../../examples/loadgen.rs"]
+#[allow(dead_code)]
+mod loadgen_example;
+#[cfg(test)]
 mod raw_auth;
 #[cfg(test)]
 mod raw_captures;
