@@ -4,9 +4,11 @@
 //! `cargo test --all-targets` runs every benchmark once, as a smoke test.
 //!
 //! Groups:
-//! - `aes256gcm_raw`: the `aes-gcm` crate alone (`encrypt_in_place_detached` /
-//!   `decrypt_in_place_detached`), on one 64 KiB buffer and on 1 MiB in 64 KiB pieces — the
-//!   baseline;
+//! - `aes256gcm_ring`: ring's AES-256-GCM alone (`seal_in_place_separate_tag` / `open_in_place`)
+//!   on 1 MiB in 64 KiB pieces — the primitive segments use, so the baseline;
+//! - `aes256gcm_raw`: the portable `aes-gcm` crate alone (`encrypt_in_place_detached` /
+//!   `decrypt_in_place_detached`), on one 64 KiB buffer and on 1 MiB in 64 KiB pieces — what
+//!   segments used before (kept to show the difference);
 //! - `segment`: `SegmentCipher::seal` / `open` over 1 MiB in 64 KiB segments (one layer as for
 //!   SSE-S3/SSE-KMS/SSE-C, two as for DSSE-KMS), exactly as the streaming writer/reader call them;
 //! - `envelope`: sealing and unsealing one data key under a key-encryption key (per operation),
@@ -105,6 +107,55 @@ fn raw_aes_gcm(c: &mut Criterion) {
     g.finish();
 }
 
+fn ring_nonce(index: u32) -> ring::aead::Nonce {
+    let mut n = [0u8; 12];
+    n[7..11].copy_from_slice(&index.to_be_bytes());
+    ring::aead::Nonce::assume_unique_for_key(n)
+}
+
+fn raw_ring(c: &mut Criterion) {
+    use ring::aead::{AES_256_GCM, Aad, LessSafeKey, UnboundKey};
+    let key = LessSafeKey::new(ok(UnboundKey::new(&AES_256_GCM, &[1; 32])));
+    let mut g = c.benchmark_group("aes256gcm_ring");
+    g.throughput(Throughput::Bytes(MIB as u64));
+    let mut buf = data(MIB);
+    g.bench_function("encrypt/1MiB_in_64KiB_pieces", |b| {
+        b.iter(|| {
+            for (i, piece) in buf.chunks_mut(SEG).enumerate() {
+                let tag =
+                    ok(key.seal_in_place_separate_tag(ring_nonce(i as u32), Aad::empty(), piece));
+                let _ = black_box(tag);
+            }
+        })
+    });
+    // Ciphertext || tag of 1 MiB in 64 KiB pieces, decrypted through a work buffer.
+    let sealed: Vec<Vec<u8>> = data(MIB)
+        .chunks(SEG)
+        .enumerate()
+        .map(|(i, p)| {
+            let mut ct = p.to_vec();
+            let tag =
+                ok(key.seal_in_place_separate_tag(ring_nonce(i as u32), Aad::empty(), &mut ct));
+            ct.extend_from_slice(tag.as_ref());
+            ct
+        })
+        .collect();
+    let mut work = vec![0u8; SEG + TAG_SIZE as usize];
+    g.bench_function("decrypt/1MiB_in_64KiB_pieces", |b| {
+        b.iter(|| {
+            for (i, ct) in sealed.iter().enumerate() {
+                work.copy_from_slice(ct);
+                black_box(ok(key.open_in_place(
+                    ring_nonce(i as u32),
+                    Aad::empty(),
+                    &mut work,
+                )));
+            }
+        })
+    });
+    g.finish();
+}
+
 fn segments(c: &mut Criterion) {
     let mut g = c.benchmark_group("segment");
     g.throughput(Throughput::Bytes(MIB as u64));
@@ -113,7 +164,7 @@ fn segments(c: &mut Criterion) {
         let keys: Vec<DataKey> = (0..layers)
             .map(|i| DataKey::from_bytes([i as u8 + 1; 32]))
             .collect();
-        let cipher = SegmentCipher::new(&keys, &prefix);
+        let cipher = ok(SegmentCipher::new(&keys, &prefix));
         let label = if layers == 1 {
             "1_layer"
         } else {
@@ -187,6 +238,6 @@ fn envelope_ops(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = config();
-    targets = raw_aes_gcm, segments, envelope_ops
+    targets = raw_ring, raw_aes_gcm, segments, envelope_ops
 }
 criterion_main!(benches);

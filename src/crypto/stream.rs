@@ -54,7 +54,7 @@ impl EncryptingWriter {
         writer.write(&header.encode())?;
         Ok(EncryptingWriter {
             writer,
-            cipher: SegmentCipher::new(keys, &nonce_prefix),
+            cipher: SegmentCipher::new(keys, &nonce_prefix)?,
             buf: Vec::with_capacity(segment + overhead),
             index: 0,
         })
@@ -248,7 +248,7 @@ pub fn decrypt_stream(
             "layer count does not match the keys",
         ));
     }
-    let cipher = SegmentCipher::new(keys, &header.nonce_prefix);
+    let cipher = SegmentCipher::new(keys, &header.nonce_prefix)?;
     let layout = Layout {
         size,
         overhead: cipher.overhead(),
@@ -334,7 +334,8 @@ pub fn decrypt_on_thread(
                     "layer count does not match the keys",
                 )));
             }
-            let cipher = SegmentCipher::new(&keys, &header.nonce_prefix);
+            let cipher =
+                SegmentCipher::new(&keys, &header.nonce_prefix).map_err(std::io::Error::other)?;
             let layout = Layout {
                 size,
                 overhead: cipher.overhead(),

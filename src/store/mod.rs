@@ -73,7 +73,7 @@ impl Store {
             .meta
             .write(WriteOp::DeleteBucket(name.to_string()))
             .await?;
-        self.free(freed).await;
+        self.free(freed);
         Ok(())
     }
 
@@ -125,12 +125,11 @@ impl Store {
         match self.meta.write(op).await {
             Ok(old) => {
                 // Rewriting metadata in place (key rotation) keeps the same body: never free it.
-                self.free(old.into_iter().filter(|b| *b != body).collect())
-                    .await;
+                self.free(old.into_iter().filter(|b| *b != body).collect());
                 Ok(())
             }
             Err(e) => {
-                self.free(vec![body]).await;
+                self.free(vec![body]);
                 Err(e)
             }
         }
@@ -144,7 +143,7 @@ impl Store {
         };
         let old = self.meta.write(op).await?;
         let existed = !old.is_empty();
-        self.free(old).await;
+        self.free(old);
         Ok(existed)
     }
 
@@ -186,11 +185,11 @@ impl Store {
         };
         match self.meta.write(op).await {
             Ok(old) => {
-                self.free(old).await;
+                self.free(old);
                 Ok(())
             }
             Err(e) => {
-                self.free(vec![blob]).await;
+                self.free(vec![blob]);
                 Err(e)
             }
         }
@@ -231,7 +230,7 @@ impl Store {
                 upload_id: upload_id.to_string(),
             })
             .await?;
-        self.free(freed).await;
+        self.free(freed);
         Ok(())
     }
 
@@ -261,7 +260,7 @@ impl Store {
                 meta: Box::new(meta),
             })
             .await?;
-        self.free(freed).await;
+        self.free(freed);
         Ok(())
     }
 
@@ -308,14 +307,13 @@ impl Store {
         self.meta.all_objects(after, limit).await
     }
 
-    async fn free(&self, bodies: Vec<BodyRef>) {
-        for body in &bodies {
-            for id in body.blobs() {
-                if let Err(e) = self.blobs.delete(id).await {
-                    // Harmless: start-up garbage collection removes it later.
-                    tracing::warn!(error = %e, "could not remove a replaced blob");
-                }
-            }
+    fn free(&self, bodies: Vec<BodyRef>) {
+        let ids: Vec<String> = bodies
+            .iter()
+            .flat_map(|b| b.blobs().into_iter().map(str::to_owned))
+            .collect();
+        if !ids.is_empty() {
+            self.blobs.delete_later(ids);
         }
     }
 }

@@ -133,8 +133,20 @@ def ssec(key: bytes = CKEY) -> dict:
     return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": key}
 
 
-def blob_count(srv) -> int:
-    return sum(1 for p in (srv.data_dir / "blobs").glob("*/*") if p.is_file())
+def blob_count(srv, expect: int | None = None, timeout: float = 5.0) -> int:
+    """Blob files on disk. Replaced blobs are unlinked just after the reply, in the background, so
+    this waits (up to `timeout`) for the count to equal `expect`, or without it to hold still."""
+    def count() -> int:
+        return sum(1 for p in (srv.data_dir / "blobs").glob("*/*") if p.is_file())
+    deadline = time.monotonic() + timeout
+    n = count()
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        m = count()
+        if (m == expect) if expect is not None else (m == n):
+            return m
+        n = m
+    return n
 
 
 # -- fixtures ------------------------------------------------------------------------------------
@@ -608,9 +620,9 @@ def test_upload_part_again_replaces_it(msrv, mc, mb):
     uid = create(mc, mb, key)["UploadId"]
     a, b = data(2 * KiB, 21), data(3 * KiB + 5, 23)
     ra = mc.upload_part(Bucket=mb, Key=key, UploadId=uid, PartNumber=1, Body=a)
-    assert blob_count(msrv) == before + 1
+    assert blob_count(msrv, before + 1) == before + 1
     rb = mc.upload_part(Bucket=mb, Key=key, UploadId=uid, PartNumber=1, Body=b)
-    assert blob_count(msrv) == before + 1  # the replaced part's blob is gone
+    assert blob_count(msrv, before + 1) == before + 1  # the replaced part's blob is gone
     assert ra["ETag"] == quoted_md5(a) and rb["ETag"] == quoted_md5(b)
     lp = mc.list_parts(Bucket=mb, Key=key, UploadId=uid)
     assert [(p["PartNumber"], p["ETag"], p["Size"]) for p in lp["Parts"]] == [(1, quoted_md5(b), len(b))]
@@ -621,7 +633,7 @@ def test_upload_part_again_replaces_it(msrv, mc, mb):
     c = complete(mc, mb, key, uid, [{"PartNumber": 1, "ETag": rb["ETag"]}])
     assert c["ETag"] == mpu_etag([b])
     assert mc.get_object(Bucket=mb, Key=key)["Body"].read() == b
-    assert blob_count(msrv) == before + 1
+    assert blob_count(msrv, before + 1) == before + 1
 
 
 def test_upload_part_ssec_rules(msrv, mc, mb):
@@ -1042,10 +1054,10 @@ def test_complete_discards_unused_parts(msrv, mc, mb):
     uid = create(mc, mb, key)["UploadId"]
     p = [data(PART, 127), data(5000, 13), data(999, 13), data(50, 17)]
     rs = put_parts(mc, mb, key, uid, p)
-    assert blob_count(msrv) == before + 4
+    assert blob_count(msrv, before + 4) == before + 4
     c = complete(mc, mb, key, uid, part_list([rs[0], rs[2]], numbers=[1, 3]))
     assert c["ETag"] == mpu_etag([p[0], p[2]])
-    assert blob_count(msrv) == before + 2
+    assert blob_count(msrv, before + 2) == before + 2
     g = mc.get_object(Bucket=mb, Key=key, Range=f"bytes={PART - 100}-")
     assert g["Body"].read() == p[0][-100:] + p[2]
     assert mc.head_object(Bucket=mb, Key=key)["ContentLength"] == PART + 999
@@ -1053,11 +1065,11 @@ def test_complete_discards_unused_parts(msrv, mc, mb):
     # Overwriting and deleting the object frees its part blobs.
     # (A small body is stored with its metadata, not as a file.)
     mc.put_object(Bucket=mb, Key=key, Body=b"small")
-    assert blob_count(msrv) == before
+    assert blob_count(msrv, before) == before
     mc.put_object(Bucket=mb, Key=key, Body=data(PART, 3))
-    assert blob_count(msrv) == before + 1
+    assert blob_count(msrv, before + 1) == before + 1
     mc.delete_object(Bucket=mb, Key=key)
-    assert blob_count(msrv) == before
+    assert blob_count(msrv, before) == before
 
 
 def test_complete_replaces_an_existing_object(mc, mb):
@@ -1085,10 +1097,10 @@ def test_abort_removes_the_upload_and_its_parts(msrv, mc, mb):
     key = "aborted"
     uid = create(mc, mb, key)["UploadId"]
     rs = put_parts(mc, mb, key, uid, [data(2 * KiB, 137), data(KiB, 23), data(KiB, 29)])
-    assert blob_count(msrv) == before + 3
+    assert blob_count(msrv, before + 3) == before + 3
     a = mc.abort_multipart_upload(Bucket=mb, Key=key, UploadId=uid)
     assert status_of(a) == 204
-    assert blob_count(msrv) == before
+    assert blob_count(msrv, before) == before
     with pytest.raises(ClientError) as ei:
         mc.upload_part(Bucket=mb, Key=key, UploadId=uid, PartNumber=4, Body=b"late")
     assert_no_such_upload(ei, uid)
@@ -1108,7 +1120,7 @@ def test_abort_removes_the_upload_and_its_parts(msrv, mc, mb):
         mc.head_object(Bucket=mb, Key=key)
     assert_client_error(ei, None, 404)
     assert mc.list_multipart_uploads(Bucket=mb).get("Uploads", []) == []
-    assert blob_count(msrv) == before
+    assert blob_count(msrv, before) == before
 
 
 def test_abort_one_upload_leaves_the_others(mc, mb):
@@ -1448,9 +1460,9 @@ def test_delete_bucket_with_only_in_progress_uploads(msrv, mc):
     u1 = create(mc, name, "x")["UploadId"]
     create(mc, name, "y/z")
     put_parts(mc, name, "x", u1, [data(KiB, 163), data(KiB, 167)])
-    assert blob_count(msrv) == before + 2
+    assert blob_count(msrv, before + 2) == before + 2
     mc.delete_bucket(Bucket=name)
-    assert blob_count(msrv) == before
+    assert blob_count(msrv, before) == before
     with pytest.raises(ClientError) as ei:
         mc.list_multipart_uploads(Bucket=name)
     assert_client_error(ei, "NoSuchBucket", 404)
