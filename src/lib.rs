@@ -12,6 +12,7 @@ pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod error;
+pub mod faults;
 pub mod http;
 pub mod integrity;
 pub mod object_io;

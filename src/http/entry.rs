@@ -1,12 +1,14 @@
 //! The single axum handler: request id, routing, authentication, dispatch, error rendering, and
 //! the one log line per request.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
 use http::{HeaderValue, Method, header};
 
 use super::drain::{Returning, drain};
@@ -69,7 +71,17 @@ pub async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response
                 verified,
                 request_id: &rid,
             };
-            ops::dispatch(rctx, body).await
+            // A panic in a handler (a bug) answers 500 InternalError and leaves the server and
+            // this connection serving; the panic message goes to the log through the panic hook.
+            match AssertUnwindSafe(ops::dispatch(rctx, body))
+                .catch_unwind()
+                .await
+            {
+                Ok(result) => result,
+                Err(_) => Err(S3Error::internal(format_args!(
+                    "a handler panicked ({op_name})"
+                ))),
+            }
         }
     };
     let mut res = result.unwrap_or_else(IntoResponse::into_response);

@@ -35,6 +35,7 @@ pub struct ReqCtx<'a> {
 }
 
 pub async fn dispatch(ctx: ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
+    crate::faults::panic_point(ctx.route.endpoint.name());
     match &ctx.route.endpoint {
         Endpoint::ListBuckets => bucket::list_buckets(&ctx).await,
         Endpoint::CreateBucket => bucket::create_bucket(&ctx, body).await,

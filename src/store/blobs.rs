@@ -232,6 +232,7 @@ impl BlobWriter {
             Some(Sink::Buffer { .. }) => {
                 self.spill()?;
                 if let Some(Sink::File { file, .. }) = &mut self.sink {
+                    crate::faults::io(crate::faults::Point::BlobWrite)?;
                     file.write_all(data)?;
                 }
             }
@@ -241,6 +242,7 @@ impl BlobWriter {
                 flushing,
                 ..
             }) => {
+                crate::faults::io(crate::faults::Point::BlobWrite)?;
                 file.write_all(data)?;
                 *unflushed += data.len() as u64;
                 if *unflushed >= FLUSH_EVERY {
@@ -263,6 +265,7 @@ impl BlobWriter {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
+        crate::faults::io(crate::faults::Point::BlobCreate)?;
         let file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -275,6 +278,7 @@ impl BlobWriter {
             flushing: None,
         });
         if let Some(Sink::File { file, .. }) = &mut self.sink {
+            crate::faults::io(crate::faults::Point::BlobWrite)?;
             file.write_all(&buf)?;
         }
         Ok(())
@@ -299,6 +303,7 @@ impl BlobWriter {
                 }
                 let done = (|| {
                     let file = file.into_inner().map_err(|e| e.into_error())?;
+                    crate::faults::io(crate::faults::Point::BlobSync)?;
                     file.sync_all()?;
                     if let Some(dir) = path.parent() {
                         std::fs::File::open(dir)?.sync_all()?;

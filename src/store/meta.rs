@@ -577,6 +577,8 @@ fn commit_batch(
         };
         ops.iter().map(|op| apply(&mut tables, op)).collect()
     };
+    // A failed commit leaves the transaction uncommitted (dropped = aborted).
+    crate::faults::io(crate::faults::Point::MetaCommit)?;
     txn.commit().map_err(StoreError::db)?;
     Ok(results)
 }
