@@ -478,6 +478,53 @@ struct Pending {
 pub struct RedbMeta {
     db: Arc<Database>,
     queue: mpsc::Sender<Pending>,
+    buckets: Arc<BucketCache>,
+}
+
+/// Bucket records, which every request reads (owner, type, rules) and which change rarely, kept in
+/// memory once read. The commit thread drops a bucket's entry after any transaction that wrote it,
+/// before the writer hears back; a reader inserts what it read only if no such drop happened since
+/// it began reading (the generation), so a record read before a commit never outlives the commit.
+#[derive(Default)]
+struct BucketCache {
+    inner: Mutex<BucketCacheInner>,
+}
+
+#[derive(Default)]
+struct BucketCacheInner {
+    generation: u64,
+    records: std::collections::HashMap<String, BucketMeta>,
+}
+
+/// Enough for any real account (S3's quota is 10,000 buckets); past it the cache starts over.
+const BUCKET_CACHE_MAX: usize = 16_384;
+
+impl BucketCache {
+    fn get(&self, name: &str) -> (Option<BucketMeta>, u64) {
+        match self.inner.lock() {
+            Ok(c) => (c.records.get(name).cloned(), c.generation),
+            Err(_) => (None, u64::MAX),
+        }
+    }
+
+    fn insert(&self, read_at: u64, meta: &BucketMeta) {
+        if let Ok(mut c) = self.inner.lock() {
+            if c.generation != read_at {
+                return;
+            }
+            if c.records.len() >= BUCKET_CACHE_MAX {
+                c.records.clear();
+            }
+            c.records.insert(meta.name.clone(), meta.clone());
+        }
+    }
+
+    fn forget(&self, name: &str) {
+        if let Ok(mut c) = self.inner.lock() {
+            c.generation += 1;
+            c.records.remove(name);
+        }
+    }
 }
 
 impl RedbMeta {
@@ -494,10 +541,12 @@ impl RedbMeta {
         let db = Arc::new(db);
         let (queue, rx) = mpsc::channel();
         let committer = db.clone();
+        let buckets = Arc::new(BucketCache::default());
+        let cache = buckets.clone();
         std::thread::Builder::new()
             .name("sealstore-commit".into())
-            .spawn(move || commit_loop(&committer, rx))?;
-        Ok(RedbMeta { db, queue })
+            .spawn(move || commit_loop(&committer, &cache, rx))?;
+        Ok(RedbMeta { db, queue, buckets })
     }
 
     async fn write(&self, op: WriteOp) -> Result<Outcome, StoreError> {
@@ -533,7 +582,7 @@ impl RedbMeta {
     }
 }
 
-fn commit_loop(db: &Database, rx: mpsc::Receiver<Pending>) {
+fn commit_loop(db: &Database, buckets: &BucketCache, rx: mpsc::Receiver<Pending>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -543,7 +592,17 @@ fn commit_loop(db: &Database, rx: mpsc::Receiver<Pending>) {
             }
         }
         let ops: Vec<&WriteOp> = batch.iter().map(|p| &p.op).collect();
-        match commit_batch(db, &ops) {
+        let committed = commit_batch(db, &ops);
+        for op in &ops {
+            match op {
+                WriteOp::CreateBucket(meta) | WriteOp::UpdateBucket(meta) => {
+                    buckets.forget(&meta.name)
+                }
+                WriteOp::DeleteBucket(name) => buckets.forget(name),
+                _ => {}
+            }
+        }
+        match committed {
             Ok(results) => {
                 for (p, r) in batch.into_iter().zip(results) {
                     let _ = p.reply.send(r);
@@ -710,13 +769,23 @@ impl MetaStore {
 
     pub async fn bucket(&self, name: &str) -> Result<Option<BucketMeta>, StoreError> {
         match self {
-            MetaStore::Redb(r) => r.read_now(|txn| {
-                let t = txn.open_table(BUCKETS).map_err(StoreError::db)?;
-                t.get(name)
-                    .map_err(StoreError::db)?
-                    .map(|g| decode(g.value()))
-                    .transpose()
-            }),
+            MetaStore::Redb(r) => {
+                let (cached, read_at) = r.buckets.get(name);
+                if cached.is_some() {
+                    return Ok(cached);
+                }
+                let meta: Option<BucketMeta> = r.read_now(|txn| {
+                    let t = txn.open_table(BUCKETS).map_err(StoreError::db)?;
+                    t.get(name)
+                        .map_err(StoreError::db)?
+                        .map(|g| decode(g.value()))
+                        .transpose()
+                })?;
+                if let Some(m) = &meta {
+                    r.buckets.insert(read_at, m);
+                }
+                Ok(meta)
+            }
             MetaStore::Memory(m) => m.with(|t| t.bucket(name)),
         }
     }
@@ -1088,5 +1157,58 @@ impl MetaStore {
                     .collect())
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bucket(name: &str, blocked: &[&str]) -> BucketMeta {
+        BucketMeta {
+            name: name.into(),
+            owner: "000000000000".into(),
+            region: "us-east-1".into(),
+            location_constraint: None,
+            created_millis: 1,
+            encryption_rule: None,
+            blocked_encryption_types: blocked.iter().map(|s| s.to_string()).collect(),
+            default_blocked_encryption_types: Vec::new(),
+            directory: None,
+        }
+    }
+
+    /// The bucket cache never serves a record a committed write replaced or deleted, and never
+    /// keeps a record read before such a write.
+    #[tokio::test]
+    async fn cached_bucket_records_follow_every_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = MetaStore::Redb(RedbMeta::open(&dir.path().join("meta.redb")).unwrap());
+        assert_eq!(meta.bucket("b").await.unwrap(), None);
+        meta.write(WriteOp::CreateBucket(bucket("b", &[])))
+            .await
+            .unwrap();
+        assert_eq!(meta.bucket("b").await.unwrap(), Some(bucket("b", &[])));
+        assert_eq!(meta.bucket("b").await.unwrap(), Some(bucket("b", &[]))); // cached
+        meta.write(WriteOp::UpdateBucket(bucket("b", &["SSE-C"])))
+            .await
+            .unwrap();
+        assert_eq!(
+            meta.bucket("b").await.unwrap(),
+            Some(bucket("b", &["SSE-C"]))
+        );
+        meta.write(WriteOp::DeleteBucket("b".into())).await.unwrap();
+        assert_eq!(meta.bucket("b").await.unwrap(), None);
+
+        // A record read before a commit (generation 0) is not cached after it.
+        let MetaStore::Redb(r) = &meta else {
+            unreachable!()
+        };
+        let (_, before) = r.buckets.get("c");
+        meta.write(WriteOp::CreateBucket(bucket("c", &[])))
+            .await
+            .unwrap();
+        r.buckets.insert(before, &bucket("c", &["stale"]));
+        assert_eq!(meta.bucket("c").await.unwrap(), Some(bucket("c", &[])));
     }
 }
