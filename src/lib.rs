@@ -6,13 +6,15 @@
 //! - [`auth`] verifies SigV4/SigV2; [`ops`] has one handler per S3 operation;
 //! - [`object_io`] is the single write path and read path of object bytes;
 //! - [`store`] keeps metadata (redb or memory) and blobs;
-//! - [`error`] is the one place errors become S3 error responses.
+//! - [`error`] is the one place errors become S3 error responses;
+//! - [`fsmode`] makes what is written to disk owner-only.
 
 pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod faults;
+pub mod fsmode;
 pub mod http;
 pub mod integrity;
 pub mod object_io;

@@ -68,9 +68,14 @@ impl MasterKeyArgs {
 
 #[derive(clap::Args)]
 struct ServeArgs {
-    /// Address to listen on; port 0 picks a free port.
-    #[arg(long, env = "SEALSTORE_LISTEN", default_value = "127.0.0.1:9000")]
+    /// Address to listen on (IP:PORT or localhost:PORT); port 0 picks a free port. A non-loopback
+    /// address refuses the default test/test credentials unless --allow-default-credentials.
+    #[arg(long, env = "SEALSTORE_LISTEN", default_value = "127.0.0.1:9000", value_parser = parse_listen)]
     listen: SocketAddr,
+    /// Listen on a non-loopback address even though the credentials are the default test/test
+    /// (anyone who can reach the port can then use the server).
+    #[arg(long, env = "SEALSTORE_ALLOW_DEFAULT_CREDENTIALS")]
+    allow_default_credentials: bool,
     /// Directory for metadata and object data.
     #[arg(
         long,
@@ -307,9 +312,53 @@ fn fail(msg: String) -> ExitCode {
     ExitCode::FAILURE
 }
 
+/// `--listen`: an IP socket address, or `localhost:PORT` (which means `127.0.0.1:PORT`).
+fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = s.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    match s.strip_prefix("localhost:").map(str::parse::<u16>) {
+        Some(Ok(port)) => Ok(SocketAddr::from(([127, 0, 0, 1], port))),
+        _ => Err(format!("'{s}' is not IP:PORT or localhost:PORT")),
+    }
+}
+
+/// Whether only this machine can connect: 127.0.0.0/8, ::1 (or ::ffff:127.x.y.z).
+fn is_loopback(addr: &SocketAddr) -> bool {
+    addr.ip().to_canonical().is_loopback()
+}
+
+/// Refuses the well-known test/test credentials on an address other machines can reach, unless
+/// `--allow-default-credentials` (then a warning is printed).
+fn check_default_credentials(
+    listen: &SocketAddr,
+    credentials: &sealstore::auth::CredentialStore,
+    allowed: bool,
+) -> Result<(), String> {
+    let default_in_use = credentials
+        .get(DEFAULT_CREDENTIAL)
+        .is_some_and(|c| c.secret.expose() == DEFAULT_CREDENTIAL);
+    if !default_in_use || is_loopback(listen) {
+        return Ok(());
+    }
+    if !allowed {
+        return Err(format!(
+            "refusing to listen on {listen} with the default credentials test/test: set --access-key/--secret-key (and no --user test:test), or pass --allow-default-credentials to accept that anyone who reaches this address can use the server"
+        ));
+    }
+    eprintln!(
+        "sealstore: WARNING: listening on {listen} with the default credentials test/test (--allow-default-credentials): anyone who can reach this address can read and write every object"
+    );
+    Ok(())
+}
+
+/// The access key and secret key everyone knows.
+const DEFAULT_CREDENTIAL: &str = "test";
+
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let credentials = Config::credentials_from(&args.access_key, &args.secret_key, &args.users)
         .map_err(|e| e.to_string())?;
+    check_default_credentials(&args.listen, &credentials, args.allow_default_credentials)?;
     let tls_source = args.tls_source()?;
     // Certificate files are checked before storage is touched.
     let mut tls_config = match &tls_source {
@@ -340,6 +389,17 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let state = AppState::open(config)
         .await
         .map_err(|e| format!("cannot use data dir {}: {e}", args.data_dir.display()))?;
+    // Modes are checked once the data dir (and a generated key) exist; looser ones only warn.
+    if !args.memory {
+        let key_file = match &state.config.master_key {
+            MasterKeySource::File(path) => Some(path.clone()),
+            MasterKeySource::Default => Some(args.data_dir.join(server::GENERATED_MASTER_KEY)),
+            MasterKeySource::Key(_) => None,
+        };
+        for warning in sealstore::fsmode::loose_modes(Some(&args.data_dir), key_file.as_deref()) {
+            eprintln!("sealstore: {warning}");
+        }
+    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;

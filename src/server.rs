@@ -47,7 +47,8 @@ pub fn master_key(config: &Config) -> Result<MasterKey, CryptoError> {
             if path.exists() {
                 return MasterKey::load(&path);
             }
-            std::fs::create_dir_all(dir).map_err(|e| CryptoError::MasterKey(e.to_string()))?;
+            crate::fsmode::create_private_dir_all(dir)
+                .map_err(|e| CryptoError::MasterKey(e.to_string()))?;
             let key = MasterKey::write_new(&path)?;
             tracing::warn!(
                 path = %path.display(),

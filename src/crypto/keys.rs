@@ -103,10 +103,8 @@ impl MasterKey {
         let io = |e: std::io::Error| {
             CryptoError::MasterKey(format!("cannot write {}: {e}", path.display()))
         };
-        let mut opts = std::fs::OpenOptions::new();
+        let mut opts = crate::fsmode::private_file_options();
         opts.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
         let mut file = opts.open(path).map_err(io)?;
         std::io::Write::write_all(&mut file, format!("{}\n", key.to_base64()).as_bytes())
             .map_err(io)?;

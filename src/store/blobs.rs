@@ -33,7 +33,7 @@ pub struct FsBlobs {
 impl FsBlobs {
     pub fn open(data_dir: &Path) -> Result<FsBlobs, StoreError> {
         let root = data_dir.join("blobs");
-        std::fs::create_dir_all(&root)?;
+        crate::fsmode::create_private_dir_all(&root)?;
         Ok(FsBlobs { root })
     }
 
@@ -263,10 +263,10 @@ impl BlobWriter {
             return Ok(());
         };
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+            crate::fsmode::create_private_dir_all(dir)?;
         }
         crate::faults::io(crate::faults::Point::BlobCreate)?;
-        let file = std::fs::OpenOptions::new()
+        let file = crate::fsmode::private_file_options()
             .write(true)
             .create_new(true)
             .open(&path)?;

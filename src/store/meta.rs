@@ -529,6 +529,12 @@ impl BucketCache {
 
 impl RedbMeta {
     pub fn open(path: &Path) -> Result<RedbMeta, StoreError> {
+        // Created owner-only before redb opens it (redb initialises an empty file as a new database).
+        crate::fsmode::private_file_options()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
         let db = Database::create(path).map_err(StoreError::db)?;
         let txn = db.begin_write().map_err(StoreError::db)?;
         txn.open_table(BUCKETS).map_err(StoreError::db)?;

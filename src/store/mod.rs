@@ -31,7 +31,7 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) a data directory and removes blobs orphaned by an earlier crash.
     pub async fn open_dir(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir)?;
+        crate::fsmode::create_private_dir_all(dir)?;
         let meta = MetaStore::Redb(RedbMeta::open(&dir.join("meta.redb"))?);
         let fs = FsBlobs::open(dir)?;
         let keep = meta.referenced_blobs().await?;

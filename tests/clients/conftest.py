@@ -235,7 +235,8 @@ class ServerFactory:
 
     def new_dir(self, name: str = "dir") -> Path:
         d = self.root / f"{name}-{next(self._n)}"
-        d.mkdir(parents=True)
+        # Owner-only, as sealstore creates its data dir (a looser one makes it warn).
+        d.mkdir(parents=True, mode=0o700)
         return d
 
     def start(

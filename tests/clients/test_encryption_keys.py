@@ -33,6 +33,7 @@ BIG = 1024 * 1024 + 7
 def new_key_file(path: Path) -> bytes:
     raw = os.urandom(32)
     path.write_text(base64.b64encode(raw).decode() + "\n")
+    path.chmod(0o600)  # a looser key file makes the server warn (docs/security.md)
     return raw
 
 
