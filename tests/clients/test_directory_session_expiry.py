@@ -1,5 +1,5 @@
-"""Directory-bucket session expiry: a server started with ``--session-seconds 2`` hands out
-sessions that expire after two seconds; a request signed with an expired session gets
+"""Directory-bucket session expiry: a server started with ``--session-seconds 5`` hands out
+sessions that expire after five seconds (long enough for the first requests on a loaded CI machine); a request signed with an expired session gets
 ``ExpiredToken`` (400), and boto3 with session auth on simply asks for a new session."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from test_directory_buckets import create_dir, dclient, empty_dir, expect_error,
 
 @pytest.fixture(scope="module")
 def short_sessions(server_factory):
-    srv = server_factory.start("--session-seconds", "2", memory=True)
+    srv = server_factory.start("--session-seconds", "5", memory=True)
     yield srv
     if srv.alive():
         srv.stop()
@@ -26,7 +26,7 @@ def test_expired_session_token_is_refused(short_sessions):
         creds = lc.create_session(Bucket=bucket)["Credentials"]
         sc = session_client(short_sessions, creds)
         sc.put_object(Bucket=bucket, Key="fresh", Body=b"1")
-        time.sleep(3)
+        time.sleep(6)
         expect_error(sc.put_object, "ExpiredToken", 400, Bucket=bucket, Key="late", Body=b"2")
         expect_error(sc.get_object, "ExpiredToken", 400, Bucket=bucket, Key="fresh")
         # A new session works again; the long-term key always does.
@@ -42,7 +42,7 @@ def test_sdk_session_auth_renews_expired_sessions(short_sessions):
     bucket = create_dir(auto)
     try:
         auto.put_object(Bucket=bucket, Key="a", Body=b"a")
-        time.sleep(3)
+        time.sleep(6)
         assert auto.get_object(Bucket=bucket, Key="a")["Body"].read() == b"a"
     finally:
         empty_dir(dclient(short_sessions, session=False), bucket)
