@@ -42,7 +42,7 @@ use http_body_util::BodyExt as _;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use md5::{Digest as _, Md5};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use tokio::net::TcpStream;
 
@@ -83,12 +83,22 @@ pub struct Args {
     /// Operation: put, get (objects are written first, untimed) or mixed.
     #[arg(long, value_enum, default_value_t = Op::Put)]
     pub op: Op,
-    /// Fraction of GETs in mixed mode.
+    /// Fraction of GETs in mixed and soak mode.
     #[arg(long, default_value_t = 0.5)]
     pub get_ratio: f64,
+    /// Soak mode: fraction of ListObjectsV2 requests (of a prefix of one of the worker's keys).
+    #[arg(long, default_value_t = 0.1)]
+    pub list_ratio: f64,
+    /// Soak mode: fraction of DeleteObject requests (the rest, after GET, LIST and DELETE, are PUTs).
+    #[arg(long, default_value_t = 0.1)]
+    pub delete_ratio: f64,
     /// Object size: bytes, or with a unit (4KiB, 1MiB, 64MiB, 1GiB; K/M/G are binary too, KB/MB/GB decimal).
     #[arg(long, default_value = "4KiB", value_parser = parse_size)]
     pub size: u64,
+    /// A list of object sizes (`1KiB,16KiB,100KiB,256KiB`) used instead of --size: each key
+    /// version gets one of them, chosen deterministically from (key, version).
+    #[arg(long, value_delimiter = ',', value_parser = parse_size)]
+    pub sizes: Option<Vec<u64>>,
     /// Number of workers, each with its own connection.
     #[arg(long, default_value_t = 1)]
     pub concurrency: usize,
@@ -133,6 +143,10 @@ pub struct Args {
     /// The server's pid: report its CPU time (utime+stime) and resident memory during the run.
     #[arg(long)]
     pub pid: Option<u32>,
+    /// With --pid: seconds after the start of the measured window at which the server's VmRSS is
+    /// recorded as `rss_mark_mib` (compared with `rss_end_mib`, taken when the load stops).
+    #[arg(long, default_value_t = 60.0)]
+    pub rss_mark: f64,
     /// Free text copied into the JSON output.
     #[arg(long, default_value = "")]
     pub label: String,
@@ -149,6 +163,8 @@ pub enum Op {
     Put,
     Get,
     Mixed,
+    /// PUT / GET / LIST / DELETE, with listings and 404s checked against each worker's keys.
+    Soak,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,7 +178,12 @@ pub enum Sse {
     Dsse,
     #[value(name = "sse-c")]
     Customer,
+    /// Each key version picks one of the five modes above (deterministically).
+    Mixed,
 }
+
+/// The modes `--sse mixed` picks from.
+const SSE_MODES: [Sse; 5] = [Sse::None, Sse::S3, Sse::Kms, Sse::Dsse, Sse::Customer];
 
 impl Op {
     fn name(self) -> &'static str {
@@ -170,6 +191,7 @@ impl Op {
             Op::Put => "put",
             Op::Get => "get",
             Op::Mixed => "mixed",
+            Op::Soak => "soak",
         }
     }
 }
@@ -182,6 +204,7 @@ impl Sse {
             Sse::Kms => "sse-kms",
             Sse::Dsse => "dsse-kms",
             Sse::Customer => "sse-c",
+            Sse::Mixed => "mixed",
         }
     }
 }
@@ -216,6 +239,8 @@ pub struct Report {
     pub bucket: String,
     pub op: String,
     pub size: u64,
+    /// The --sizes list (empty without it: every body is `size` bytes).
+    pub sizes: Vec<u64>,
     pub concurrency: usize,
     pub keys: usize,
     pub sse: String,
@@ -227,6 +252,12 @@ pub struct Report {
     pub ops: u64,
     pub get_ops: u64,
     pub put_ops: u64,
+    /// Soak mode: ListObjectsV2 listings (all pages of one prefix count as one), each checked.
+    pub list_ops: u64,
+    /// Soak mode: DeleteObject requests.
+    pub delete_ops: u64,
+    /// Soak mode: GETs of deleted keys answered 404 NoSuchKey, as expected (included in get_ops).
+    pub get_not_found: u64,
     pub ops_per_s: f64,
     pub mib_per_s: f64,
     pub mean_ms: f64,
@@ -242,6 +273,11 @@ pub struct Report {
     pub server_cpu_s: Option<f64>,
     pub server_rss_peak_mib: Option<f64>,
     pub server_hwm_mib: Option<f64>,
+    /// With --pid: the server's VmRSS --rss-mark seconds into the measured window (none when the
+    /// run ended before), at the end of the load, and the growth from the first to the second in %.
+    pub rss_mark_mib: Option<f64>,
+    pub rss_end_mib: Option<f64>,
+    pub rss_growth_pct: Option<f64>,
     /// CPU time of this load generator during the measured window.
     pub loadgen_cpu_s: Option<f64>,
     /// Busy time of all the machine's CPUs during the measured window.
@@ -371,11 +407,13 @@ impl PatternBody {
 }
 
 /// Checks a body, fed chunk by chunk, against the content of (key, v) for one of the accepted
-/// versions `v` (the header picks which).
+/// versions `v` (the header picks which, and so the expected size).
 pub struct Verifier {
     pool: Bytes,
     key: u64,
-    accepted: Vec<u64>,
+    /// (version, size) candidates.
+    accepted: Vec<(u64, u64)>,
+    /// The expected size: the chosen candidate's (before the choice: the smallest).
     size: u64,
     pos: u64,
     head: [u8; HEADER],
@@ -386,11 +424,17 @@ pub struct Verifier {
 
 impl Verifier {
     pub fn new(pattern: &Pattern, key: u64, accepted: &[u64], size: u64) -> Verifier {
+        let sized: Vec<(u64, u64)> = accepted.iter().map(|&v| (v, size)).collect();
+        Verifier::with_sizes(pattern, key, &sized)
+    }
+
+    /// Candidates of possibly different sizes: `(version, size)`.
+    pub fn with_sizes(pattern: &Pattern, key: u64, accepted: &[(u64, u64)]) -> Verifier {
         let mut v = Verifier {
             pool: pattern.pool.clone(),
             key,
             accepted: accepted.to_vec(),
-            size,
+            size: accepted.iter().map(|&(_, s)| s).min().unwrap_or(0),
             pos: 0,
             head: [0; HEADER],
             start: None,
@@ -410,10 +454,11 @@ impl Verifier {
     /// Picks the accepted version whose header matches the received one.
     fn choose(&mut self) {
         let hl = self.head_len();
-        for &v in &self.accepted {
+        for &(v, size) in &self.accepted {
             if Pattern::header(self.key, v)[..hl] == self.head[..hl] {
                 self.start = Some(Pattern::start(self.key, v));
                 self.version = Some(v);
+                self.size = size;
                 return;
             }
         }
@@ -430,9 +475,10 @@ impl Verifier {
         } else {
             format!("header bytes {}", hex::encode(&self.head[..hl]))
         };
+        let versions: Vec<u64> = self.accepted.iter().map(|&(v, _)| v).collect();
         self.failure = Some(format!(
-            "body starts with {got}, expected key id {} version in {:?}",
-            self.key, self.accepted
+            "body starts with {got}, expected key id {} version in {versions:?}",
+            self.key
         ));
     }
 
@@ -547,6 +593,43 @@ impl Body for ReqBody {
     }
 }
 
+/// Where a successful answer's body goes.
+pub enum Sink<'a> {
+    Discard,
+    Verify(&'a mut Verifier),
+    Collect(&'a mut Vec<u8>),
+}
+
+/// A ListObjectsV2 answer (the fields checked).
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+struct ListBucketResult {
+    name: String,
+    prefix: Option<String>,
+    key_count: Option<usize>,
+    is_truncated: bool,
+    next_continuation_token: Option<String>,
+    #[serde(default)]
+    contents: Vec<ListEntry>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+struct ListEntry {
+    key: String,
+    size: u64,
+    #[serde(rename = "ETag")]
+    e_tag: String,
+    last_modified: String,
+}
+
+/// Query-string values: everything but the unreserved characters percent-encoded (SigV4's rule).
+const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Why a request failed.
 #[derive(Debug)]
 pub enum ReqError {
@@ -588,20 +671,50 @@ pub struct Conn {
     sender: Option<SendRequest<ReqBody>>,
 }
 
+/// Checks that a PUT or GET answer names the SSE mode `mode` (`none`: no header or the bucket
+/// default, SSE-S3).
+fn check_sse_answer(headers: &http::HeaderMap, mode: Sse) -> Result<(), String> {
+    let sse = headers
+        .get("x-amz-server-side-encryption")
+        .and_then(|v| v.to_str().ok());
+    let customer = headers
+        .get("x-amz-server-side-encryption-customer-algorithm")
+        .and_then(|v| v.to_str().ok());
+    let ok = match mode {
+        Sse::None | Sse::Mixed => matches!(sse, None | Some("AES256")) && customer.is_none(),
+        Sse::S3 => sse == Some("AES256") && customer.is_none(),
+        Sse::Kms => sse == Some("aws:kms"),
+        Sse::Dsse => sse == Some("aws:kms:dsse"),
+        Sse::Customer => customer == Some("AES256") && sse.is_none(),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "answer has x-amz-server-side-encryption {sse:?}, customer algorithm {customer:?}"
+        ))
+    }
+}
+
+/// (PUT headers, GET headers) of one SSE mode.
+type SseHeaders = (Vec<(&'static str, String)>, Vec<(&'static str, String)>);
+
 /// Everything the workers share.
 pub struct Ctx {
     base_url: String,
     authority: String,
     connect_addr: String,
     bucket: String,
-    size: u64,
+    /// Body sizes: one, or the --sizes list (picked per key version).
+    sizes: Vec<u64>,
+    sse: Sse,
     identity: Identity,
     region: String,
     sign_payload: bool,
     verify: bool,
     timeout: Duration,
-    put_headers: Vec<(&'static str, String)>,
-    get_headers: Vec<(&'static str, String)>,
+    /// PUT and GET headers of each mode in `SSE_MODES` order.
+    sse_headers: Vec<SseHeaders>,
     pattern: Pattern,
     printed: AtomicUsize,
     empty_sha256: String,
@@ -652,29 +765,36 @@ impl Ctx {
             }
             h
         };
-        let (put_headers, get_headers) = match args.sse {
-            Sse::None => (vec![], vec![]),
-            Sse::S3 => (
-                vec![("x-amz-server-side-encryption", "AES256".to_string())],
-                vec![],
-            ),
-            Sse::Kms => (kms("aws:kms"), vec![]),
-            Sse::Dsse => (kms("aws:kms:dsse"), vec![]),
-            Sse::Customer => (ssec(), ssec()),
+        let sse_headers = SSE_MODES
+            .iter()
+            .map(|mode| match mode {
+                Sse::None | Sse::Mixed => (vec![], vec![]),
+                Sse::S3 => (
+                    vec![("x-amz-server-side-encryption", "AES256".to_string())],
+                    vec![],
+                ),
+                Sse::Kms => (kms("aws:kms"), vec![]),
+                Sse::Dsse => (kms("aws:kms:dsse"), vec![]),
+                Sse::Customer => (ssec(), ssec()),
+            })
+            .collect();
+        let sizes = match &args.sizes {
+            Some(list) if !list.is_empty() => list.clone(),
+            _ => vec![args.size],
         };
         Ok(Ctx {
             base_url: format!("http://{authority}"),
             authority: authority.to_string(),
             connect_addr,
             bucket,
-            size: args.size,
+            sizes,
+            sse: args.sse,
             identity: creds.into(),
             region: args.region.clone(),
             sign_payload: args.sign_payload,
             verify: !args.no_verify,
             timeout: Duration::from_secs_f64(args.timeout),
-            put_headers,
-            get_headers,
+            sse_headers,
             pattern: Pattern::new(),
             printed: AtomicUsize::new(0),
             empty_sha256: hex::encode(Sha256::digest(b"")),
@@ -683,6 +803,33 @@ impl Ctx {
 
     fn object_path(&self, key: u64) -> String {
         format!("/{}/obj-{key}", self.bucket)
+    }
+
+    /// The size of the body of (key, version).
+    pub fn size_of(&self, key: u64, version: u64) -> u64 {
+        match self.sizes.as_slice() {
+            [one] => *one,
+            list => {
+                let h = mix(key.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ mix(version ^ 0x51CE));
+                list.get((h % list.len().max(1) as u64) as usize)
+                    .copied()
+                    .unwrap_or(0)
+            }
+        }
+    }
+
+    /// The SSE mode of (key, version): the --sse mode, or with `mixed` one of `SSE_MODES`.
+    pub fn sse_of(&self, key: u64, version: u64) -> Sse {
+        if self.sse != Sse::Mixed {
+            return self.sse;
+        }
+        let h = mix(key.wrapping_mul(0x9FB2_1C65_1E98_DF25) ^ mix(version ^ 0x55E));
+        SSE_MODES[(h % SSE_MODES.len() as u64) as usize]
+    }
+
+    fn headers_of(&self, mode: Sse) -> &SseHeaders {
+        let i = SSE_MODES.iter().position(|&m| m == mode).unwrap_or(0);
+        &self.sse_headers[i]
     }
 
     /// Builds and signs a request; `path_query` is origin-form (`/bucket/key?query`).
@@ -767,8 +914,8 @@ impl Ctx {
         &self,
         conn: &mut Conn,
         req: Request<ReqBody>,
-        mut verifier: Option<&mut Verifier>,
-    ) -> Result<(), ReqError> {
+        mut sink: Sink<'_>,
+    ) -> Result<http::HeaderMap, ReqError> {
         let reusable = match conn.sender.as_mut() {
             Some(s) => !s.is_closed() && s.ready().await.is_ok(),
             None => false,
@@ -787,7 +934,7 @@ impl Ctx {
             }
         };
         let status = resp.status();
-        let mut body = resp.into_body();
+        let (parts, mut body) = resp.into_parts();
         let mut text = Vec::new();
         while let Some(frame) = body.frame().await {
             let frame = match frame {
@@ -801,13 +948,17 @@ impl Ctx {
                 if !status.is_success() {
                     let room = 2048usize.saturating_sub(text.len());
                     text.extend_from_slice(&data[..data.len().min(room)]);
-                } else if let Some(v) = verifier.as_deref_mut() {
-                    v.feed(&data);
+                } else {
+                    match &mut sink {
+                        Sink::Discard => {}
+                        Sink::Verify(v) => v.feed(&data),
+                        Sink::Collect(buf) => buf.extend_from_slice(&data),
+                    }
                 }
             }
         }
         if status.is_success() {
-            Ok(())
+            Ok(parts.headers)
         } else {
             Err(ReqError::Status(
                 status.as_u16(),
@@ -821,9 +972,9 @@ impl Ctx {
         &self,
         conn: &mut Conn,
         req: Request<ReqBody>,
-        verifier: Option<&mut Verifier>,
-    ) -> Result<(), ReqError> {
-        match tokio::time::timeout(self.timeout, self.exchange(conn, req, verifier)).await {
+        sink: Sink<'_>,
+    ) -> Result<http::HeaderMap, ReqError> {
+        match tokio::time::timeout(self.timeout, self.exchange(conn, req, sink)).await {
             Ok(r) => r,
             Err(_) => {
                 conn.sender = None;
@@ -840,39 +991,78 @@ impl Ctx {
         }
     }
 
-    pub async fn put(&self, conn: &mut Conn, key: u64, version: u64) -> Result<(), ReqError> {
-        let hash = self.payload_hash(|| self.pattern.sha256_hex(key, version, self.size));
-        let body = ReqBody::Pattern(self.pattern.body(key, version, self.size));
+    /// PUTs version `version` of `key` (its size and SSE mode follow from both); returns the
+    /// body size.
+    pub async fn put(&self, conn: &mut Conn, key: u64, version: u64) -> Result<u64, ReqError> {
+        let size = self.size_of(key, version);
+        let mode = self.sse_of(key, version);
+        let hash = self.payload_hash(|| self.pattern.sha256_hex(key, version, size));
+        let body = ReqBody::Pattern(self.pattern.body(key, version, size));
         let req = self.build(
             Method::PUT,
             &self.object_path(key),
-            &self.put_headers,
+            &self.headers_of(mode).0,
             &hash,
             body,
         )?;
-        self.exchange_timed(conn, req, None).await
+        let headers = self.exchange_timed(conn, req, Sink::Discard).await?;
+        if self.sse == Sse::Mixed {
+            check_sse_answer(&headers, mode).map_err(|e| {
+                ReqError::Mismatch(format!("PUT obj-{key} version {version} ({mode:?}): {e}"))
+            })?;
+        }
+        Ok(size)
     }
 
-    /// GETs `key` and, when verifying, checks it is one of the `accepted` versions. Returns
-    /// whether the body was verified.
-    pub async fn get(&self, conn: &mut Conn, key: u64, accepted: &[u64]) -> Result<bool, ReqError> {
+    /// GETs `key` and, when verifying, checks it is one of the `accepted` versions (and, with
+    /// several SSE modes, that the answer names the version's mode). SSE-C headers are sent when
+    /// the latest accepted version needs them. Returns the version read when verified, and the
+    /// bytes received.
+    pub async fn get(
+        &self,
+        conn: &mut Conn,
+        key: u64,
+        accepted: &[u64],
+    ) -> Result<(Option<u64>, u64), ReqError> {
         let hash = self.payload_hash(|| self.empty_sha256.clone());
+        let mode = accepted.last().map_or(self.sse, |&v| self.sse_of(key, v));
         let req = self.build(
             Method::GET,
             &self.object_path(key),
-            &self.get_headers,
+            &self.headers_of(mode).1,
             &hash,
             ReqBody::Empty,
         )?;
         if !self.verify {
-            self.exchange_timed(conn, req, None).await?;
-            return Ok(false);
+            let headers = self.exchange_timed(conn, req, Sink::Discard).await?;
+            let len = headers
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse().ok())
+                .unwrap_or(0);
+            return Ok((None, len));
         }
-        let mut v = Verifier::new(&self.pattern, key, accepted, self.size);
-        self.exchange_timed(conn, req, Some(&mut v)).await?;
-        v.finish()
+        if accepted.is_empty() {
+            self.exchange_timed(conn, req, Sink::Discard).await?;
+            return Err(ReqError::Mismatch(format!(
+                "obj-{key}: deleted, but GET answered 2xx"
+            )));
+        }
+        let sized: Vec<(u64, u64)> = accepted
+            .iter()
+            .map(|&v| (v, self.size_of(key, v)))
+            .collect();
+        let mut v = Verifier::with_sizes(&self.pattern, key, &sized);
+        let headers = self.exchange_timed(conn, req, Sink::Verify(&mut v)).await?;
+        let version = v
+            .finish()
             .map_err(|e| ReqError::Mismatch(format!("obj-{key}: {e}")))?;
-        Ok(true)
+        if self.sse == Sse::Mixed {
+            let mode = self.sse_of(key, version);
+            check_sse_answer(&headers, mode).map_err(|e| {
+                ReqError::Mismatch(format!("GET obj-{key} version {version} ({mode:?}): {e}"))
+            })?;
+        }
+        Ok((Some(version), self.size_of(key, version)))
     }
 
     /// A small request with an in-memory body (bucket set-up).
@@ -892,7 +1082,9 @@ impl Ctx {
             &hash,
             ReqBody::Bytes(Some(bytes)),
         )?;
-        self.exchange_timed(conn, req, None).await
+        self.exchange_timed(conn, req, Sink::Discard)
+            .await
+            .map(|_| ())
     }
 
     /// Creates the bucket (an existing bucket of ours is fine) and, for SSE-C, lifts the SSE-C
@@ -914,7 +1106,7 @@ impl Ctx {
             Err(ReqError::Status(409, body)) if body.contains("BucketAlreadyOwnedByYou") => {}
             Err(e) => return Err(format!("CreateBucket {}: {e}", self.bucket).into()),
         }
-        if sse == Sse::Customer {
+        if matches!(sse, Sse::Customer | Sse::Mixed) {
             const RULE: &[u8] = b"<ServerSideEncryptionConfiguration \
                 xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Rule>\
                 <ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm>\
@@ -939,6 +1131,95 @@ impl Ctx {
             }
         }
         Ok(())
+    }
+
+    /// DeleteObject of `key`: any 2xx is success.
+    pub async fn delete_object(&self, conn: &mut Conn, key: u64) -> Result<(), ReqError> {
+        self.simple(
+            conn,
+            Method::DELETE,
+            &self.object_path(key),
+            &[],
+            Bytes::new(),
+        )
+        .await
+    }
+
+    /// ListObjectsV2 of `prefix`, every page, checked for well-formedness: the bucket's name and
+    /// the prefix echoed, KeyCount equal to the entries, every key under the prefix, keys strictly
+    /// ascending across pages, a continuation token whenever truncated, an ETag and a
+    /// LastModified for every entry. Returns (key, size) of every entry.
+    pub async fn list(
+        &self,
+        conn: &mut Conn,
+        prefix: &str,
+        max_keys: u32,
+    ) -> Result<Vec<(String, u64)>, ReqError> {
+        let bad = |e: String| ReqError::Mismatch(format!("ListObjectsV2 prefix {prefix:?}: {e}"));
+        let enc = |v: &str| percent_encoding::utf8_percent_encode(v, QUERY_VALUE).to_string();
+        let mut out: Vec<(String, u64)> = Vec::new();
+        let mut token: Option<String> = None;
+        for _page in 0..10_000 {
+            let mut path = format!(
+                "/{}?list-type=2&max-keys={max_keys}&prefix={}",
+                self.bucket,
+                enc(prefix)
+            );
+            if let Some(t) = &token {
+                path.push_str("&continuation-token=");
+                path.push_str(&enc(t));
+            }
+            let hash = self.payload_hash(|| self.empty_sha256.clone());
+            let req = self.build(Method::GET, &path, &[], &hash, ReqBody::Empty)?;
+            let mut body = Vec::new();
+            self.exchange_timed(conn, req, Sink::Collect(&mut body))
+                .await?;
+            let text = std::str::from_utf8(&body).map_err(|e| bad(format!("not UTF-8: {e}")))?;
+            if !text.contains("<ListBucketResult") {
+                return Err(bad("no ListBucketResult element".into()));
+            }
+            let page: ListBucketResult =
+                quick_xml::de::from_str(text).map_err(|e| bad(format!("malformed XML: {e}")))?;
+            if page.name != self.bucket {
+                return Err(bad(format!("Name is {:?}", page.name)));
+            }
+            if page.prefix.as_deref().unwrap_or("") != prefix {
+                return Err(bad(format!("Prefix is {:?}", page.prefix)));
+            }
+            if page.key_count != Some(page.contents.len()) {
+                return Err(bad(format!(
+                    "KeyCount {:?} but {} entries",
+                    page.key_count,
+                    page.contents.len()
+                )));
+            }
+            if page.contents.len() > max_keys as usize {
+                return Err(bad(format!(
+                    "{} entries > max-keys {max_keys}",
+                    page.contents.len()
+                )));
+            }
+            for e in page.contents {
+                if !e.key.starts_with(prefix) {
+                    return Err(bad(format!("key {:?} is not under the prefix", e.key)));
+                }
+                if out.last().is_some_and(|(last, _)| *last >= e.key) {
+                    return Err(bad(format!("key {:?} out of order", e.key)));
+                }
+                if e.e_tag.is_empty() || e.last_modified.is_empty() {
+                    return Err(bad(format!("key {:?} without ETag or LastModified", e.key)));
+                }
+                out.push((e.key, e.size));
+            }
+            if !page.is_truncated {
+                return Ok(out);
+            }
+            match page.next_continuation_token {
+                Some(t) if !t.is_empty() => token = Some(t),
+                _ => return Err(bad("truncated without NextContinuationToken".into())),
+            }
+        }
+        Err(bad("more than 10,000 pages".into()))
     }
 
     async fn delete(&self, conn: &mut Conn, path: &str) -> Result<(), ReqError> {
@@ -971,11 +1252,15 @@ struct KeyState {
     id: u64,
     latest: u64,
     accepted: Vec<u64>,
+    /// The key may be absent (a DELETE was acknowledged, or its outcome is unknown).
+    absent_ok: bool,
 }
 
 struct Plan {
     op: Op,
     get_ratio: f64,
+    list_ratio: f64,
+    delete_ratio: f64,
     total_keys: u64,
     measure_start: Instant,
     deadline: Option<Instant>,
@@ -988,6 +1273,10 @@ struct WorkerOut {
     lat_ns: Vec<u64>,
     get_ops: u64,
     put_ops: u64,
+    list_ops: u64,
+    delete_ops: u64,
+    not_found: u64,
+    bytes: u64,
     errors: u64,
     verified: u64,
 }
@@ -1036,15 +1325,29 @@ async fn worker(
                 }
             }
         }
-        let is_get = match plan.op {
-            Op::Get => true,
-            Op::Put => false,
-            Op::Mixed => rng.unit() < plan.get_ratio,
+        let act = match plan.op {
+            Op::Get => Act::Get,
+            Op::Put => Act::Put,
+            Op::Mixed if rng.unit() < plan.get_ratio => Act::Get,
+            Op::Mixed => Act::Put,
+            Op::Soak => {
+                let u = rng.unit();
+                if u < plan.get_ratio {
+                    Act::Get
+                } else if u < plan.get_ratio + plan.list_ratio {
+                    Act::List
+                } else if u < plan.get_ratio + plan.list_ratio + plan.delete_ratio {
+                    Act::Delete
+                } else {
+                    Act::Put
+                }
+            }
         };
         let t = Instant::now();
         let (key, result) = if plan.op == Op::Get {
             let key = rng.below(plan.total_keys);
-            (key, ctx.get(&mut conn, key, &GET_ACCEPTED).await)
+            let r = ctx.get(&mut conn, key, &GET_ACCEPTED).await;
+            (key, r.map(|(v, bytes)| Done::read(v, bytes)))
         } else {
             let i = if plan.op == Op::Put {
                 next = (next + 1) % keys.len().max(1);
@@ -1055,39 +1358,39 @@ async fn worker(
             let Some(ks) = keys.get_mut(i) else {
                 break;
             };
-            if is_get {
-                (ks.id, ctx.get(&mut conn, ks.id, &ks.accepted).await)
-            } else {
-                let version = ks.latest + 1;
-                ks.latest = version;
-                let r = ctx.put(&mut conn, ks.id, version).await;
-                match &r {
-                    Ok(()) => ks.accepted = vec![version],
-                    Err(e) if e.uncertain() => ks.accepted.push(version),
-                    Err(_) => {}
+            let id = ks.id;
+            let r = match act {
+                Act::Get => get_owned(&ctx, &mut conn, ks).await,
+                Act::Put => put_owned(&ctx, &mut conn, ks).await,
+                Act::Delete => delete_owned(&ctx, &mut conn, ks).await,
+                Act::List => {
+                    let max_keys = if rng.below(4) == 0 { 37 } else { 1000 };
+                    list_owned(&ctx, &mut conn, id, &keys, max_keys).await
                 }
-                (ks.id, r.map(|()| false))
-            }
+            };
+            (id, r)
         };
         let elapsed = t.elapsed();
         match result {
-            Ok(verified) => {
+            Ok(done) => {
                 if measured {
                     out.lat_ns.push(elapsed.as_nanos() as u64);
-                    if is_get {
-                        out.get_ops += 1;
-                    } else {
-                        out.put_ops += 1;
+                    match act {
+                        Act::Get => out.get_ops += 1,
+                        Act::Put => out.put_ops += 1,
+                        Act::List => out.list_ops += 1,
+                        Act::Delete => out.delete_ops += 1,
                     }
-                    out.verified += u64::from(verified);
+                    out.verified += u64::from(done.verified);
+                    out.not_found += u64::from(done.not_found);
+                    out.bytes += done.bytes;
                 }
             }
             Err(e) => {
                 if measured {
                     out.errors += 1;
                 }
-                let op = if is_get { "GET" } else { "PUT" };
-                ctx.report_error(&format!("{op} obj-{key}"), &e);
+                ctx.report_error(&format!("{} obj-{key}", act.name()), &e);
                 if matches!(e, ReqError::Connect(_) | ReqError::Build(_)) {
                     // Do not spin on a dead server.
                     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -1096,6 +1399,165 @@ async fn worker(
         }
     }
     out
+}
+
+/// What a worker does next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Act {
+    Get,
+    Put,
+    List,
+    Delete,
+}
+
+impl Act {
+    fn name(self) -> &'static str {
+        match self {
+            Act::Get => "GET",
+            Act::Put => "PUT",
+            Act::List => "LIST",
+            Act::Delete => "DELETE",
+        }
+    }
+}
+
+/// A successful request: body bytes moved, whether a GET body was verified, whether a GET was
+/// the expected 404 of a deleted key.
+#[derive(Default)]
+struct Done {
+    bytes: u64,
+    verified: bool,
+    not_found: bool,
+}
+
+impl Done {
+    fn read(version: Option<u64>, bytes: u64) -> Done {
+        Done {
+            bytes,
+            verified: version.is_some(),
+            not_found: false,
+        }
+    }
+}
+
+/// The `<Code>` of an S3 error body.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ErrorBody {
+    code: String,
+}
+
+fn is_no_such_key(body: &str) -> bool {
+    quick_xml::de::from_str::<ErrorBody>(body).is_ok_and(|e| e.code == "NoSuchKey")
+}
+
+/// GET of one of the worker's keys: an accepted version, verified, or (after a DELETE) 404
+/// NoSuchKey. A definite answer settles the key's state.
+async fn get_owned(ctx: &Ctx, conn: &mut Conn, ks: &mut KeyState) -> Result<Done, ReqError> {
+    match ctx.get(conn, ks.id, &ks.accepted).await {
+        Ok((version, bytes)) => {
+            if let Some(v) = version {
+                ks.accepted = vec![v];
+                ks.absent_ok = false;
+            }
+            Ok(Done::read(version, bytes))
+        }
+        Err(ReqError::Status(404, body)) if ks.absent_ok && is_no_such_key(&body) => {
+            ks.accepted.clear();
+            Ok(Done {
+                not_found: true,
+                ..Done::default()
+            })
+        }
+        Err(ReqError::Status(404, body)) if ks.absent_ok => Err(ReqError::Status(
+            404,
+            format!("deleted key: expected the code NoSuchKey, got {body}"),
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+/// PUT of the next version of one of the worker's keys.
+async fn put_owned(ctx: &Ctx, conn: &mut Conn, ks: &mut KeyState) -> Result<Done, ReqError> {
+    let version = ks.latest + 1;
+    ks.latest = version;
+    let r = ctx.put(conn, ks.id, version).await;
+    match &r {
+        // Stored (a mismatch is in the answer's headers, the object was written).
+        Ok(_) | Err(ReqError::Mismatch(_)) => {
+            ks.accepted = vec![version];
+            ks.absent_ok = false;
+        }
+        Err(e) if e.uncertain() => ks.accepted.push(version),
+        Err(_) => {}
+    }
+    r.map(|bytes| Done {
+        bytes,
+        ..Done::default()
+    })
+}
+
+/// DELETE of one of the worker's keys: afterwards GETs must answer 404 NoSuchKey and listings
+/// must not show it, until the next PUT.
+async fn delete_owned(ctx: &Ctx, conn: &mut Conn, ks: &mut KeyState) -> Result<Done, ReqError> {
+    let r = ctx.delete_object(conn, ks.id).await;
+    match &r {
+        Ok(()) => {
+            ks.accepted.clear();
+            ks.absent_ok = true;
+        }
+        Err(e) if e.uncertain() => ks.absent_ok = true,
+        Err(_) => {}
+    }
+    r.map(|()| Done::default())
+}
+
+/// The listing prefix for key `id`: `obj-` and its decimal digits but the last (all of them for
+/// one digit), so listings cover 1 to ~100 keys of all workers.
+fn list_prefix(id: u64) -> String {
+    let mut digits = id.to_string();
+    if digits.len() > 1 {
+        digits.pop();
+    }
+    format!("obj-{digits}")
+}
+
+/// ListObjectsV2 of the prefix of key `id` (well-formedness checked by [`Ctx::list`]), then
+/// consistency with the worker's own keys under the prefix: a key whose last acknowledged write
+/// is a PUT is listed with that version's size; a key whose last acknowledged write is a DELETE
+/// is not listed. Keys of other workers are only checked for form.
+async fn list_owned(
+    ctx: &Ctx,
+    conn: &mut Conn,
+    id: u64,
+    keys: &[KeyState],
+    max_keys: u32,
+) -> Result<Done, ReqError> {
+    let prefix = list_prefix(id);
+    let listed = ctx.list(conn, &prefix, max_keys).await?;
+    let listed: std::collections::HashMap<String, u64> = listed.into_iter().collect();
+    for ks in keys {
+        let name = format!("obj-{}", ks.id);
+        if !name.starts_with(&prefix) {
+            continue;
+        }
+        let bad = |what: String| {
+            ReqError::Mismatch(format!("ListObjectsV2 prefix {prefix:?}: {name} {what}"))
+        };
+        match listed.get(&name) {
+            Some(_) if ks.accepted.is_empty() => return Err(bad("listed after its DELETE".into())),
+            Some(&size) if !ks.accepted.iter().any(|&v| ctx.size_of(ks.id, v) == size) => {
+                return Err(bad(format!(
+                    "listed with size {size}, expected that of version(s) {:?}",
+                    ks.accepted
+                )));
+            }
+            Some(_) => {}
+            None if !ks.absent_ok => return Err(bad("not listed after its PUT".into())),
+            None => {}
+        }
+    }
+    Ok(Done::default())
 }
 
 /// Deletes `ids`; returns how many deletions failed.
@@ -1191,12 +1653,14 @@ impl CpuSnapshot {
 }
 
 /// Waits until `start`, takes a CPU snapshot, then samples the server's VmRSS every 50 ms until
-/// `stop`; returns (the snapshot at `start`, peak VmRSS in kB).
+/// `stop`; returns (the snapshot at `start`, peak VmRSS in kB, the first VmRSS sampled at or
+/// after `mark` in kB).
 fn sample(
     pid: Option<u32>,
     start: Instant,
+    mark: Instant,
     stop: Arc<AtomicBool>,
-) -> std::thread::JoinHandle<(CpuSnapshot, u64)> {
+) -> std::thread::JoinHandle<(CpuSnapshot, u64, Option<u64>)> {
     std::thread::spawn(move || {
         let now = Instant::now();
         if start > now {
@@ -1204,16 +1668,22 @@ fn sample(
         }
         let cpu0 = CpuSnapshot::take(pid);
         let mut peak = 0;
+        let mut at_mark = None;
         loop {
+            // Read before the kB sample: a mark reached just as the run stops is not recorded.
+            let stopping = stop.load(Ordering::Relaxed);
             if let Some(kb) = pid.and_then(|p| proc_status_kb(p, "VmRSS")) {
                 peak = peak.max(kb);
+                if at_mark.is_none() && !stopping && Instant::now() >= mark {
+                    at_mark = Some(kb);
+                }
             }
-            if stop.load(Ordering::Relaxed) {
+            if stopping {
                 break;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        (cpu0, peak)
+        (cpu0, peak, at_mark)
     })
 }
 
@@ -1240,8 +1710,18 @@ pub async fn run(args: Args) -> Result<Report, BoxError> {
     if c == 0 {
         return Err("--concurrency must be at least 1".into());
     }
-    if !(0.0..=1.0).contains(&args.get_ratio) {
-        return Err("--get-ratio must be between 0 and 1".into());
+    let ratios = [args.get_ratio, args.list_ratio, args.delete_ratio];
+    if ratios.iter().any(|r| !(0.0..=1.0).contains(r)) {
+        return Err("--get-ratio, --list-ratio and --delete-ratio must be between 0 and 1".into());
+    }
+    if args.op == Op::Soak && ratios.iter().sum::<f64>() > 1.0 {
+        return Err("--get-ratio + --list-ratio + --delete-ratio must be at most 1".into());
+    }
+    if !(args.rss_mark.is_finite() && args.rss_mark >= 0.0) {
+        return Err("--rss-mark must be a number of seconds, not negative".into());
+    }
+    if args.sizes.as_ref().is_some_and(|s| s.is_empty()) {
+        return Err("--sizes needs at least one size".into());
     }
     let positive = |x: f64| x.is_finite() && x > 0.0;
     if args.duration.is_some_and(|d| !positive(d)) || !(args.warmup == 0.0 || positive(args.warmup))
@@ -1306,6 +1786,8 @@ pub async fn run(args: Args) -> Result<Report, BoxError> {
     let plan = Arc::new(Plan {
         op: args.op,
         get_ratio: args.get_ratio,
+        list_ratio: args.list_ratio,
+        delete_ratio: args.delete_ratio,
         total_keys: total_keys as u64,
         measure_start,
         deadline: duration.map(|d| measure_start + Duration::from_secs_f64(d)),
@@ -1313,10 +1795,15 @@ pub async fn run(args: Args) -> Result<Report, BoxError> {
         tickets: AtomicU64::new(0),
     });
     let stop = Arc::new(AtomicBool::new(false));
-    let sampler = sample(args.pid, measure_start, stop.clone());
-    // In put mode a key's first PUT is version 1; in mixed mode version 1 is already there
-    // (written above, or by an earlier run with --no-populate).
-    let initial = if args.op == Op::Mixed { 1 } else { 0 };
+    let rss_mark = measure_start + Duration::from_secs_f64(args.rss_mark);
+    let sampler = sample(args.pid, measure_start, rss_mark, stop.clone());
+    // In put mode a key's first PUT is version 1; in mixed and soak mode version 1 is already
+    // there (written above, or by an earlier run with --no-populate).
+    let initial = if matches!(args.op, Op::Mixed | Op::Soak) {
+        1
+    } else {
+        0
+    };
     let tasks: Vec<_> = conns
         .into_iter()
         .enumerate()
@@ -1330,6 +1817,7 @@ pub async fn run(args: Args) -> Result<Report, BoxError> {
                         id,
                         latest: initial,
                         accepted: vec![initial.max(1)],
+                        absent_ok: false,
                     })
                     .collect()
             };
@@ -1344,6 +1832,10 @@ pub async fn run(args: Args) -> Result<Report, BoxError> {
                 total.lat_ns.extend(o.lat_ns);
                 total.get_ops += o.get_ops;
                 total.put_ops += o.put_ops;
+                total.list_ops += o.list_ops;
+                total.delete_ops += o.delete_ops;
+                total.not_found += o.not_found;
+                total.bytes += o.bytes;
                 total.errors += o.errors;
                 total.verified += o.verified;
             }
@@ -1351,11 +1843,12 @@ pub async fn run(args: Args) -> Result<Report, BoxError> {
         }
     }
     let end = Instant::now();
+    let rss_end_kb = args.pid.and_then(|pid| proc_status_kb(pid, "VmRSS"));
     stop.store(true, Ordering::Relaxed);
     if let Some(e) = join_error {
         return Err(format!("a worker failed: {e}").into());
     }
-    let (cpu0, peak_kb) = sampler
+    let (cpu0, peak_kb, rss_mark_kb) = sampler
         .join()
         .map_err(|_| "the /proc sampler thread panicked")?;
     let cpu1 = CpuSnapshot::take(args.pid);
@@ -1372,6 +1865,10 @@ pub async fn run(args: Args) -> Result<Report, BoxError> {
     };
     let mib = |kb: u64| round3(kb as f64 / 1024.0);
     let server_rss_peak_mib = args.pid.map(|_| mib(peak_kb));
+    let rss_growth_pct = match (rss_mark_kb, rss_end_kb) {
+        (Some(m), Some(e)) if m > 0 => Some(round3((e as f64 - m as f64) / m as f64 * 100.0)),
+        _ => None,
+    };
     let server_hwm_mib = args
         .pid
         .and_then(|pid| proc_status_kb(pid, "VmHWM"))
@@ -1399,7 +1896,7 @@ pub async fn run(args: Args) -> Result<Report, BoxError> {
     }
 
     let duration_s = end.saturating_duration_since(measure_start).as_secs_f64();
-    let ops = total.get_ops + total.put_ops;
+    let ops = total.get_ops + total.put_ops + total.list_ops + total.delete_ops;
     let mut lat = total.lat_ns;
     lat.sort_unstable();
     let mean_ms = if lat.is_empty() {
@@ -1420,6 +1917,7 @@ pub async fn run(args: Args) -> Result<Report, BoxError> {
         bucket: ctx.bucket.clone(),
         op: args.op.name().to_string(),
         size: args.size,
+        sizes: args.sizes.clone().unwrap_or_default(),
         concurrency: c,
         keys: total_keys,
         sse: args.sse.name().to_string(),
@@ -1429,8 +1927,11 @@ pub async fn run(args: Args) -> Result<Report, BoxError> {
         ops,
         get_ops: total.get_ops,
         put_ops: total.put_ops,
+        list_ops: total.list_ops,
+        delete_ops: total.delete_ops,
+        get_not_found: total.not_found,
         ops_per_s: round3(per_s(ops as f64)),
-        mib_per_s: round3(per_s(ops as f64 * args.size as f64 / MIB)),
+        mib_per_s: round3(per_s(total.bytes as f64 / MIB)),
         mean_ms: round3(mean_ms),
         p50_ms: round3(percentile(&lat, 0.50)),
         p90_ms: round3(percentile(&lat, 0.90)),
@@ -1442,6 +1943,9 @@ pub async fn run(args: Args) -> Result<Report, BoxError> {
         server_cpu_s: server_cpu_s.map(round3),
         server_rss_peak_mib,
         server_hwm_mib,
+        rss_mark_mib: rss_mark_kb.map(mib),
+        rss_end_mib: rss_end_kb.map(mib),
+        rss_growth_pct,
         loadgen_cpu_s: loadgen_cpu_s.map(round3),
         host_cpu_busy_s: host_cpu_busy_s.map(round3),
         other_cpu_s: other_cpu_s.map(round3),
@@ -1497,6 +2001,21 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn soak_helpers() {
+        assert_eq!(list_prefix(5), "obj-5");
+        assert_eq!(list_prefix(51), "obj-5");
+        assert_eq!(list_prefix(512), "obj-51");
+        assert!(is_no_such_key(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>NoSuchKey</Code>\
+             <Message>The specified key does not exist.</Message><RequestId>1</RequestId></Error>"
+        ));
+        assert!(!is_no_such_key(
+            "<Error><Code>NoSuchBucket</Code><Message>m</Message></Error>"
+        ));
+        assert!(!is_no_such_key("NoSuchKey"));
+    }
 
     #[test]
     fn sizes() {

@@ -217,3 +217,137 @@ async fn wrong_bodies_are_errors() {
     .await;
     assert!(missing.errors > 0, "{missing:?}");
 }
+
+/// The CI form of the soak test (`benches/soak.py --short` runs the same against the release
+/// build; docs/soak.md): 64 workers for 30 s of PUT / GET / LIST / DELETE, every SSE mode, bodies
+/// inline (1 KiB, 16 KiB) and in files (100 KiB, 256 KiB), against a `--data-dir` server. No
+/// error, every operation done many times, GETs verified, deleted keys answered 404 NoSuchKey,
+/// and the server's RSS at the end within 10 % of its value at 10 s. Speed is not asserted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soak_30s_c64_mixed_sse_rss_stable() {
+    let srv = Server::start(&["--kms-key", "soak-key"]);
+    let r = loadgen(
+        &srv,
+        &[
+            "--op",
+            "soak",
+            "--sse",
+            "mixed",
+            "--kms-key-id",
+            "soak-key",
+            "--sizes",
+            "1KiB,16KiB,100KiB,256KiB",
+            "--concurrency",
+            "64",
+            "--duration",
+            "30",
+            "--rss-mark",
+            "10",
+            "--timeout",
+            "60",
+            "--label",
+            "soak-ci",
+        ],
+    )
+    .await;
+    eprintln!("soak: {}", serde_json::to_string(&r).unwrap());
+    assert_clean(&r);
+    assert_eq!(r.op, "soak");
+    assert_eq!(
+        r.ops,
+        r.get_ops + r.put_ops + r.list_ops + r.delete_ops,
+        "{r:?}"
+    );
+    for (what, n) in [
+        ("GET", r.get_ops),
+        ("PUT", r.put_ops),
+        ("LIST", r.list_ops),
+        ("DELETE", r.delete_ops),
+        ("404 after DELETE", r.get_not_found),
+    ] {
+        assert!(n >= 20, "only {n} {what}: {r:?}");
+    }
+    assert!(r.verified > 0, "{r:?}");
+    assert_eq!(r.verified + r.get_not_found, r.get_ops, "{r:?}");
+    let (mark, end, growth) = (
+        r.rss_mark_mib.unwrap(),
+        r.rss_end_mib.unwrap(),
+        r.rss_growth_pct.unwrap(),
+    );
+    assert!(mark > 0.0 && end > 0.0, "{r:?}");
+    assert!(
+        growth <= 10.0,
+        "server RSS grew {growth} % ({mark} MiB at 10 s, {end} MiB at the end): {r:?}"
+    );
+}
+
+/// The soak checks fail when the store disagrees with what was acknowledged: keys the workers
+/// believe present but that are missing make every GET (404 where 200 was due) and every LIST
+/// (key not listed) an error; keys re-created behind a worker's back after its DELETE are seen
+/// by LIST (listed after its DELETE, or with a foreign size) and GET (2xx or foreign bytes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soak_checks_detect_missing_and_resurrected_keys() {
+    let srv = Server::start_memory(&[]);
+    let missing = |ratios: [&'static str; 3]| {
+        [
+            "--op",
+            "soak",
+            "--bucket",
+            "soak-missing",
+            "--no-populate",
+            "--keys",
+            "4",
+            "--requests",
+            "20",
+            "--get-ratio",
+            ratios[0],
+            "--list-ratio",
+            ratios[1],
+            "--delete-ratio",
+            ratios[2],
+        ]
+    };
+    for ratios in [["1", "0", "0"], ["0", "1", "0"]] {
+        let r = loadgen(&srv, &missing(ratios)).await;
+        assert_eq!((r.errors, r.ops), (20, 0), "{ratios:?}: {r:?}");
+    }
+
+    // A clean run first (the same bucket and keys), then one with an intruder re-creating keys.
+    let base = [
+        "--op",
+        "soak",
+        "--bucket",
+        "soak-intruder",
+        "--keys",
+        "4",
+        "--size",
+        "3000",
+        "--get-ratio",
+        "0.3",
+        "--list-ratio",
+        "0.3",
+        "--delete-ratio",
+        "0.4",
+    ];
+    let clean = loadgen(&srv, &[&base[..], &["--requests", "100"]].concat()).await;
+    assert_clean(&clean);
+    assert!(clean.delete_ops > 0 && clean.list_ops > 0, "{clean:?}");
+
+    let s3 = srv.client();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let intruder = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                for k in 0..4 {
+                    put(&s3, "soak-intruder", &format!("obj-{k}"), b"x".to_vec()).await;
+                }
+            }
+        })
+    };
+    let bad = loadgen(&srv, &[&base[..], &["--requests", "200"]].concat()).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    intruder.await.unwrap();
+    assert!(bad.errors > 0, "re-created keys not detected: {bad:?}");
+    assert_eq!(bad.ops + bad.errors, 200, "{bad:?}");
+}
