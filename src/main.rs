@@ -144,7 +144,8 @@ struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     body_timeout: u64,
     /// Seconds a client may take to send a request's whole header section (request line and
-    /// headers); the connection is closed without an answer after that.
+    /// headers), counted from when the server waits for it (a new connection, or one idle between
+    /// requests); the connection is closed without an answer after that.
     #[arg(long, env = "SEALSTORE_HEADER_TIMEOUT", default_value_t = 30, value_name = "SECS",
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     header_timeout: u64,

@@ -214,8 +214,9 @@ async fn serve_loop(
     Ok(())
 }
 
-/// The HTTP/1.1 connection settings: a client gets `header_timeout` to send each request's
-/// whole header section (hyper closes the connection after that, without an answer); header
+/// The HTTP/1.1 connection settings: from the moment the server waits for a request head (a new
+/// connection, or one idle between keep-alive requests), a client gets `header_timeout` to send
+/// the whole header section; hyper closes the connection after that, without an answer. Header
 /// sections over hyper's buffer (about 400 KiB) or with more than 100 lines get a bare 431.
 fn http1_builder(config: &Config) -> hyper::server::conn::http1::Builder {
     let mut b = hyper::server::conn::http1::Builder::new();
