@@ -1,6 +1,7 @@
 //! Server configuration, built from the command line (see `main.rs`) or directly by tests.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::auth::{CredentialStore, SecretKey};
 use crate::crypto::MasterKey;
@@ -47,7 +48,20 @@ pub struct Config {
     pub session_seconds: i64,
     /// Served over HTTPS (the scheme of the URLs sealstore writes into responses).
     pub https: bool,
+    /// General purpose buckets an account may own (`TooManyBuckets` beyond; S3's default quota).
+    pub max_buckets: usize,
+    /// How long a client may leave a request body idle before `RequestTimeout`.
+    pub body_timeout: Duration,
+    /// How long a client may take to send a request's header section before the connection closes.
+    pub header_timeout: Duration,
 }
+
+/// S3's default quota of general purpose buckets per account (raised from 100 in 2024).
+pub const DEFAULT_MAX_BUCKETS: usize = 10_000;
+/// S3 closes a connection idle for about 20 seconds in the middle of a request body.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(20);
+/// Time to send a whole request header section (hyper's own default; S3's is not published).
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -72,6 +86,9 @@ impl Config {
             allow_ssec_by_default: false,
             session_seconds: crate::auth::session::SESSION_SECS,
             https: false,
+            max_buckets: DEFAULT_MAX_BUCKETS,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
         }
     }
 

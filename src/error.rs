@@ -46,6 +46,8 @@ pub enum S3ErrorCode {
     KmsNotFound,
     MalformedTrailerError,
     MalformedXML,
+    MaxMessageLengthExceeded,
+    MetadataTooLarge,
     MethodNotAllowed,
     MissingContentLength,
     MissingRequestBodyError,
@@ -61,9 +63,12 @@ pub enum S3ErrorCode {
     NotImplemented,
     OwnershipControlsNotFoundError,
     PreconditionFailed,
+    RequestHeaderSectionTooLarge,
     RequestTimeTooSkewed,
+    RequestTimeout,
     ServerSideEncryptionConfigurationNotFoundError,
     SignatureDoesNotMatch,
+    TooManyBuckets,
     XAmzContentSHA256Mismatch,
 }
 
@@ -101,6 +106,8 @@ impl S3ErrorCode {
             KmsNotFound => "KMS.NotFoundException",
             MalformedTrailerError => "MalformedTrailerError",
             MalformedXML => "MalformedXML",
+            MaxMessageLengthExceeded => "MaxMessageLengthExceeded",
+            MetadataTooLarge => "MetadataTooLarge",
             MethodNotAllowed => "MethodNotAllowed",
             MissingContentLength => "MissingContentLength",
             MissingRequestBodyError => "MissingRequestBodyError",
@@ -116,11 +123,14 @@ impl S3ErrorCode {
             NotImplemented => "NotImplemented",
             OwnershipControlsNotFoundError => "OwnershipControlsNotFoundError",
             PreconditionFailed => "PreconditionFailed",
+            RequestHeaderSectionTooLarge => "RequestHeaderSectionTooLarge",
             RequestTimeTooSkewed => "RequestTimeTooSkewed",
+            RequestTimeout => "RequestTimeout",
             ServerSideEncryptionConfigurationNotFoundError => {
                 "ServerSideEncryptionConfigurationNotFoundError"
             }
             SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            TooManyBuckets => "TooManyBuckets",
             XAmzContentSHA256Mismatch => "XAmzContentSHA256Mismatch",
         }
     }
@@ -172,7 +182,12 @@ impl S3ErrorCode {
             | KmsNotFound
             | MalformedTrailerError
             | MalformedXML
+            | MaxMessageLengthExceeded
+            | MetadataTooLarge
             | MissingRequestBodyError
+            | RequestHeaderSectionTooLarge
+            | RequestTimeout
+            | TooManyBuckets
             | XAmzContentSHA256Mismatch => StatusCode::BAD_REQUEST,
         }
     }
@@ -231,6 +246,15 @@ impl S3ErrorCode {
             }
             PreconditionFailed => "At least one of the pre-conditions you specified did not hold",
             KeyTooLongError => "Your key is too long",
+            MaxMessageLengthExceeded => "Your request was too big.",
+            MetadataTooLarge => "Your metadata headers exceed the maximum allowed metadata size.",
+            RequestHeaderSectionTooLarge => {
+                "Your request header section exceeds the maximum allowed size."
+            }
+            RequestTimeout => {
+                "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed."
+            }
+            TooManyBuckets => "You have attempted to create more buckets than allowed",
             _ => "",
         }
     }
@@ -624,6 +648,7 @@ impl From<IntegrityError> for S3Error {
                 "Your proposed upload exceeds the maximum allowed size",
             )
             .field("MaxSizeAllowed", max.to_string()),
+            IntegrityError::RequestTimeout => S3Error::new(C::RequestTimeout),
             IntegrityError::MissingIntegrityHeader => {
                 invalid_request("Missing required header for this request: Content-MD5")
             }

@@ -138,6 +138,22 @@ struct ServeArgs {
     #[arg(long, env = "SEALSTORE_SESSION_SECONDS", default_value_t = 300, value_name = "SECS",
           value_parser = clap::value_parser!(i64).range(1..=300))]
     session_seconds: i64,
+    /// General purpose buckets each account may own; CreateBucket beyond it answers 400
+    /// TooManyBuckets. S3's default quota is 10,000.
+    #[arg(long, env = "SEALSTORE_MAX_BUCKETS", default_value_t = sealstore::config::DEFAULT_MAX_BUCKETS,
+          value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    max_buckets: usize,
+    /// Seconds a client may leave a request body idle (nothing sent) before the server answers
+    /// 400 RequestTimeout, stores nothing and closes the connection. S3 uses about 20.
+    #[arg(long, env = "SEALSTORE_BODY_TIMEOUT", default_value_t = 20, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    body_timeout: u64,
+    /// Seconds a client may take to send a request's whole header section (request line and
+    /// headers), counted from when the server waits for it (a new connection, or one idle between
+    /// requests); the connection is closed without an answer after that.
+    #[arg(long, env = "SEALSTORE_HEADER_TIMEOUT", default_value_t = 30, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout: u64,
     /// Serve HTTPS with this PEM certificate chain, leaf first (needs --tls-key).
     #[arg(long, env = "SEALSTORE_TLS_CERT", value_name = "FILE")]
     tls_cert: Option<PathBuf>,
@@ -385,6 +401,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         allow_ssec_by_default: args.allow_ssec_by_default,
         session_seconds: args.session_seconds,
         https: tls_source.is_some(),
+        max_buckets: args.max_buckets,
+        body_timeout: std::time::Duration::from_secs(args.body_timeout),
+        header_timeout: std::time::Duration::from_secs(args.header_timeout),
     };
     let state = AppState::open(config)
         .await

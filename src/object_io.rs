@@ -58,6 +58,7 @@ pub async fn write_body<S, E>(
 ) -> Result<WrittenBody, S3Error>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::error::Error + 'static,
 {
     if !plan.etag_is_md5() {
         body = body.md5_only_if_promised();
@@ -144,6 +145,7 @@ pub async fn write_part<S, E>(
 ) -> Result<WrittenPart, S3Error>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::error::Error + 'static,
 {
     // Parts are always files: CompleteMultipartUpload refers to them by blob.
     let blob = state.store.create_blob(false).await?;

@@ -105,15 +105,14 @@ pub fn app(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+/// Serves plain HTTP until `shutdown` resolves, then stops accepting, lets in-flight requests
+/// finish and closes idle connections.
 pub async fn run(
     listener: TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_loop(listener, state, None, shutdown).await
 }
 
 /// How long a client may take to complete the TLS handshake.
@@ -129,7 +128,51 @@ pub async fn run_tls(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let acceptor = tokio_rustls::TlsAcceptor::from(tls_config);
+    serve_loop(listener, state, Some(acceptor), shutdown).await
+}
+
+/// Raises the soft limit of open files to the hard limit, so that many idle connections do not
+/// exhaust descriptors long before the system would; returns the limit now in force, if known.
+#[cfg(unix)]
+pub fn raise_fd_limit() -> Option<u64> {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    // An infinite hard limit is left alone: the kernel refuses it for open files anyway.
+    let (Some(current), Some(maximum)) = (limit.current, limit.maximum) else {
+        return limit.current;
+    };
+    if current >= maximum {
+        return Some(current);
+    }
+    let raised = rustix::process::Rlimit {
+        current: Some(maximum),
+        maximum: Some(maximum),
+    };
+    match setrlimit(Resource::Nofile, raised) {
+        Ok(()) => Some(maximum),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot raise the open files limit");
+            Some(current)
+        }
+    }
+}
+
+#[cfg(not(unix))]
+pub fn raise_fd_limit() -> Option<u64> {
+    None
+}
+
+/// The accept loop of [`run`] and [`run_tls`].
+async fn serve_loop(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let http = http1_builder(&state.config);
     let router = app(state);
+    let fds = raise_fd_limit();
+    tracing::debug!(open_files_limit = ?fds, "serving");
     // `stop_tx.send` tells connection tasks to shut down gracefully; each task holds a clone of
     // `done_rx`, so `done_tx.closed()` resolves once every task has finished.
     let (stop_tx, stop_rx) = watch::channel(());
@@ -148,10 +191,16 @@ pub async fn run_tls(
         };
         let acceptor = acceptor.clone();
         let service = TowerToHyperService::new(router.clone());
+        let http = http.clone();
         let stop = stop_rx.clone();
         let done = done_rx.clone();
         tokio::spawn(async move {
-            serve_tls_connection(acceptor, tcp, peer, service, stop).await;
+            match acceptor {
+                Some(acceptor) => {
+                    serve_tls_connection(acceptor, tcp, peer, http, service, stop).await
+                }
+                None => serve_connection(TokioIo::new(tcp), peer, &http, service, stop).await,
+            }
             drop(done);
         });
     }
@@ -166,10 +215,46 @@ pub async fn run_tls(
     Ok(())
 }
 
+/// The HTTP/1.1 connection settings: from the moment the server waits for a request head (a new
+/// connection, or one idle between keep-alive requests), a client gets `header_timeout` to send
+/// the whole header section; hyper closes the connection after that, without an answer. Header
+/// sections over hyper's buffer (about 400 KiB) or with more than 100 lines get a bare 431.
+fn http1_builder(config: &Config) -> hyper::server::conn::http1::Builder {
+    let mut b = hyper::server::conn::http1::Builder::new();
+    b.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(config.header_timeout);
+    b
+}
+
+/// Serves one connection until it ends, or gracefully once `stop` fires.
+async fn serve_connection<IO>(
+    io: IO,
+    peer: std::net::SocketAddr,
+    http: &hyper::server::conn::http1::Builder,
+    service: TowerToHyperService<Router>,
+    mut stop: watch::Receiver<()>,
+) where
+    IO: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let conn = http.serve_connection(io, service).with_upgrades();
+    let mut conn = std::pin::pin!(conn);
+    let result = tokio::select! {
+        res = conn.as_mut() => res,
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
+    }
+}
+
 async fn serve_tls_connection(
     acceptor: tokio_rustls::TlsAcceptor,
     tcp: tokio::net::TcpStream,
     peer: std::net::SocketAddr,
+    http: hyper::server::conn::http1::Builder,
     service: TowerToHyperService<Router>,
     mut stop: watch::Receiver<()>,
 ) {
@@ -189,20 +274,7 @@ async fn serve_tls_connection(
         },
         _ = stop.changed() => return,
     };
-    let conn = hyper::server::conn::http1::Builder::new()
-        .serve_connection(TokioIo::new(tls), service)
-        .with_upgrades();
-    let mut conn = std::pin::pin!(conn);
-    let result = tokio::select! {
-        res = conn.as_mut() => res,
-        _ = stop.changed() => {
-            conn.as_mut().graceful_shutdown();
-            conn.await
-        }
-    };
-    if let Err(e) = result {
-        tracing::debug!(%peer, error = %e, "connection ended with an error");
-    }
+    serve_connection(TokioIo::new(tls), peer, &http, service, stop).await;
 }
 
 /// As axum's `serve`: per-connection errors are ignored; others (e.g. out of file descriptors)

@@ -6,11 +6,14 @@ use bytes::{Bytes, BytesMut};
 use http::HeaderMap;
 
 use crate::auth::PayloadCheck;
-use crate::error::S3Error;
+use crate::error::{S3Error, S3ErrorCode};
 use crate::integrity::{Expectations, IntegrityError, RequestBody};
 
-/// The largest XML request document accepted.
+/// The largest XML request document accepted (bucket configurations and the like).
 pub const MAX_XML_BODY: u64 = 1024 * 1024;
+/// The largest DeleteObjects or CompleteMultipartUpload document: 1,000 keys of 1,024 bytes,
+/// every byte escaped, or 10,000 parts with their checksums, fit with room to spare.
+pub const MAX_LARGE_XML_BODY: u64 = 8 * 1024 * 1024;
 
 /// Whether the request must carry Content-MD5 or a flexible checksum of its body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +33,9 @@ pub async fn read_xml_body(
     read_xml_body_limited(headers, payload, body, digest, MAX_XML_BODY).await
 }
 
-/// `read_xml_body` for the one document that may be larger (a Complete naming 10,000 parts).
+/// `read_xml_body` for the documents that may be larger (see [`MAX_LARGE_XML_BODY`]). A body
+/// announced (or found) larger than `max` is refused with `MaxMessageLengthExceeded` after at
+/// most `max` bytes and one read are held.
 pub async fn read_xml_body_limited(
     headers: &HeaderMap,
     payload: &PayloadCheck,
@@ -42,11 +47,22 @@ pub async fn read_xml_body_limited(
     if digest == Digest::Required && !expect.has_integrity_digest() {
         return Err(IntegrityError::MissingIntegrityHeader.into());
     }
+    if expect.length.is_some_and(|n| n > max) {
+        return Err(too_big());
+    }
     let mut body = RequestBody::new(body.into_data_stream(), expect, max);
     let mut buf = BytesMut::new();
     while let Some(piece) = body.next().await {
-        buf.extend_from_slice(&piece?);
+        match piece {
+            Ok(piece) => buf.extend_from_slice(&piece),
+            Err(IntegrityError::TooLarge { .. }) => return Err(too_big()),
+            Err(e) => return Err(e.into()),
+        }
     }
     body.finish()?;
     Ok(buf.freeze())
+}
+
+fn too_big() -> S3Error {
+    S3Error::new(S3ErrorCode::MaxMessageLengthExceeded)
 }

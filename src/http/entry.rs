@@ -14,8 +14,9 @@ use http::{HeaderValue, Method, header};
 use super::drain::{Returning, drain};
 use super::request_id::RequestId;
 use super::router::{Query, Route, virtual_host_bucket};
+use super::timeout::IdleTimeout;
 use crate::auth::{self, AuthContext};
-use crate::error::S3Error;
+use crate::error::{S3Error, S3ErrorCode};
 use crate::ops::{self, ReqCtx};
 use crate::server::AppState;
 
@@ -23,6 +24,9 @@ pub async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response
     let started = Instant::now();
     let rid = RequestId::generate();
     let (parts, body) = req.into_parts();
+    // The idle timer sits under `Returning`: a body that timed out stays failed, so the drain
+    // below gives up at once instead of waiting for a client that sends nothing.
+    let body = Body::new(IdleTimeout::new(body, state.config.body_timeout));
     let (body, mut unread) = Returning::new(body);
     let body = Body::new(body);
     if parts.method == Method::GET && parts.uri.path() == METRICS_PATH {
@@ -51,8 +55,12 @@ pub async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response
         now: SystemTime::now(),
         sessions: Some(&state.sessions),
     };
-    // S3 authenticates before it decides whether it can serve the operation.
-    let verified = auth::verify(&parts, &ctx).map_err(S3Error::from);
+    // S3 authenticates before it decides whether it can serve the operation; an oversized header
+    // section is refused before either.
+    let verified = match check_header_section(&parts) {
+        Ok(()) => auth::verify(&parts, &ctx).map_err(S3Error::from),
+        Err(e) => Err(e),
+    };
     let (op_name, bucket, key) = match &route {
         Ok(r) => (r.endpoint.name(), r.bucket.clone(), r.key.clone()),
         Err(_) => ("Unknown", None, None),
@@ -120,6 +128,26 @@ pub async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response
         request_id = %rid.id,
     );
     res
+}
+
+/// The largest request header section S3 accepts: request line plus header lines, in bytes.
+pub const MAX_HEADER_SECTION: usize = 8 * 1024;
+
+/// Refuses a request whose header section (as sent: request line, `name: value` lines, CRLFs)
+/// is over [`MAX_HEADER_SECTION`]. Sections hyper itself refuses (over about 400 KiB, or more than
+/// 100 header lines) never get here: hyper answers those with a bare 431 and closes.
+fn check_header_section(parts: &http::request::Parts) -> Result<(), S3Error> {
+    let target = parts.uri.path_and_query().map_or(1, |pq| pq.as_str().len());
+    // "METHOD target HTTP/1.1\r\n" and the blank line that ends the section.
+    let mut size = parts.method.as_str().len() + 1 + target + 11 + 2;
+    for (name, value) in &parts.headers {
+        size += name.as_str().len() + 2 + value.len() + 2;
+    }
+    if size > MAX_HEADER_SECTION {
+        return Err(S3Error::new(S3ErrorCode::RequestHeaderSectionTooLarge)
+            .field("MaxSizeAllowed", MAX_HEADER_SECTION.to_string()));
+    }
+    Ok(())
 }
 
 /// Where the server's own counters are served (Prometheus text format, no authentication: they

@@ -236,6 +236,27 @@ pub fn user_metadata(h: &HeaderMap) -> Vec<(String, String)> {
     out
 }
 
+/// The most user metadata S3 stores with an object: the UTF-8 bytes of every name (without
+/// `x-amz-meta-`) and value, summed.
+pub const MAX_USER_METADATA: usize = 2 * 1024;
+
+/// Refuses a request whose `x-amz-meta-*` headers are over [`MAX_USER_METADATA`].
+pub fn check_user_metadata_size(h: &HeaderMap) -> Result<(), S3Error> {
+    let size: usize = h
+        .iter()
+        .filter_map(|(name, value)| {
+            let suffix = name.as_str().strip_prefix(X_AMZ_META)?;
+            Some(suffix.len() + value.len())
+        })
+        .sum();
+    if size > MAX_USER_METADATA {
+        return Err(S3Error::new(S3ErrorCode::MetadataTooLarge)
+            .field("Size", size.to_string())
+            .field("MaxSizeAllowed", MAX_USER_METADATA.to_string()));
+    }
+    Ok(())
+}
+
 /// A header map from name/value pairs (repeated names are appended), for tests.
 #[cfg(test)]
 pub fn header_map(pairs: &[(&str, &str)]) -> HeaderMap {

@@ -6,4 +6,5 @@ pub mod entry;
 pub mod headers;
 pub mod request_id;
 pub mod router;
+pub mod timeout;
 pub mod xml;

@@ -46,6 +46,7 @@ pub struct ChunkedDecoder<S> {
 impl<S, E> ChunkedDecoder<S>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::error::Error + 'static,
 {
     pub fn new(inner: S, signer: Option<Arc<ChunkSigner>>, trailer_expected: bool) -> Self {
         let previous_signature = signer
@@ -83,7 +84,7 @@ where
                 self.buf.extend_from_slice(&bytes);
                 Ok(true)
             }
-            Some(Err(_)) => Err(IntegrityError::IncompleteBody),
+            Some(Err(e)) => Err(super::error::stream_error(&e)),
             None => {
                 self.inner_done = true;
                 Ok(false)

@@ -48,6 +48,27 @@ pub enum IntegrityError {
     MissingDecodedLength,
     #[error("body larger than allowed")]
     TooLarge { max: u64 },
+    #[error("the client sent nothing within the body timeout")]
+    RequestTimeout,
     #[error("missing integrity header")]
     MissingIntegrityHeader,
+}
+
+/// The error a request body stream yields when its client stalls past the idle timeout (see
+/// `http::timeout`); found in a stream error's source chain by [`stream_error`].
+#[derive(Debug, Error)]
+#[error("request body idle timeout")]
+pub struct BodyTimedOut;
+
+/// What a failed read of the request body means: the client stalled (`RequestTimeout`) or the
+/// body ended early or broke (`IncompleteBody`).
+pub fn stream_error(e: &(dyn std::error::Error + 'static)) -> IntegrityError {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if err.is::<BodyTimedOut>() {
+            return IntegrityError::RequestTimeout;
+        }
+        cur = err.source();
+    }
+    IntegrityError::IncompleteBody
 }

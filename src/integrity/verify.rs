@@ -208,6 +208,7 @@ pub struct RequestBody<S> {
 impl<S, E> RequestBody<S>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::error::Error + 'static,
 {
     /// `max` bounds the decoded size (S3's 5 GiB for a single PUT, 1 MiB for XML documents).
     pub fn new(stream: S, expect: Expectations, max: u64) -> Self {
@@ -254,7 +255,7 @@ where
             Source::Plain(s) => s
                 .next()
                 .await
-                .map(|r| r.map_err(|_| IntegrityError::IncompleteBody)),
+                .map(|r| r.map_err(|e| super::error::stream_error(&e))),
             Source::Chunked(d) => d.next().await,
         }?;
         Some(piece.and_then(|data| {

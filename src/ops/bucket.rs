@@ -132,6 +132,25 @@ pub async fn list_buckets(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     Ok(xml_response(StatusCode::OK, to_xml(&doc)?))
 }
 
+/// Refuses a new general purpose bucket once the account owns `--max-buckets` of them (S3's
+/// quota). Checked before the bucket is created, so two concurrent creations at the limit may
+/// both pass.
+async fn check_bucket_quota(ctx: &ReqCtx<'_>, name: &str) -> Result<(), S3Error> {
+    let account = &ctx.verified.account_id;
+    let buckets = ctx.state.store.buckets().await?;
+    if buckets.iter().any(|b| b.name == name) {
+        return Ok(()); // answered below: BucketAlreadyOwnedByYou / BucketAlreadyExists
+    }
+    let owned = buckets
+        .iter()
+        .filter(|b| &b.owner == account && !b.is_directory())
+        .count();
+    if owned >= ctx.state.config.max_buckets {
+        return Err(S3Error::new(S3ErrorCode::TooManyBuckets));
+    }
+    Ok(())
+}
+
 pub async fn create_bucket(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
     let name = ctx.bucket_name().to_string();
     let is_directory = directory::is_directory_name(&name);
@@ -194,6 +213,9 @@ pub async fn create_bucket(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3E
     } else {
         vec!["SSE-C".to_string()]
     };
+    if !is_directory {
+        check_bucket_quota(ctx, &name).await?;
+    }
     let meta = BucketMeta {
         name: name.clone(),
         owner: ctx.verified.account_id.clone(),

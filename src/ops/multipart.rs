@@ -20,9 +20,10 @@ use super::{ReqCtx, empty_response, set_header, xml_response};
 use crate::crypto::ssec::{self, CustomerKey};
 use crate::crypto::{DataKey, Encryption, ObjectRef, sse};
 use crate::error::{S3Error, S3ErrorCode};
-use crate::http::body::{Digest, read_xml_body_limited};
+use crate::http::body::{Digest, MAX_LARGE_XML_BODY, read_xml_body_limited};
 use crate::http::headers::{
-    ByteRange, Conditionals, Precondition, iso8601, now_millis, user_metadata,
+    ByteRange, Conditionals, Precondition, check_user_metadata_size, iso8601, now_millis,
+    user_metadata,
 };
 use crate::http::xml::{S3_XMLNS, from_xml, to_xml};
 use crate::integrity::checksum::{Checksum, ChecksumAlgorithm};
@@ -36,8 +37,6 @@ pub const MAX_PART_NUMBER: u32 = 10_000;
 pub const MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 const MAX_LIST: usize = 1000;
-/// A Complete naming 10,000 parts with checksums is about 2 MiB of XML.
-const MAX_COMPLETE_BODY: u64 = 8 * 1024 * 1024;
 
 /// A new upload id: the initiation time first, so one key's uploads list in initiation order,
 /// then 128 random bits.
@@ -133,6 +132,7 @@ struct InitiateResult {
 pub async fn create_multipart_upload(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     let bucket = ctx.bucket().await?;
     ctx.check_canned_acl()?;
+    check_user_metadata_size(&ctx.parts.headers)?;
     let checksum = parse_checksum_request(ctx)?;
     let request = object_request(ctx, &bucket, sse::parse_write(&ctx.parts.headers)?).await?;
     let md5 = customer_md5(&request);
@@ -278,19 +278,26 @@ async fn record_part(
 /// Refuses a part whose length is missing or over 5 GiB before reading it.
 fn check_part_length(ctx: &ReqCtx<'_>) -> Result<(), S3Error> {
     let length = match ctx.header("content-length") {
-        Some(v) => v.trim().parse::<u64>().map_err(|_| {
+        Some(v) => Some(v.trim().parse::<u64>().map_err(|_| {
             S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid Content-Length")
                 .field("ArgumentName", "Content-Length")
-        })?,
-        None if ctx.parts.headers.contains_key("transfer-encoding") => return Ok(()),
+        })?),
+        None if ctx.parts.headers.contains_key("transfer-encoding") => None,
         None => return Err(S3Error::new(S3ErrorCode::MissingContentLength)),
     };
-    if length > MAX_PART_SIZE && ctx.header("x-amz-decoded-content-length").is_none() {
+    // aws-chunked: the payload is x-amz-decoded-content-length, the framing aside.
+    let decoded = ctx
+        .header("x-amz-decoded-content-length")
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let Some(proposed) = decoded.or(length) else {
+        return Ok(());
+    };
+    if proposed > MAX_PART_SIZE {
         return Err(S3Error::with_message(
             S3ErrorCode::EntityTooLarge,
             "Your proposed upload exceeds the maximum allowed size",
         )
-        .field("ProposedSize", length.to_string())
+        .field("ProposedSize", proposed.to_string())
         .field("MaxSizeAllowed", MAX_PART_SIZE.to_string()));
     }
     Ok(())
@@ -662,7 +669,7 @@ pub async fn complete_multipart_upload(ctx: &ReqCtx<'_>, body: Body) -> Result<R
         &ctx.verified.payload,
         body,
         Digest::Optional,
-        MAX_COMPLETE_BODY,
+        MAX_LARGE_XML_BODY,
     )
     .await?;
     if raw.iter().all(u8::is_ascii_whitespace) {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ReqCtx, empty_response, xml_response};
 use crate::error::{S3Error, S3ErrorCode};
-use crate::http::body::{Digest, read_xml_body};
+use crate::http::body::{Digest, MAX_LARGE_XML_BODY, read_xml_body_limited};
 use crate::http::xml::{S3_XMLNS, from_xml, to_xml};
 
 /// S3 deletes at most this many keys per DeleteObjects request.
@@ -78,11 +78,12 @@ pub async fn delete_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
 
 pub async fn delete_objects(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
     ctx.bucket().await?;
-    let xml = read_xml_body(
+    let xml = read_xml_body_limited(
         &ctx.parts.headers,
         &ctx.verified.payload,
         body,
         Digest::Required,
+        MAX_LARGE_XML_BODY,
     )
     .await?;
     if xml.is_empty() {

@@ -11,7 +11,8 @@ use super::{ReqCtx, empty_response, set_header, xml_response};
 use crate::crypto::{SseRequest, sse, ssec};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::{
-    Conditionals, Precondition, STORED_CONTENT_HEADERS, header, iso8601, now_millis, user_metadata,
+    Conditionals, Precondition, STORED_CONTENT_HEADERS, check_user_metadata_size, header, iso8601,
+    now_millis, user_metadata,
 };
 use crate::http::xml::{S3_XMLNS, escape};
 use crate::integrity::checksum::Checksum;
@@ -86,19 +87,26 @@ pub fn checksum_headers(res: &mut Response, checksum: &Checksum) {
 /// Refuses a PUT whose length is missing or too large, before reading anything.
 fn check_length(ctx: &ReqCtx<'_>) -> Result<(), S3Error> {
     let length = match ctx.header("content-length") {
-        Some(v) => v.trim().parse::<u64>().map_err(|_| {
+        Some(v) => Some(v.trim().parse::<u64>().map_err(|_| {
             S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid Content-Length")
                 .field("ArgumentName", "Content-Length")
-        })?,
-        None if ctx.parts.headers.contains_key("transfer-encoding") => return Ok(()),
+        })?),
+        None if ctx.parts.headers.contains_key("transfer-encoding") => None,
         None => return Err(S3Error::new(S3ErrorCode::MissingContentLength)),
     };
-    if length > MAX_OBJECT_SIZE && ctx.header("x-amz-decoded-content-length").is_none() {
+    // aws-chunked: the payload is x-amz-decoded-content-length, the framing aside.
+    let decoded = ctx
+        .header("x-amz-decoded-content-length")
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let Some(proposed) = decoded.or(length) else {
+        return Ok(());
+    };
+    if proposed > MAX_OBJECT_SIZE {
         return Err(S3Error::with_message(
             S3ErrorCode::EntityTooLarge,
             "Your proposed upload exceeds the maximum allowed size",
         )
-        .field("ProposedSize", length.to_string())
+        .field("ProposedSize", proposed.to_string())
         .field("MaxSizeAllowed", MAX_OBJECT_SIZE.to_string()));
     }
     Ok(())
@@ -108,6 +116,7 @@ pub async fn put_object(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Erro
     let bucket = ctx.bucket().await?;
     ctx.check_canned_acl()?;
     check_length(ctx)?;
+    check_user_metadata_size(&ctx.parts.headers)?;
     let request = object_request(ctx, &bucket, sse::parse_write(&ctx.parts.headers)?).await?;
     let md5 = customer_md5(&request);
     let expect = Expectations::from_headers(&ctx.parts.headers, &ctx.verified.payload)?;
@@ -224,6 +233,9 @@ pub async fn copy_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
             ));
         }
     };
+    if replace {
+        check_user_metadata_size(&ctx.parts.headers)?;
+    }
     let algorithm = copy_checksum_algorithm(ctx, &source)?;
     let request = sse::parse_write(&ctx.parts.headers)?;
     let changes_something = replace
