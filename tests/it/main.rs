@@ -12,6 +12,8 @@ mod common;
 #[cfg(test)]
 mod crash_multipart;
 #[cfg(test)]
+mod fuzz_requests;
+#[cfg(test)]
 mod loadgen;
 /// The load generator's source (`cargo run --example loadgen`), compiled in so `tests/it/loadgen.rs`
 /// can drive it in-process.
