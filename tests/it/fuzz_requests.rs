@@ -62,7 +62,7 @@ fn uri_text(rng: &mut StdRng, max: usize) -> String {
     for _ in 0..rng.random_range(0..=max) {
         match rng.random_range(0..10) {
             0 => s.push_str(&format!("%{:02X}", rng.random::<u8>())),
-            1 => s.push_str(pick(
+            1 => s.push_str(*pick(
                 rng,
                 &["..", ".", "//", "%", "%zz", "%c3%a9", "%ff", "%00"],
             )),
@@ -469,6 +469,13 @@ fn send(addr: &str, req: &Raw) -> Reply {
             req.target
         );
     }
+    // Skip interim `100 Continue` heads: the final response follows.
+    while raw.starts_with(b"HTTP/1.1 1") {
+        match raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            Some(p) => raw.drain(..p + 4),
+            None => break,
+        };
+    }
     let end = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -651,7 +658,9 @@ fn random_requests_get_s3_answers() {
     sign_plain(&mut req);
     let reply = send(&addr, &req);
     assert_eq!(reply.status, 200);
-    assert!(String::from_utf8_lossy(&reply.body).contains(&format!("<Name>{BUCKET}</Name>")));
+    // (The random requests may have deleted the bucket: only the document is checked.)
+    let (root, _) = parse_xml(&reply.body).unwrap();
+    assert_eq!(root, "ListAllMyBucketsResult");
     let stderr = server.stderr();
     assert!(
         !stderr.contains("panicked"),
