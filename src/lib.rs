@@ -19,6 +19,8 @@ pub mod http;
 pub mod integrity;
 pub mod object_io;
 pub mod ops;
+#[cfg(test)]
+mod proptest_support;
 pub mod server;
 pub mod store;
 pub mod tls;

@@ -8,6 +8,8 @@ mod canonical;
 mod credentials;
 mod error;
 mod header;
+#[cfg(test)]
+mod proptests;
 pub mod session;
 mod signature;
 mod sigv2;

@@ -30,3 +30,5 @@ pub mod system;
 pub use error::CryptoError;
 pub use keys::{DataKey, MasterKey};
 pub use sse::{Crypto, Encryption, ObjectRef, Plan, SseRequest};
+#[cfg(test)]
+mod proptests;

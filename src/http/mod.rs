@@ -4,6 +4,8 @@ pub mod body;
 pub mod drain;
 pub mod entry;
 pub mod headers;
+#[cfg(test)]
+mod proptests;
 pub mod request_id;
 pub mod router;
 pub mod timeout;

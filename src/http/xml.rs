@@ -25,7 +25,29 @@ pub fn to_xml<T: Serialize>(value: &T) -> Result<String, S3Error> {
 /// Parses a request document; anything that does not fit the schema is `MalformedXML`.
 pub fn from_xml<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, S3Error> {
     let text = std::str::from_utf8(bytes).map_err(|_| S3Error::new(S3ErrorCode::MalformedXML))?;
+    check_prolog_only_markup(text)?;
     quick_xml::de::from_str(text).map_err(|_| S3Error::new(S3ErrorCode::MalformedXML))
+}
+
+/// Refuses a `<!DOCTYPE` after the root element has started. It is not well-formed XML there
+/// (a document type declaration belongs in the prolog), and quick-xml's deserializer (0.38)
+/// panics on it inside an element's text, which it sees as two text events in a row
+/// (`unreachable!()` in `read_text`). Found by `ops::proptests::xml_mutated`.
+fn check_prolog_only_markup(text: &str) -> Result<(), S3Error> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut root_seen = false;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(_) | Event::Empty(_)) => root_seen = true,
+            Ok(Event::DocType(_)) if root_seen => {
+                return Err(S3Error::new(S3ErrorCode::MalformedXML));
+            }
+            // Anything else, errors included, is left to the deserializer to judge.
+            Ok(Event::Eof) | Err(_) => return Ok(()),
+            Ok(_) => {}
+        }
+    }
 }
 
 #[cfg(test)]
@@ -59,6 +81,32 @@ mod tests {
             xml,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">eu-west-1</LocationConstraint>"
         );
+    }
+
+    /// Regression: quick-xml's deserializer panicked (`unreachable!()`) on a DOCTYPE inside an
+    /// element's text; it is MalformedXML (400).
+    #[test]
+    fn doctype_inside_an_element_is_malformed_not_a_panic() {
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Rule {
+            #[serde(rename = "BucketKeyEnabled")]
+            bucket_key_enabled: Option<bool>,
+        }
+        for body in [
+            &b"<Rule><BucketKeyEnabled>t<!DOCTYPE a [<!ENTITY e \"x\">]>rue</BucketKeyEnabled></Rule>"[..],
+            b"<Rule><BucketKeyEnabled>t<!DOCTYPE a>rue</BucketKeyEnabled></Rule>",
+            b"<Rule><!DOCTYPE a></Rule>",
+        ] {
+            let err = from_xml::<Rule>(body).unwrap_err();
+            assert_eq!(err.code, S3ErrorCode::MalformedXML);
+            assert_eq!(err.code.status().as_u16(), 400);
+        }
+        // In the prolog, where it belongs, a DOCTYPE does not stop the document from parsing.
+        let ok: Rule =
+            from_xml(b"<!DOCTYPE Rule><Rule><BucketKeyEnabled>true</BucketKeyEnabled></Rule>")
+                .unwrap();
+        assert_eq!(ok.bucket_key_enabled, Some(true));
     }
 
     #[test]

@@ -11,3 +11,5 @@ pub mod verify;
 pub use checksum::{ChecksumAlgorithm, Digester, Digests};
 pub use error::IntegrityError;
 pub use verify::{Expectations, RequestBody};
+#[cfg(test)]
+mod proptests;

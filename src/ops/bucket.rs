@@ -15,15 +15,25 @@ use crate::store::{BucketMeta, StoreError};
 const US_EAST_1: &str = "us-east-1";
 
 #[derive(Deserialize, Default)]
-struct CreateBucketConfiguration {
+pub(super) struct CreateBucketConfiguration {
     #[serde(rename = "LocationConstraint")]
-    location_constraint: Option<String>,
+    pub(super) location_constraint: Option<String>,
     /// Directory buckets: the zone.
     #[serde(rename = "Location")]
-    location: Option<directory::LocationXml>,
+    pub(super) location: Option<directory::LocationXml>,
     /// Directory buckets: `Type` `Directory` and the data redundancy.
     #[serde(rename = "Bucket")]
-    bucket: Option<directory::BucketInfoXml>,
+    pub(super) bucket: Option<directory::BucketInfoXml>,
+}
+
+/// A CreateBucket body: blank is no configuration; otherwise it must fit the schema
+/// (MalformedXML).
+pub(super) fn parse_create_configuration(xml: &[u8]) -> Result<CreateBucketConfiguration, S3Error> {
+    if xml.iter().all(u8::is_ascii_whitespace) {
+        Ok(CreateBucketConfiguration::default())
+    } else {
+        from_xml(xml)
+    }
 }
 
 #[derive(Serialize)]
@@ -173,11 +183,7 @@ pub async fn create_bucket(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3E
         Digest::Optional,
     )
     .await?;
-    let config: CreateBucketConfiguration = if xml.iter().all(u8::is_ascii_whitespace) {
-        CreateBucketConfiguration::default()
-    } else {
-        from_xml(&xml)?
-    };
+    let config = parse_create_configuration(&xml)?;
     let constraint = config.location_constraint.filter(|c| !c.is_empty());
     let directory = if is_directory {
         Some(directory::directory_info(

@@ -73,7 +73,9 @@ fn root_name(xml: &[u8]) -> Option<String> {
 
 /// Validates a configuration document as S3 does: exactly one rule with a known algorithm
 /// (`MalformedXML` otherwise), and no KMS key with AES256 (`InvalidArgument`).
-fn parse_configuration(xml: &[u8]) -> Result<(EncryptionRule, Option<Vec<String>>), S3Error> {
+pub(super) fn parse_configuration(
+    xml: &[u8],
+) -> Result<(EncryptionRule, Option<Vec<String>>), S3Error> {
     if root_name(xml).as_deref() != Some(ROOT) {
         return Err(malformed());
     }

@@ -9,6 +9,8 @@ mod multipart;
 mod object_delete;
 mod object_get;
 mod object_put;
+#[cfg(test)]
+mod proptests;
 mod subresource;
 
 use axum::body::Body;

@@ -352,9 +352,13 @@ pub async fn upload_part(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Err
 
 /// `x-amz-copy-source-range: bytes=first-last`, inside the source.
 fn copy_source_range(ctx: &ReqCtx<'_>, size: u64) -> Result<Option<ByteRange>, S3Error> {
-    let Some(raw) = ctx.header("x-amz-copy-source-range") else {
-        return Ok(None);
-    };
+    ctx.header("x-amz-copy-source-range")
+        .map(|raw| parse_copy_source_range(raw, size))
+        .transpose()
+}
+
+/// Parses `x-amz-copy-source-range` against the source's size.
+pub(super) fn parse_copy_source_range(raw: &str, size: u64) -> Result<ByteRange, S3Error> {
     let parsed = raw.trim().strip_prefix("bytes=").and_then(|r| {
         let (a, b) = r.split_once('-')?;
         Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?))
@@ -374,7 +378,7 @@ fn copy_source_range(ctx: &ReqCtx<'_>, size: u64) -> Result<Option<ByteRange>, S
         .field("RangeRequested", raw)
         .field("ActualObjectSize", size.to_string()));
     }
-    Ok(Some(ByteRange { start, end }))
+    Ok(ByteRange { start, end })
 }
 
 #[derive(Serialize)]
@@ -515,17 +519,36 @@ pub async fn abort_multipart_upload(ctx: &ReqCtx<'_>) -> Result<Response, S3Erro
 // CompleteMultipartUpload
 
 #[derive(Deserialize, Debug)]
-struct CompleteRequest {
+pub(super) struct CompleteRequest {
     #[serde(rename = "Part", default)]
-    parts: Vec<CompletedPart>,
+    pub(super) parts: Vec<CompletedPart>,
+}
+
+/// A CompleteMultipartUpload document: blank, without parts or off the schema is MalformedXML;
+/// part numbers not strictly ascending are InvalidPartOrder.
+pub(super) fn parse_complete(raw: &[u8], upload_id: &str) -> Result<CompleteRequest, S3Error> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Err(S3Error::new(S3ErrorCode::MalformedXML));
+    }
+    let request: CompleteRequest = from_xml(raw)?;
+    if request.parts.is_empty() {
+        return Err(S3Error::with_message(
+            S3ErrorCode::MalformedXML,
+            "The XML you provided was not well-formed or did not validate against our published schema",
+        ));
+    }
+    if request.parts.windows(2).any(|w| w[0].number >= w[1].number) {
+        return Err(S3Error::new(S3ErrorCode::InvalidPartOrder).field("UploadId", upload_id));
+    }
+    Ok(request)
 }
 
 #[derive(Deserialize, Debug)]
-struct CompletedPart {
+pub(super) struct CompletedPart {
     #[serde(rename = "PartNumber")]
-    number: u32,
+    pub(super) number: u32,
     #[serde(rename = "ETag", default)]
-    etag: Option<String>,
+    pub(super) etag: Option<String>,
     #[serde(rename = "ChecksumCRC32")]
     crc32: Option<String>,
     #[serde(rename = "ChecksumCRC32C")]
@@ -672,19 +695,7 @@ pub async fn complete_multipart_upload(ctx: &ReqCtx<'_>, body: Body) -> Result<R
         MAX_LARGE_XML_BODY,
     )
     .await?;
-    if raw.iter().all(u8::is_ascii_whitespace) {
-        return Err(S3Error::new(S3ErrorCode::MalformedXML));
-    }
-    let request: CompleteRequest = from_xml(&raw)?;
-    if request.parts.is_empty() {
-        return Err(S3Error::with_message(
-            S3ErrorCode::MalformedXML,
-            "The XML you provided was not well-formed or did not validate against our published schema",
-        ));
-    }
-    if request.parts.windows(2).any(|w| w[0].number >= w[1].number) {
-        return Err(S3Error::new(S3ErrorCode::InvalidPartOrder).field("UploadId", id.as_str()));
-    }
+    let request = parse_complete(&raw, &id)?;
     check_checksum_mode(ctx, &upload)?;
     let stored = store.parts(&id, 0, MAX_PART_NUMBER as usize).await?;
     // Every listed part must exist with the listed ETag.

@@ -11,22 +11,38 @@ use crate::http::body::{Digest, MAX_LARGE_XML_BODY, read_xml_body_limited};
 use crate::http::xml::{S3_XMLNS, from_xml, to_xml};
 
 /// S3 deletes at most this many keys per DeleteObjects request.
-const MAX_DELETE_KEYS: usize = 1000;
+pub(super) const MAX_DELETE_KEYS: usize = 1000;
 
 #[derive(Deserialize)]
-struct Delete {
+pub(super) struct Delete {
     #[serde(rename = "Object", default)]
-    objects: Vec<ObjectIdentifier>,
+    pub(super) objects: Vec<ObjectIdentifier>,
     #[serde(rename = "Quiet", default)]
-    quiet: Option<bool>,
+    pub(super) quiet: Option<bool>,
 }
 
 #[derive(Deserialize)]
-struct ObjectIdentifier {
+pub(super) struct ObjectIdentifier {
     #[serde(rename = "Key")]
-    key: String,
+    pub(super) key: String,
     #[serde(rename = "VersionId")]
-    version_id: Option<String>,
+    pub(super) version_id: Option<String>,
+}
+
+/// A DeleteObjects document: an empty body is MissingRequestBodyError; no objects, more than
+/// 1000, or anything off the schema is MalformedXML.
+pub(super) fn parse_delete(xml: &[u8]) -> Result<Delete, S3Error> {
+    if xml.is_empty() {
+        return Err(S3Error::with_message(
+            S3ErrorCode::MissingRequestBodyError,
+            "Request Body is empty",
+        ));
+    }
+    let request: Delete = from_xml(xml)?;
+    if request.objects.is_empty() || request.objects.len() > MAX_DELETE_KEYS {
+        return Err(S3Error::new(S3ErrorCode::MalformedXML));
+    }
+    Ok(request)
 }
 
 #[derive(Serialize)]
@@ -86,16 +102,7 @@ pub async fn delete_objects(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3
         MAX_LARGE_XML_BODY,
     )
     .await?;
-    if xml.is_empty() {
-        return Err(S3Error::with_message(
-            S3ErrorCode::MissingRequestBodyError,
-            "Request Body is empty",
-        ));
-    }
-    let request: Delete = from_xml(&xml)?;
-    if request.objects.is_empty() || request.objects.len() > MAX_DELETE_KEYS {
-        return Err(S3Error::new(S3ErrorCode::MalformedXML));
-    }
+    let request = parse_delete(&xml)?;
     let quiet = request.quiet.unwrap_or(false);
     let mut result = DeleteResult {
         xmlns: S3_XMLNS,

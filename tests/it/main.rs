@@ -12,6 +12,8 @@ mod common;
 #[cfg(test)]
 mod crash_multipart;
 #[cfg(test)]
+mod fuzz_requests;
+#[cfg(test)]
 mod limits;
 #[cfg(test)]
 mod loadgen;
