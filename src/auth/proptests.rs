@@ -120,9 +120,7 @@ fn signed_request() -> impl Strategy<Value = Signed> {
             names.sort();
             names.dedup();
             let signed: Vec<&str> = names.iter().map(String::as_str).collect();
-            let Some(parts) = build(method, &uri, &headers) else {
-                return None;
-            };
+            let parts = build(method, &uri, &headers)?;
             let cr = canonical_request(
                 method,
                 parts.uri.path(),

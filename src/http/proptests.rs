@@ -235,7 +235,7 @@ proptest! {
             match spec.resolve(size, &raw) {
                 Ok(r) => {
                     prop_assert!(r.start <= r.end && r.end < size, "{:?} of {}", r, size);
-                    prop_assert!(r.len() >= 1 && r.len() <= size);
+                    prop_assert!(!r.is_empty() && r.len() <= size);
                     let _ = r.content_range(size);
                 }
                 Err(e) => {

@@ -62,7 +62,7 @@ fn uri_text(rng: &mut StdRng, max: usize) -> String {
     for _ in 0..rng.random_range(0..=max) {
         match rng.random_range(0..10) {
             0 => s.push_str(&format!("%{:02X}", rng.random::<u8>())),
-            1 => s.push_str(*pick(
+            1 => s.push_str(pick::<&str>(
                 rng,
                 &["..", ".", "//", "%", "%zz", "%c3%a9", "%ff", "%00"],
             )),
