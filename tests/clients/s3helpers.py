@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import hashlib
+import time
 import xml.etree.ElementTree as ET
 from unittest import mock
 from urllib.parse import quote
@@ -24,6 +25,25 @@ S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
 # One pool for every raw request; no retries, no redirects, short timeouts.
 HTTP = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=5, read=60))
+
+
+def blob_files(data_dir, expect: int | None = None, timeout: float = 5.0) -> set[str]:
+    """The names of the blob files under ``data_dir/blobs``. Replaced blobs are unlinked just after
+    the reply, in the background, so this waits (up to ``timeout``) until there are ``expect`` of
+    them or, without ``expect``, until the set holds still for 50 ms."""
+    def now() -> set[str]:
+        return {p.name for p in (data_dir / "blobs").glob("*/*") if p.is_file()}
+    deadline = time.monotonic() + timeout
+    files = now()
+    while time.monotonic() < deadline:
+        if expect is not None and len(files) == expect:
+            return files
+        time.sleep(0.05)
+        later = now()
+        if expect is None and later == files:
+            return files
+        files = later
+    return files
 
 
 def utcnow() -> datetime.datetime:

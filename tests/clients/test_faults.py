@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import assert_client_error, unique_bucket_name
+from s3helpers import blob_files
 
 LARGE = 300 * 1024  # a blob file (multi-segment); small bodies live in the metadata database
 SMALL = 4 * 1024
@@ -50,18 +51,8 @@ def set_faults(srv, *lines: str) -> None:
     time.sleep(0.06)  # the server re-reads the file at most every 20 ms
 
 
-def blob_files(srv) -> int:
-    return sum(1 for p in (srv.data_dir / "blobs").glob("*/*") if p.is_file())
-
-
-def settled_blob_files(srv, expect: int) -> int:
-    """Replaced or abandoned blobs are unlinked in the background just after the reply."""
-    deadline = time.monotonic() + 5
-    n = blob_files(srv)
-    while n != expect and time.monotonic() < deadline:
-        time.sleep(0.05)
-        n = blob_files(srv)
-    return n
+def blob_count(srv, expect: int | None = None) -> int:
+    return len(blob_files(srv.data_dir, expect))
 
 
 def assert_internal_error(exc_info):
@@ -87,7 +78,7 @@ WRITE_FAULTS = [
 def test_failed_put_stores_nothing_and_keeps_the_old_version(faulty, c, bucket, fault, size, sse):
     old = os.urandom(LARGE)
     c.put_object(Bucket=bucket, Key="over", Body=old)
-    files = settled_blob_files(faulty, blob_files(faulty))
+    files = blob_count(faulty)
     set_faults(faulty, fault)
     with pytest.raises(ClientError) as e:
         c.put_object(Bucket=bucket, Key="new", Body=os.urandom(size), **sse)
@@ -100,7 +91,7 @@ def test_failed_put_stores_nothing_and_keeps_the_old_version(faulty, c, bucket, 
         c.head_object(Bucket=bucket, Key="new")
     assert_client_error(e, None, 404)
     assert c.get_object(Bucket=bucket, Key="over")["Body"].read() == old
-    assert settled_blob_files(faulty, files) == files
+    assert blob_count(faulty, files) == files
     # And the server goes on serving, on the same connections.
     body = os.urandom(size)
     c.put_object(Bucket=bucket, Key="new", Body=body, **sse)
@@ -110,7 +101,7 @@ def test_failed_put_stores_nothing_and_keeps_the_old_version(faulty, c, bucket, 
 def test_failed_copy_and_delete(faulty, c, bucket):
     body = os.urandom(LARGE)
     c.put_object(Bucket=bucket, Key="src", Body=body)
-    files = settled_blob_files(faulty, blob_files(faulty))
+    files = blob_count(faulty)
     set_faults(faulty, "blob-write=enospc")
     with pytest.raises(ClientError) as e:
         c.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"})
@@ -129,11 +120,11 @@ def test_failed_copy_and_delete(faulty, c, bucket):
     with pytest.raises(ClientError) as e:
         c.head_object(Bucket=bucket, Key="dst")
     assert_client_error(e, None, 404)
-    assert settled_blob_files(faulty, files) == files
+    assert blob_count(faulty, files) == files
 
 
 def test_failed_multipart_steps(faulty, c, bucket):
-    files = settled_blob_files(faulty, blob_files(faulty))
+    files = blob_count(faulty)
     uid = c.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
     part1 = os.urandom(5 * 1024 * 1024)
     set_faults(faulty, "blob-sync=eio")
@@ -142,7 +133,7 @@ def test_failed_multipart_steps(faulty, c, bucket):
     assert_internal_error(e)
     set_faults(faulty)
     assert c.list_parts(Bucket=bucket, Key="mp", UploadId=uid).get("Parts", []) == []
-    assert settled_blob_files(faulty, files) == files
+    assert blob_count(faulty, files) == files
     e1 = c.upload_part(Bucket=bucket, Key="mp", UploadId=uid, PartNumber=1, Body=part1)["ETag"]
     e2 = c.upload_part(Bucket=bucket, Key="mp", UploadId=uid, PartNumber=2, Body=b"tail")["ETag"]
     parts = {"Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]}
@@ -158,7 +149,7 @@ def test_failed_multipart_steps(faulty, c, bucket):
     assert len(c.list_parts(Bucket=bucket, Key="mp", UploadId=uid)["Parts"]) == 2
     c.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=uid, MultipartUpload=parts)
     assert c.get_object(Bucket=bucket, Key="mp")["Body"].read() == part1 + b"tail"
-    assert settled_blob_files(faulty, files + 2) == files + 2
+    assert blob_count(faulty, files + 2) == files + 2
 
 
 def test_failed_bucket_encryption_change_keeps_the_rule(faulty, c, bucket):

@@ -133,20 +133,8 @@ def ssec(key: bytes = CKEY) -> dict:
     return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": key}
 
 
-def blob_count(srv, expect: int | None = None, timeout: float = 5.0) -> int:
-    """Blob files on disk. Replaced blobs are unlinked just after the reply, in the background, so
-    this waits (up to `timeout`) for the count to equal `expect`, or without it to hold still."""
-    def count() -> int:
-        return sum(1 for p in (srv.data_dir / "blobs").glob("*/*") if p.is_file())
-    deadline = time.monotonic() + timeout
-    n = count()
-    while time.monotonic() < deadline:
-        time.sleep(0.05)
-        m = count()
-        if (m == expect) if expect is not None else (m == n):
-            return m
-        n = m
-    return n
+def blob_count(srv, expect: int | None = None) -> int:
+    return len(h.blob_files(srv.data_dir, expect))
 
 
 # -- fixtures ------------------------------------------------------------------------------------

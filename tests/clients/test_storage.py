@@ -7,13 +7,13 @@ import hashlib
 import os
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
 from conftest import ALICE, assert_client_error, sealstore_bin, unique_bucket_name
+from s3helpers import blob_files
 
 
 def _tree(path: Path) -> set[str]:
@@ -305,17 +305,6 @@ def test_request_log_lines(server_factory):
     assert "404" in log
 
 
-def _blob_files(data_dir: Path, expect: int | None = None) -> set[str]:
-    """The blob files on disk, once there are `expect` of them (replaced blobs are unlinked just
-    after the reply, in the background; waits up to 5 s)."""
-    deadline = time.monotonic() + 5
-    while True:
-        files = {p.name for p in (data_dir / "blobs").rglob("*") if p.is_file()}
-        if expect is None or len(files) == expect or time.monotonic() > deadline:
-            return files
-        time.sleep(0.05)
-
-
 @pytest.mark.parametrize("sse", ["AES256", "aws:kms:dsse"])
 def test_small_bodies_live_in_metadata_large_in_files(server_factory, sse):
     """A body whose sealed form fits 65 KiB (so any body of one 64 KiB segment) is committed
@@ -335,12 +324,12 @@ def test_small_bodies_live_in_metadata_large_in_files(server_factory, sse):
     for k, v in bodies.items():
         c.put_object(Bucket=b, Key=k, Body=v, **extra)
     # Exactly the two bodies over 65 KiB sealed are files.
-    assert len(_blob_files(data_dir, 2)) == 2, _blob_files(data_dir)
+    assert len(blob_files(data_dir, 2)) == 2, blob_files(data_dir)
     # Overwrite file -> inline and inline -> file: still one file per large body.
     c.put_object(Bucket=b, Key="1m", Body=b"now small", **extra)
     c.put_object(Bucket=b, Key="4k", Body=bodies["1m"], **extra)
     bodies["1m"], bodies["4k"] = b"now small", bodies["1m"]
-    assert len(_blob_files(data_dir, 2)) == 2
+    assert len(blob_files(data_dir, 2)) == 2
     assert srv.stop() == 0
 
     srv2 = server_factory.start("--kms-key", "k1", data_dir=data_dir)
@@ -352,6 +341,6 @@ def test_small_bodies_live_in_metadata_large_in_files(server_factory, sse):
         assert r == v[-3:], k
     for k in bodies:
         c2.delete_object(Bucket=b, Key=k)
-    assert _blob_files(data_dir, 0) == set()
+    assert blob_files(data_dir, 0) == set()
     c2.delete_bucket(Bucket=b)
     assert srv2.stop() == 0
