@@ -7,8 +7,10 @@
 //! - [`object_io`] is the single write path and read path of object bytes;
 //! - [`store`] keeps metadata (redb or memory) and blobs;
 //! - [`error`] is the one place errors become S3 error responses;
-//! - [`fsmode`] makes what is written to disk owner-only.
+//! - [`fsmode`] makes what is written to disk owner-only;
+//! - [`allocator`] bounds glibc malloc's arenas for the server process.
 
+pub mod allocator;
 pub mod auth;
 pub mod config;
 pub mod crypto;

@@ -219,6 +219,11 @@ fn main() -> ExitCode {
             ));
         }
     };
+    // Before any thread starts: re-execute with glibc's arena count bounded (see `allocator`).
+    let exec_error = match cli.command {
+        Command::Serve(_) => sealstore::allocator::bound_malloc_arenas(),
+        Command::RotateMasterKey(_) => None,
+    };
     // Log lines are formatted on the request's thread but written by a logging thread, in batches:
     // one `write` per request cost about 5 % of a small GET's CPU. Nothing is dropped (a full
     // queue makes requests wait), and the guard writes what is queued when `main` returns. The
@@ -239,6 +244,11 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
+    if let Some(e) = exec_error {
+        tracing::warn!(
+            "could not re-execute with a bounded malloc arena count ({e}); running with glibc's default"
+        );
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

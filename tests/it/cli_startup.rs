@@ -266,3 +266,71 @@ async fn sigterm_finishes_and_keeps_data() {
     let s3 = server.client();
     assert_eq!(get_bytes(&s3, &b, "k").await, b"before sigterm");
 }
+
+/// The server's own environment, as the kernel has it (after any re-execution).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn environ_of(pid: u32) -> Vec<String> {
+    std::fs::read(format!("/proc/{pid}/environ"))
+        .expect("read /proc/PID/environ")
+        .split(|b| *b == 0)
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect()
+}
+
+/// `serve` re-executes itself once with glibc's arena count bounded (src/allocator.rs): the
+/// process we started (same pid) runs with `glibc.malloc.arena_max` added to the tunables it was
+/// given, and serves.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_runs_with_bounded_malloc_arenas() {
+    let server = Server::start_with(
+        Options::default()
+            .memory()
+            .env("GLIBC_TUNABLES", "glibc.malloc.tcache_count=7"),
+    );
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    // glibc rewrites the variable in place while parsing it (a NUL where the `:` was), so look
+    // for the two settings in order rather than for the whole value.
+    let expected = format!(
+        "GLIBC_TUNABLES=glibc.malloc.tcache_count=7\0glibc.malloc.arena_max={}",
+        sealstore::allocator::arena_limit(cpus)
+    );
+    let env = environ_of(server.pid()).join("\0");
+    let joined = env.replace(
+        "glibc.malloc.tcache_count=7:glibc.malloc.arena_max",
+        "glibc.malloc.tcache_count=7\0glibc.malloc.arena_max",
+    );
+    assert!(
+        joined.contains(&expected),
+        "{expected:?} not in the server's environment: {env:?}"
+    );
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", server.pid())).unwrap();
+    assert!(
+        String::from_utf8_lossy(&cmdline).contains("serve\0--listen\0127.0.0.1:0"),
+        "arguments kept across the re-execution: {cmdline:?}"
+    );
+    assert!(server.client().list_buckets().send().await.is_ok());
+    assert!(!server.stderr().contains("could not re-execute"));
+}
+
+/// An operator's own arena setting wins: no re-execution, the tunables are left as given.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[tokio::test(flavor = "multi_thread")]
+async fn an_operators_arena_setting_is_left_alone() {
+    for (var, value) in [
+        ("MALLOC_ARENA_MAX", "3"),
+        ("GLIBC_TUNABLES", "glibc.malloc.arena_max=3"),
+    ] {
+        let server = Server::start_with(Options::default().memory().env(var, value));
+        let env = environ_of(server.pid());
+        let tunables: Vec<_> = env
+            .iter()
+            .filter(|v| v.starts_with("GLIBC_TUNABLES="))
+            .collect();
+        match var {
+            "MALLOC_ARENA_MAX" => assert!(tunables.is_empty(), "{tunables:?}"),
+            _ => assert_eq!(tunables, ["GLIBC_TUNABLES=glibc.malloc.arena_max=3"]),
+        }
+        assert!(server.client().list_buckets().send().await.is_ok());
+    }
+}
