@@ -306,7 +306,7 @@ async fn serve_runs_with_bounded_malloc_arenas() {
     );
     let cmdline = std::fs::read(format!("/proc/{}/cmdline", server.pid())).unwrap();
     assert!(
-        String::from_utf8_lossy(&cmdline).contains("serve\0--listen\0127.0.0.1:0"),
+        String::from_utf8_lossy(&cmdline).contains("serve\x00--listen\x00127.0.0.1:0"),
         "arguments kept across the re-execution: {cmdline:?}"
     );
     assert!(server.client().list_buckets().send().await.is_ok());
