@@ -50,6 +50,8 @@ pub struct Config {
     pub https: bool,
     /// General purpose buckets an account may own (`TooManyBuckets` beyond; S3's default quota).
     pub max_buckets: usize,
+    /// Directory buckets an account may own in the region (`TooManyBuckets` beyond; S3's quota).
+    pub max_directory_buckets: usize,
     /// How long a client may leave a request body idle before `RequestTimeout`.
     pub body_timeout: Duration,
     /// How long a client may take to send a request's header section before the connection closes.
@@ -58,6 +60,8 @@ pub struct Config {
 
 /// S3's default quota of general purpose buckets per account (raised from 100 in 2024).
 pub const DEFAULT_MAX_BUCKETS: usize = 10_000;
+/// S3's default quota of directory buckets per account and region.
+pub const DEFAULT_MAX_DIRECTORY_BUCKETS: usize = 100;
 /// S3 closes a connection idle for about 20 seconds in the middle of a request body.
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(20);
 /// Time to send a whole request header section (hyper's own default; S3's is not published).
@@ -87,6 +91,7 @@ impl Config {
             session_seconds: crate::auth::session::SESSION_SECS,
             https: false,
             max_buckets: DEFAULT_MAX_BUCKETS,
+            max_directory_buckets: DEFAULT_MAX_DIRECTORY_BUCKETS,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
         }

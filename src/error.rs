@@ -690,6 +690,7 @@ impl From<StoreError> for S3Error {
             StoreError::BucketExists { bucket, .. } => {
                 S3Error::new(S3ErrorCode::BucketAlreadyExists).field("BucketName", bucket)
             }
+            StoreError::TooManyBuckets => S3Error::new(S3ErrorCode::TooManyBuckets),
             StoreError::NoSuchUpload(id) => {
                 S3Error::new(S3ErrorCode::NoSuchUpload).field("UploadId", id)
             }

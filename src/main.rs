@@ -143,6 +143,11 @@ struct ServeArgs {
     #[arg(long, env = "SEALSTORE_MAX_BUCKETS", default_value_t = sealstore::config::DEFAULT_MAX_BUCKETS,
           value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
     max_buckets: usize,
+    /// Directory buckets each account may own in a region; CreateBucket beyond it answers 400
+    /// TooManyBuckets. S3's default quota is 100.
+    #[arg(long, env = "SEALSTORE_MAX_DIRECTORY_BUCKETS", default_value_t = sealstore::config::DEFAULT_MAX_DIRECTORY_BUCKETS,
+          value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    max_directory_buckets: usize,
     /// Seconds a client may leave a request body idle (nothing sent) before the server answers
     /// 400 RequestTimeout, stores nothing and closes the connection. S3 uses about 20.
     #[arg(long, env = "SEALSTORE_BODY_TIMEOUT", default_value_t = 20, value_name = "SECS",
@@ -412,6 +417,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         session_seconds: args.session_seconds,
         https: tls_source.is_some(),
         max_buckets: args.max_buckets,
+        max_directory_buckets: args.max_directory_buckets,
         body_timeout: std::time::Duration::from_secs(args.body_timeout),
         header_timeout: std::time::Duration::from_secs(args.header_timeout),
     };

@@ -142,25 +142,6 @@ pub async fn list_buckets(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     Ok(xml_response(StatusCode::OK, to_xml(&doc)?))
 }
 
-/// Refuses a new general purpose bucket once the account owns `--max-buckets` of them (S3's
-/// quota). Checked before the bucket is created, so two concurrent creations at the limit may
-/// both pass.
-async fn check_bucket_quota(ctx: &ReqCtx<'_>, name: &str) -> Result<(), S3Error> {
-    let account = &ctx.verified.account_id;
-    let buckets = ctx.state.store.buckets().await?;
-    if buckets.iter().any(|b| b.name == name) {
-        return Ok(()); // answered below: BucketAlreadyOwnedByYou / BucketAlreadyExists
-    }
-    let owned = buckets
-        .iter()
-        .filter(|b| &b.owner == account && !b.is_directory())
-        .count();
-    if owned >= ctx.state.config.max_buckets {
-        return Err(S3Error::new(S3ErrorCode::TooManyBuckets));
-    }
-    Ok(())
-}
-
 pub async fn create_bucket(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
     let name = ctx.bucket_name().to_string();
     let is_directory = directory::is_directory_name(&name);
@@ -219,9 +200,6 @@ pub async fn create_bucket(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3E
     } else {
         vec!["SSE-C".to_string()]
     };
-    if !is_directory {
-        check_bucket_quota(ctx, &name).await?;
-    }
     let meta = BucketMeta {
         name: name.clone(),
         owner: ctx.verified.account_id.clone(),
@@ -233,7 +211,14 @@ pub async fn create_bucket(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3E
         default_blocked_encryption_types: creation_blocked,
         directory,
     };
-    match ctx.state.store.create_bucket(meta).await {
+    // S3's quotas: general purpose buckets per account, directory buckets per account and region.
+    // The store counts inside the creating transaction (TooManyBuckets beyond).
+    let quota = if is_directory {
+        ctx.state.config.max_directory_buckets
+    } else {
+        ctx.state.config.max_buckets
+    };
+    match ctx.state.store.create_bucket(meta, quota).await {
         Ok(()) => {}
         Err(StoreError::BucketExists { owner, .. }) if owner == ctx.verified.account_id => {
             // S3 keeps a legacy quirk: in us-east-1, re-creating your own bucket succeeds.

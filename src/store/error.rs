@@ -10,6 +10,9 @@ pub enum StoreError {
     BucketNotEmpty(String),
     #[error("bucket {bucket} already exists (owner {owner})")]
     BucketExists { bucket: String, owner: String },
+    /// The owner has reached its bucket quota (see `WriteOp::CreateBucket`).
+    #[error("bucket quota reached")]
+    TooManyBuckets,
     #[error("no such upload {0}")]
     NoSuchUpload(String),
     /// A part named by a Complete was replaced (or aborted) while the Complete was being checked.

@@ -83,7 +83,14 @@ fn bucket_bounds(bucket: &str) -> (Vec<u8>, Vec<u8>) {
 /// A change to the metadata, applied atomically.
 #[derive(Debug)]
 pub enum WriteOp {
-    CreateBucket(BucketMeta),
+    /// Creates a bucket unless its owner already has `quota` buckets of its kind: general purpose
+    /// buckets count per account, directory buckets per account and region (S3's quotas). The
+    /// count is taken in the same transaction as the insert, so concurrent creations cannot
+    /// overshoot it.
+    CreateBucket {
+        meta: BucketMeta,
+        quota: usize,
+    },
     DeleteBucket(String),
     /// Replaces an existing bucket's record (its configuration).
     UpdateBucket(BucketMeta),
@@ -137,6 +144,8 @@ pub type Outcome = Vec<BodyRef>;
 /// Table access the shared `apply` needs, implemented by the redb transaction and the maps.
 trait Tables {
     fn bucket(&self, name: &str) -> Result<Option<BucketMeta>, StoreError>;
+    /// Every bucket record (CreateBucket's quota count).
+    fn all_buckets(&self) -> Result<Vec<BucketMeta>, StoreError>;
     fn put_bucket(&mut self, meta: &BucketMeta) -> Result<(), StoreError>;
     fn remove_bucket(&mut self, name: &str) -> Result<(), StoreError>;
     fn bucket_is_empty(&self, name: &str) -> Result<bool, StoreError>;
@@ -193,12 +202,21 @@ fn drop_upload(
 
 fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
     match op {
-        WriteOp::CreateBucket(meta) => {
+        WriteOp::CreateBucket { meta, quota } => {
             if let Some(existing) = t.bucket(&meta.name)? {
                 return Err(StoreError::BucketExists {
                     bucket: meta.name.clone(),
                     owner: existing.owner,
                 });
+            }
+            let same_kind = |b: &BucketMeta| {
+                b.owner == meta.owner
+                    && b.is_directory() == meta.is_directory()
+                    && (!meta.is_directory() || b.region == meta.region)
+            };
+            let owned = t.all_buckets()?.iter().filter(|b| same_kind(b)).count();
+            if owned >= *quota {
+                return Err(StoreError::TooManyBuckets);
             }
             t.put_bucket(meta)?;
             Ok(Vec::new())
@@ -352,6 +370,14 @@ impl Tables for RedbTables<'_> {
             .map_err(StoreError::db)?
             .map(|g| decode(g.value()))
             .transpose()
+    }
+    fn all_buckets(&self) -> Result<Vec<BucketMeta>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.buckets.iter().map_err(StoreError::db)? {
+            let (_, v) = entry.map_err(StoreError::db)?;
+            out.push(decode(v.value())?);
+        }
+        Ok(out)
     }
     fn put_bucket(&mut self, meta: &BucketMeta) -> Result<(), StoreError> {
         self.buckets
@@ -609,7 +635,7 @@ fn commit_loop(db: &Database, buckets: &BucketCache, rx: mpsc::Receiver<Pending>
         let committed = commit_batch(db, &ops);
         for op in &ops {
             match op {
-                WriteOp::CreateBucket(meta) | WriteOp::UpdateBucket(meta) => {
+                WriteOp::CreateBucket { meta, .. } | WriteOp::UpdateBucket(meta) => {
                     buckets.forget(&meta.name)
                 }
                 WriteOp::DeleteBucket(name) => buckets.forget(name),
@@ -672,6 +698,9 @@ struct MemoryTables {
 impl Tables for MemoryTables {
     fn bucket(&self, name: &str) -> Result<Option<BucketMeta>, StoreError> {
         Ok(self.buckets.get(name).cloned())
+    }
+    fn all_buckets(&self) -> Result<Vec<BucketMeta>, StoreError> {
+        Ok(self.buckets.values().cloned().collect())
     }
     fn put_bucket(&mut self, meta: &BucketMeta) -> Result<(), StoreError> {
         self.buckets.insert(meta.name.clone(), meta.clone());
@@ -1199,9 +1228,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let meta = MetaStore::Redb(RedbMeta::open(&dir.path().join("meta.redb")).unwrap());
         assert_eq!(meta.bucket("b").await.unwrap(), None);
-        meta.write(WriteOp::CreateBucket(bucket("b", &[])))
-            .await
-            .unwrap();
+        meta.write(WriteOp::CreateBucket {
+            meta: bucket("b", &[]),
+            quota: usize::MAX,
+        })
+        .await
+        .unwrap();
         assert_eq!(meta.bucket("b").await.unwrap(), Some(bucket("b", &[])));
         assert_eq!(meta.bucket("b").await.unwrap(), Some(bucket("b", &[]))); // cached
         meta.write(WriteOp::UpdateBucket(bucket("b", &["SSE-C"])))
@@ -1219,10 +1251,59 @@ mod tests {
             unreachable!()
         };
         let (_, before) = r.buckets.get("c");
-        meta.write(WriteOp::CreateBucket(bucket("c", &[])))
-            .await
-            .unwrap();
+        meta.write(WriteOp::CreateBucket {
+            meta: bucket("c", &[]),
+            quota: usize::MAX,
+        })
+        .await
+        .unwrap();
         r.buckets.insert(before, &bucket("c", &["stale"]));
         assert_eq!(meta.bucket("c").await.unwrap(), Some(bucket("c", &[])));
+    }
+
+    /// Concurrent creations at the quota: exactly `quota` succeed, whatever the interleaving,
+    /// because the count is taken inside the committing transaction. Another owner's buckets and
+    /// buckets of the other kind do not count.
+    #[tokio::test]
+    async fn bucket_quota_holds_under_concurrent_creations() {
+        let dir = tempfile::tempdir().unwrap();
+        let stores = [
+            MetaStore::Redb(RedbMeta::open(&dir.path().join("meta.redb")).unwrap()),
+            MetaStore::Memory(MemoryMeta::default()),
+        ];
+        for meta in stores {
+            let meta = std::sync::Arc::new(meta);
+            let mut other = bucket("someone-elses", &[]);
+            other.owner = "111111111111".into();
+            meta.write(WriteOp::CreateBucket {
+                meta: other,
+                quota: 1,
+            })
+            .await
+            .unwrap();
+            let tasks: Vec<_> = (0..40)
+                .map(|i| {
+                    let meta = meta.clone();
+                    tokio::spawn(async move {
+                        meta.write(WriteOp::CreateBucket {
+                            meta: bucket(&format!("b{i}"), &[]),
+                            quota: 7,
+                        })
+                        .await
+                    })
+                })
+                .collect();
+            let mut created = 0;
+            for t in tasks {
+                match t.await.unwrap() {
+                    Ok(_) => created += 1,
+                    Err(StoreError::TooManyBuckets) => {}
+                    Err(e) => panic!("unexpected {e}"),
+                }
+            }
+            assert_eq!(created, 7);
+            let owned = meta.buckets().await.unwrap();
+            assert_eq!(owned.len(), 8); // 7 and the other owner's
+        }
     }
 }

@@ -52,9 +52,11 @@ impl Store {
         }
     }
 
-    pub async fn create_bucket(&self, meta: BucketMeta) -> Result<(), StoreError> {
+    /// Creates a bucket; `quota` is how many buckets of its kind its owner may have (see
+    /// `WriteOp::CreateBucket`), `StoreError::TooManyBuckets` beyond.
+    pub async fn create_bucket(&self, meta: BucketMeta, quota: usize) -> Result<(), StoreError> {
         self.meta
-            .write(WriteOp::CreateBucket(meta))
+            .write(WriteOp::CreateBucket { meta, quota })
             .await
             .map(|_| ())
     }

@@ -491,6 +491,24 @@ def test_list_directory_buckets_pagination(server_factory):
                ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"))
 
 
+def test_directory_bucket_quota_is_separate_from_general_purpose(server_factory):
+    """S3's quotas: directory buckets per account and region (100), general purpose buckets per
+    account (10,000); neither kind counts against the other."""
+    srv = server_factory.start("--max-directory-buckets", "2", "--max-buckets", "1", memory=True)
+    c = dclient(srv, session=False)
+    gp = gp_client(srv)
+    first = create_dir(c)
+    create_dir(c)
+    expect_error(create_dir, "TooManyBuckets", 400, client=c)
+    assert len(c.list_directory_buckets()["Buckets"]) == 2
+    # the general purpose quota is untouched by the two directory buckets ...
+    gp.create_bucket(Bucket=unique_bucket_name("gpq"))
+    expect_error(gp.create_bucket, "TooManyBuckets", 400, Bucket=unique_bucket_name("gpq"))
+    # ... and a deleted directory bucket frees its place
+    c.delete_bucket(Bucket=first)
+    create_dir(c)
+
+
 # -- CreateSession -------------------------------------------------------------------------------
 
 def assert_credentials(creds: dict):
