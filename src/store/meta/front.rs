@@ -1,0 +1,423 @@
+//! The dispatching front: one API over both backends. Writes go to the shared `apply`; reads
+//! are written per backend (redb transactions, or the maps).
+
+use bytes::Bytes;
+use redb::ReadableTable;
+
+use super::durable::{BUCKETS, CONFIG, INLINE, OBJECTS, PARTS, RedbMeta, UPLOADS};
+use super::memory::MemoryMeta;
+use super::{
+    Outcome, Tables, WriteOp, apply, bucket_bounds, decode, object_key, part_key, part_number,
+    parts_bounds, upload_key,
+};
+use crate::store::error::StoreError;
+use crate::store::model::{BucketMeta, ObjectMeta, PartMeta, UploadMeta};
+
+pub enum MetaStore {
+    Redb(RedbMeta),
+    Memory(MemoryMeta),
+}
+
+/// One page of a bucket listing: (key, metadata) in key order.
+pub type ObjectPage = Vec<(String, ObjectMeta)>;
+
+impl MetaStore {
+    pub async fn write(&self, op: WriteOp) -> Result<Outcome, StoreError> {
+        match self {
+            MetaStore::Redb(r) => r.write(op).await,
+            MetaStore::Memory(m) => m.with(|t| apply(t, &op)),
+        }
+    }
+
+    pub async fn bucket(&self, name: &str) -> Result<Option<BucketMeta>, StoreError> {
+        match self {
+            MetaStore::Redb(r) => {
+                let (cached, read_at) = r.buckets.get(name);
+                if cached.is_some() {
+                    return Ok(cached);
+                }
+                let meta: Option<BucketMeta> = r.read_now(|txn| {
+                    let t = txn.open_table(BUCKETS).map_err(StoreError::db)?;
+                    t.get(name)
+                        .map_err(StoreError::db)?
+                        .map(|g| decode(g.value()))
+                        .transpose()
+                })?;
+                if let Some(m) = &meta {
+                    r.buckets.insert(read_at, m);
+                }
+                Ok(meta)
+            }
+            MetaStore::Memory(m) => m.with(|t| t.bucket(name)),
+        }
+    }
+
+    pub async fn buckets(&self) -> Result<Vec<BucketMeta>, StoreError> {
+        match self {
+            MetaStore::Redb(r) => {
+                r.read(|txn| {
+                    let t = txn.open_table(BUCKETS).map_err(StoreError::db)?;
+                    let mut out = Vec::new();
+                    for entry in t.iter().map_err(StoreError::db)? {
+                        let (_, v) = entry.map_err(StoreError::db)?;
+                        out.push(decode(v.value())?);
+                    }
+                    Ok(out)
+                })
+                .await
+            }
+            MetaStore::Memory(m) => m.with(|t| Ok(t.buckets.values().cloned().collect())),
+        }
+    }
+
+    pub async fn object(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
+        let k = object_key(bucket, key);
+        match self {
+            MetaStore::Redb(r) => r.read_now(|txn| {
+                let t = txn.open_table(OBJECTS).map_err(StoreError::db)?;
+                t.get(k.as_slice())
+                    .map_err(StoreError::db)?
+                    .map(|g| decode(g.value()))
+                    .transpose()
+            }),
+            MetaStore::Memory(m) => m.with(|t| Ok(t.objects.get(&k).cloned())),
+        }
+    }
+
+    /// The sealed bytes of an inline body.
+    pub async fn inline(&self, id: &str) -> Result<Option<Bytes>, StoreError> {
+        match self {
+            MetaStore::Redb(r) => r.read_now(|txn| {
+                let t = txn.open_table(INLINE).map_err(StoreError::db)?;
+                Ok(t.get(id)
+                    .map_err(StoreError::db)?
+                    .map(|g| Bytes::copy_from_slice(g.value())))
+            }),
+            MetaStore::Memory(m) => m.with(|t| Ok(t.inline.get(id).cloned())),
+        }
+    }
+
+    /// Up to `limit` objects of `bucket` whose keys start with `prefix` and sort strictly after
+    /// `after` (a key or any string), in byte order.
+    pub async fn scan(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<ObjectPage, StoreError> {
+        let (mut start, end) = bucket_bounds(bucket);
+        let from_prefix = object_key(bucket, prefix);
+        let mut exclusive = None;
+        if let Some(a) = after {
+            let k = object_key(bucket, a);
+            if k >= from_prefix {
+                exclusive = Some(k.clone());
+                start = k;
+            }
+        }
+        if from_prefix > start {
+            start = from_prefix;
+        }
+        let skip = bucket.len() + 1;
+        let prefix_bytes = prefix.as_bytes().to_vec();
+        let collect =
+            move |iter: &mut dyn Iterator<Item = Result<(Vec<u8>, ObjectMeta), StoreError>>| {
+                let mut out = Vec::new();
+                for item in iter {
+                    let (k, meta) = item?;
+                    if exclusive.as_deref() == Some(k.as_slice()) {
+                        continue;
+                    }
+                    if !k[skip..].starts_with(&prefix_bytes) || out.len() >= limit {
+                        break;
+                    }
+                    out.push((String::from_utf8_lossy(&k[skip..]).into_owned(), meta));
+                }
+                Ok(out)
+            };
+        match self {
+            MetaStore::Redb(r) => {
+                r.read(move |txn| {
+                    let t = txn.open_table(OBJECTS).map_err(StoreError::db)?;
+                    let range = t
+                        .range(start.as_slice()..end.as_slice())
+                        .map_err(StoreError::db)?;
+                    let mut iter = range.map(|e| {
+                        let (k, v) = e.map_err(StoreError::db)?;
+                        Ok((k.value().to_vec(), decode::<ObjectMeta>(v.value())?))
+                    });
+                    collect(&mut iter)
+                })
+                .await
+            }
+            MetaStore::Memory(m) => m.with(|t| {
+                let mut iter = t
+                    .objects
+                    .range(start..end)
+                    .map(|(k, v)| Ok((k.clone(), v.clone())));
+                collect(&mut iter)
+            }),
+        }
+    }
+
+    /// Every config record whose name starts with `prefix`.
+    pub async fn config(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let prefix = prefix.to_string();
+        match self {
+            MetaStore::Redb(r) => {
+                r.read(move |txn| {
+                    let t = txn.open_table(CONFIG).map_err(StoreError::db)?;
+                    let mut out = Vec::new();
+                    for entry in t.range(prefix.as_str()..).map_err(StoreError::db)? {
+                        let (k, v) = entry.map_err(StoreError::db)?;
+                        if !k.value().starts_with(prefix.as_str()) {
+                            break;
+                        }
+                        out.push((k.value().to_string(), v.value().to_vec()));
+                    }
+                    Ok(out)
+                })
+                .await
+            }
+            MetaStore::Memory(m) => m.with(|t| {
+                Ok(t.config
+                    .range(prefix.clone()..)
+                    .take_while(|(k, _)| k.starts_with(&prefix))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect())
+            }),
+        }
+    }
+
+    /// Every object of every bucket, in pages (`after` is the last `bucket NUL key` seen).
+    pub async fn all_objects(
+        &self,
+        after: Option<Vec<u8>>,
+        limit: usize,
+    ) -> Result<Vec<(String, String, ObjectMeta)>, StoreError> {
+        let split = |k: &[u8]| -> (String, String) {
+            let i = k.iter().position(|b| *b == 0).unwrap_or(k.len());
+            (
+                String::from_utf8_lossy(&k[..i]).into_owned(),
+                String::from_utf8_lossy(k.get(i + 1..).unwrap_or(&[])).into_owned(),
+            )
+        };
+        match self {
+            MetaStore::Redb(r) => {
+                r.read(move |txn| {
+                    let t = txn.open_table(OBJECTS).map_err(StoreError::db)?;
+                    let mut out = Vec::new();
+                    let start = after.clone().unwrap_or_default();
+                    for entry in t.range(start.as_slice()..).map_err(StoreError::db)? {
+                        let (k, v) = entry.map_err(StoreError::db)?;
+                        if after.as_deref() == Some(k.value()) {
+                            continue;
+                        }
+                        if out.len() >= limit {
+                            break;
+                        }
+                        let (b, key) = split(k.value());
+                        out.push((b, key, decode(v.value())?));
+                    }
+                    Ok(out)
+                })
+                .await
+            }
+            MetaStore::Memory(m) => m.with(|t| {
+                let start = after.clone().unwrap_or_default();
+                Ok(t.objects
+                    .range(start..)
+                    .filter(|(k, _)| after.as_deref() != Some(k.as_slice()))
+                    .take(limit)
+                    .map(|(k, v)| {
+                        let (b, key) = split(k);
+                        (b, key, v.clone())
+                    })
+                    .collect())
+            }),
+        }
+    }
+
+    /// Every blob id the metadata refers to: objects' bodies and in-progress uploads' parts
+    /// (start-up garbage collection).
+    pub async fn referenced_blobs(&self) -> Result<std::collections::HashSet<String>, StoreError> {
+        type Ids = std::collections::HashSet<String>;
+        let objects =
+            |ids: &mut Ids, iter: &mut dyn Iterator<Item = Result<ObjectMeta, StoreError>>| {
+                for m in iter {
+                    ids.extend(m?.body.blobs().into_iter().map(str::to_string));
+                }
+                Ok::<(), StoreError>(())
+            };
+        let parts =
+            |ids: &mut Ids, iter: &mut dyn Iterator<Item = Result<PartMeta, StoreError>>| {
+                for p in iter {
+                    ids.insert(p?.blob);
+                }
+                Ok::<(), StoreError>(())
+            };
+        match self {
+            MetaStore::Redb(r) => {
+                r.read(move |txn| {
+                    let mut ids = Ids::new();
+                    let t = txn.open_table(OBJECTS).map_err(StoreError::db)?;
+                    objects(
+                        &mut ids,
+                        &mut t.iter().map_err(StoreError::db)?.map(|e| {
+                            let (_, v) = e.map_err(StoreError::db)?;
+                            decode::<ObjectMeta>(v.value())
+                        }),
+                    )?;
+                    let t = txn.open_table(PARTS).map_err(StoreError::db)?;
+                    parts(
+                        &mut ids,
+                        &mut t.iter().map_err(StoreError::db)?.map(|e| {
+                            let (_, v) = e.map_err(StoreError::db)?;
+                            decode::<PartMeta>(v.value())
+                        }),
+                    )?;
+                    Ok(ids)
+                })
+                .await
+            }
+            MetaStore::Memory(m) => m.with(|t| {
+                let mut ids = Ids::new();
+                objects(&mut ids, &mut t.objects.values().cloned().map(Ok))?;
+                parts(&mut ids, &mut t.parts.values().cloned().map(Ok))?;
+                Ok(ids)
+            }),
+        }
+    }
+
+    pub async fn upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Option<UploadMeta>, StoreError> {
+        let k = upload_key(bucket, key, upload_id);
+        match self {
+            MetaStore::Redb(r) => {
+                r.read(move |txn| {
+                    let t = txn.open_table(UPLOADS).map_err(StoreError::db)?;
+                    t.get(k.as_slice())
+                        .map_err(StoreError::db)?
+                        .map(|g| decode(g.value()))
+                        .transpose()
+                })
+                .await
+            }
+            MetaStore::Memory(m) => m.with(|t| t.upload(&k)),
+        }
+    }
+
+    /// Up to `limit` parts of an upload numbered above `after`, in order.
+    pub async fn parts(
+        &self,
+        upload_id: &str,
+        after: u32,
+        limit: usize,
+    ) -> Result<Vec<(u32, PartMeta)>, StoreError> {
+        let (_, end) = parts_bounds(upload_id);
+        let start = part_key(upload_id, after.saturating_add(1));
+        let first = after.saturating_add(1);
+        if first <= after {
+            return Ok(Vec::new());
+        }
+        match self {
+            MetaStore::Redb(r) => {
+                r.read(move |txn| {
+                    let t = txn.open_table(PARTS).map_err(StoreError::db)?;
+                    let mut out = Vec::new();
+                    for e in t
+                        .range(start.as_slice()..end.as_slice())
+                        .map_err(StoreError::db)?
+                    {
+                        if out.len() >= limit {
+                            break;
+                        }
+                        let (k, v) = e.map_err(StoreError::db)?;
+                        out.push((part_number(k.value()), decode(v.value())?));
+                    }
+                    Ok(out)
+                })
+                .await
+            }
+            MetaStore::Memory(m) => m.with(|t| {
+                Ok(t.parts
+                    .range(start..end)
+                    .take(limit)
+                    .map(|(k, v)| (part_number(k), v.clone()))
+                    .collect())
+            }),
+        }
+    }
+
+    /// Up to `limit` in-progress uploads of `bucket` whose keys start with `prefix`, ordered by
+    /// key then upload id, strictly after `after` (`(key, None)`: after every upload of `key`).
+    pub async fn uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        after: Option<(String, Option<String>)>,
+        limit: usize,
+    ) -> Result<Vec<UploadMeta>, StoreError> {
+        let (mut start, end) = bucket_bounds(bucket);
+        let from_prefix = object_key(bucket, prefix);
+        if from_prefix > start {
+            start = from_prefix;
+        }
+        // The exclusive lower bound as a key of the table: after (key, id) is the key `b\0k\0id`;
+        // after every upload of key is `b\0k\x01`.
+        let lower = after.map(|(key, id)| {
+            let mut k = object_key(bucket, &key);
+            match id {
+                Some(id) => {
+                    k.push(0);
+                    k.extend_from_slice(id.as_bytes());
+                }
+                None => k.push(1),
+            }
+            k
+        });
+        if let Some(l) = &lower {
+            if *l > start {
+                start = l.clone();
+            }
+        }
+        let prefix_bytes = object_key(bucket, prefix);
+        let keep = move |k: &[u8]| lower.as_deref() != Some(k);
+        match self {
+            MetaStore::Redb(r) => {
+                r.read(move |txn| {
+                    let t = txn.open_table(UPLOADS).map_err(StoreError::db)?;
+                    let mut out = Vec::new();
+                    for e in t
+                        .range(start.as_slice()..end.as_slice())
+                        .map_err(StoreError::db)?
+                    {
+                        let (k, v) = e.map_err(StoreError::db)?;
+                        if !k.value().starts_with(&prefix_bytes) || out.len() >= limit {
+                            break;
+                        }
+                        if keep(k.value()) {
+                            out.push(decode(v.value())?);
+                        }
+                    }
+                    Ok(out)
+                })
+                .await
+            }
+            MetaStore::Memory(m) => m.with(|t| {
+                Ok(t.uploads
+                    .range(start..end)
+                    .take_while(|(k, _)| k.starts_with(&prefix_bytes))
+                    .filter(|(k, _)| keep(k))
+                    .take(limit)
+                    .map(|(_, v)| v.clone())
+                    .collect())
+            }),
+        }
+    }
+}

@@ -1,0 +1,453 @@
+//! The metadata store: buckets and object metadata, in redb (durable) or in memory.
+//!
+//! Writes go through [`WriteOp`] and one `apply` function shared by both backends, so their
+//! behaviour cannot drift. The redb backend funnels every write through one commit thread that
+//! batches whatever is queued into a single transaction: concurrent PUTs share one commit (group
+//! commit), and the order of the queue is the order writes take effect (last writer wins).
+
+mod bucket_cache;
+mod durable;
+mod front;
+mod memory;
+
+pub use durable::RedbMeta;
+pub use front::{MetaStore, ObjectPage};
+pub use memory::MemoryMeta;
+
+use bytes::Bytes;
+
+use super::error::StoreError;
+use super::model::{BodyRef, BucketMeta, ObjectMeta, PartMeta, UploadMeta};
+
+pub fn object_key(bucket: &str, key: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(bucket.len() + 1 + key.len());
+    k.extend_from_slice(bucket.as_bytes());
+    k.push(0);
+    k.extend_from_slice(key.as_bytes());
+    k
+}
+
+pub fn upload_key(bucket: &str, key: &str, upload_id: &str) -> Vec<u8> {
+    let mut k = object_key(bucket, key);
+    k.push(0);
+    k.extend_from_slice(upload_id.as_bytes());
+    k
+}
+
+pub fn part_key(upload_id: &str, number: u32) -> Vec<u8> {
+    let mut k = upload_id.as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(&number.to_be_bytes());
+    k
+}
+
+/// The half-open range of one upload's part keys.
+fn parts_bounds(upload_id: &str) -> (Vec<u8>, Vec<u8>) {
+    let mut start = upload_id.as_bytes().to_vec();
+    start.push(0);
+    let mut end = upload_id.as_bytes().to_vec();
+    end.push(1);
+    (start, end)
+}
+
+/// Splits an `a NUL b` key.
+fn split_nul(k: &[u8]) -> (&[u8], &[u8]) {
+    match k.iter().position(|b| *b == 0) {
+        Some(i) => (&k[..i], &k[i + 1..]),
+        None => (k, &[]),
+    }
+}
+
+/// The half-open range of a bucket's object keys.
+fn bucket_bounds(bucket: &str) -> (Vec<u8>, Vec<u8>) {
+    let mut start = bucket.as_bytes().to_vec();
+    start.push(0);
+    let mut end = bucket.as_bytes().to_vec();
+    end.push(1);
+    (start, end)
+}
+
+/// The part number at the end of a part key.
+fn part_number(k: &[u8]) -> u32 {
+    let tail = k.len().saturating_sub(4);
+    k.get(tail..)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(u32::from_be_bytes)
+        .unwrap_or(0)
+}
+
+/// A change to the metadata, applied atomically.
+#[derive(Debug)]
+pub enum WriteOp {
+    /// Creates a bucket unless its owner already has `quota` buckets of its kind: general purpose
+    /// buckets count per account, directory buckets per account and region (S3's quotas). The
+    /// count is taken in the same transaction as the insert, so concurrent creations cannot
+    /// overshoot it.
+    CreateBucket {
+        meta: BucketMeta,
+        quota: usize,
+    },
+    DeleteBucket(String),
+    /// Replaces an existing bucket's record (its configuration).
+    UpdateBucket(BucketMeta),
+    PutObject {
+        bucket: String,
+        key: String,
+        meta: Box<ObjectMeta>,
+        /// The sealed bytes of an `Inline` body, stored with the metadata.
+        inline: Option<Bytes>,
+    },
+    DeleteObject {
+        bucket: String,
+        key: String,
+    },
+    PutConfig {
+        name: String,
+        value: Vec<u8>,
+    },
+    CreateUpload {
+        bucket: String,
+        upload: Box<UploadMeta>,
+    },
+    /// Records a part of an existing upload, replacing a part of the same number.
+    PutPart {
+        bucket: String,
+        key: String,
+        upload_id: String,
+        number: u32,
+        part: Box<PartMeta>,
+    },
+    AbortUpload {
+        bucket: String,
+        key: String,
+        upload_id: String,
+    },
+    /// Ends an upload and makes its object visible in one step. `used` names the part blobs the
+    /// object is made of, as the caller checked them: if any part changed since, nothing happens.
+    CompleteUpload {
+        bucket: String,
+        key: String,
+        upload_id: String,
+        used: Vec<(u32, String)>,
+        meta: Box<ObjectMeta>,
+    },
+}
+
+/// What a write released: bodies the caller may now free (a replaced object, a replaced part, the
+/// parts of an aborted upload or those a Complete left out).
+pub type Outcome = Vec<BodyRef>;
+
+/// Table access the shared `apply` needs, implemented by the redb transaction and the maps.
+trait Tables {
+    fn bucket(&self, name: &str) -> Result<Option<BucketMeta>, StoreError>;
+    /// Every bucket record (CreateBucket's quota count).
+    fn all_buckets(&self) -> Result<Vec<BucketMeta>, StoreError>;
+    fn put_bucket(&mut self, meta: &BucketMeta) -> Result<(), StoreError>;
+    fn remove_bucket(&mut self, name: &str) -> Result<(), StoreError>;
+    fn bucket_is_empty(&self, name: &str) -> Result<bool, StoreError>;
+    fn put_object(&mut self, k: &[u8], meta: &ObjectMeta)
+    -> Result<Option<ObjectMeta>, StoreError>;
+    fn remove_object(&mut self, k: &[u8]) -> Result<Option<ObjectMeta>, StoreError>;
+    fn put_config(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError>;
+    fn upload(&self, k: &[u8]) -> Result<Option<UploadMeta>, StoreError>;
+    fn put_upload(&mut self, k: &[u8], upload: &UploadMeta) -> Result<(), StoreError>;
+    fn remove_upload(&mut self, k: &[u8]) -> Result<(), StoreError>;
+    /// The upload keys of a bucket's in-progress uploads.
+    fn bucket_uploads(&self, bucket: &str) -> Result<Vec<Vec<u8>>, StoreError>;
+    fn part(&self, k: &[u8]) -> Result<Option<PartMeta>, StoreError>;
+    fn put_part(&mut self, k: &[u8], part: &PartMeta) -> Result<Option<PartMeta>, StoreError>;
+    /// Removes every part of an upload; returns them.
+    fn remove_parts(&mut self, upload_id: &str) -> Result<Vec<(u32, PartMeta)>, StoreError>;
+    fn put_inline(&mut self, id: &str, body: &[u8]) -> Result<(), StoreError>;
+    fn remove_inline(&mut self, id: &str) -> Result<(), StoreError>;
+}
+
+/// What replacing or removing `old` releases: inline bodies are removed here, in the same
+/// transaction; blob bodies are returned for the caller to free after the commit. `keep` (the new
+/// body) is never released: rewriting metadata in place keeps its body.
+fn release(
+    t: &mut impl Tables,
+    old: Option<ObjectMeta>,
+    keep: Option<&BodyRef>,
+) -> Result<Vec<BodyRef>, StoreError> {
+    let Some(old) = old else {
+        return Ok(Vec::new());
+    };
+    if Some(&old.body) == keep {
+        return Ok(Vec::new());
+    }
+    match old.body {
+        BodyRef::Inline(id) => {
+            t.remove_inline(&id)?;
+            Ok(Vec::new())
+        }
+        BodyRef::Empty => Ok(Vec::new()),
+        body => Ok(vec![body]),
+    }
+}
+
+/// Removes an upload and its parts; returns the part bodies to free.
+fn drop_upload(
+    t: &mut impl Tables,
+    k: &[u8],
+    upload_id: &str,
+) -> Result<Vec<(u32, PartMeta)>, StoreError> {
+    t.remove_upload(k)?;
+    t.remove_parts(upload_id)
+}
+
+fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
+    match op {
+        WriteOp::CreateBucket { meta, quota } => {
+            if let Some(existing) = t.bucket(&meta.name)? {
+                return Err(StoreError::BucketExists {
+                    bucket: meta.name.clone(),
+                    owner: existing.owner,
+                });
+            }
+            let same_kind = |b: &BucketMeta| {
+                b.owner == meta.owner
+                    && b.is_directory() == meta.is_directory()
+                    && (!meta.is_directory() || b.region == meta.region)
+            };
+            let owned = t.all_buckets()?.iter().filter(|b| same_kind(b)).count();
+            if owned >= *quota {
+                return Err(StoreError::TooManyBuckets);
+            }
+            t.put_bucket(meta)?;
+            Ok(Vec::new())
+        }
+        WriteOp::UpdateBucket(meta) => {
+            if t.bucket(&meta.name)?.is_none() {
+                return Err(StoreError::NoSuchBucket(meta.name.clone()));
+            }
+            t.put_bucket(meta)?;
+            Ok(Vec::new())
+        }
+        WriteOp::DeleteBucket(name) => {
+            if t.bucket(name)?.is_none() {
+                return Err(StoreError::NoSuchBucket(name.clone()));
+            }
+            if !t.bucket_is_empty(name)? {
+                return Err(StoreError::BucketNotEmpty(name.clone()));
+            }
+            // In-progress uploads do not keep a bucket alive: they are aborted with it.
+            let mut freed = Vec::new();
+            for k in t.bucket_uploads(name)? {
+                let upload_id = String::from_utf8_lossy(split_nul(split_nul(&k).1).1).into_owned();
+                freed.extend(
+                    drop_upload(t, &k, &upload_id)?
+                        .into_iter()
+                        .map(|(_, p)| BodyRef::Blob(p.blob)),
+                );
+            }
+            t.remove_bucket(name)?;
+            Ok(freed)
+        }
+        WriteOp::PutObject {
+            bucket,
+            key,
+            meta,
+            inline,
+        } => {
+            if t.bucket(bucket)?.is_none() {
+                return Err(StoreError::NoSuchBucket(bucket.clone()));
+            }
+            if let (BodyRef::Inline(id), Some(bytes)) = (&meta.body, inline) {
+                t.put_inline(id, bytes)?;
+            }
+            let old = t.put_object(&object_key(bucket, key), meta)?;
+            release(t, old, Some(&meta.body))
+        }
+        WriteOp::DeleteObject { bucket, key } => {
+            if t.bucket(bucket)?.is_none() {
+                return Err(StoreError::NoSuchBucket(bucket.clone()));
+            }
+            let old = t.remove_object(&object_key(bucket, key))?;
+            release(t, old, None)
+        }
+        WriteOp::PutConfig { name, value } => {
+            t.put_config(name, value)?;
+            Ok(Vec::new())
+        }
+        WriteOp::CreateUpload { bucket, upload } => {
+            if t.bucket(bucket)?.is_none() {
+                return Err(StoreError::NoSuchBucket(bucket.clone()));
+            }
+            t.put_upload(&upload_key(bucket, &upload.key, &upload.upload_id), upload)?;
+            Ok(Vec::new())
+        }
+        WriteOp::PutPart {
+            bucket,
+            key,
+            upload_id,
+            number,
+            part,
+        } => {
+            if t.upload(&upload_key(bucket, key, upload_id))?.is_none() {
+                return Err(StoreError::NoSuchUpload(upload_id.clone()));
+            }
+            Ok(t.put_part(&part_key(upload_id, *number), part)?
+                .map(|old| BodyRef::Blob(old.blob))
+                .into_iter()
+                .collect())
+        }
+        WriteOp::AbortUpload {
+            bucket,
+            key,
+            upload_id,
+        } => {
+            let k = upload_key(bucket, key, upload_id);
+            if t.upload(&k)?.is_none() {
+                return Err(StoreError::NoSuchUpload(upload_id.clone()));
+            }
+            Ok(drop_upload(t, &k, upload_id)?
+                .into_iter()
+                .map(|(_, p)| BodyRef::Blob(p.blob))
+                .collect())
+        }
+        WriteOp::CompleteUpload {
+            bucket,
+            key,
+            upload_id,
+            used,
+            meta,
+        } => {
+            if t.bucket(bucket)?.is_none() {
+                return Err(StoreError::NoSuchBucket(bucket.clone()));
+            }
+            let k = upload_key(bucket, key, upload_id);
+            if t.upload(&k)?.is_none() {
+                return Err(StoreError::NoSuchUpload(upload_id.clone()));
+            }
+            for (number, blob) in used {
+                let current = t.part(&part_key(upload_id, *number))?;
+                if current.as_ref().map(|p| &p.blob) != Some(blob) {
+                    return Err(StoreError::PartChanged(*number));
+                }
+            }
+            let old = t.put_object(&object_key(bucket, key), meta)?;
+            let mut freed = release(t, old, None)?;
+            freed.extend(
+                drop_upload(t, &k, upload_id)?
+                    .into_iter()
+                    .filter(|(n, p)| !used.iter().any(|(u, b)| u == n && *b == p.blob))
+                    .map(|(_, p)| BodyRef::Blob(p.blob)),
+            );
+            Ok(freed)
+        }
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
+    Ok(serde_json::from_slice(bytes)?)
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    Ok(serde_json::to_vec(value)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bucket(name: &str, blocked: &[&str]) -> BucketMeta {
+        BucketMeta {
+            name: name.into(),
+            owner: "000000000000".into(),
+            region: "us-east-1".into(),
+            location_constraint: None,
+            created_millis: 1,
+            encryption_rule: None,
+            blocked_encryption_types: blocked.iter().map(|s| s.to_string()).collect(),
+            default_blocked_encryption_types: Vec::new(),
+            directory: None,
+        }
+    }
+
+    /// The bucket cache never serves a record a committed write replaced or deleted, and never
+    /// keeps a record read before such a write.
+    #[tokio::test]
+    async fn cached_bucket_records_follow_every_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = MetaStore::Redb(RedbMeta::open(&dir.path().join("meta.redb")).unwrap());
+        assert_eq!(meta.bucket("b").await.unwrap(), None);
+        meta.write(WriteOp::CreateBucket {
+            meta: bucket("b", &[]),
+            quota: usize::MAX,
+        })
+        .await
+        .unwrap();
+        assert_eq!(meta.bucket("b").await.unwrap(), Some(bucket("b", &[])));
+        assert_eq!(meta.bucket("b").await.unwrap(), Some(bucket("b", &[]))); // cached
+        meta.write(WriteOp::UpdateBucket(bucket("b", &["SSE-C"])))
+            .await
+            .unwrap();
+        assert_eq!(
+            meta.bucket("b").await.unwrap(),
+            Some(bucket("b", &["SSE-C"]))
+        );
+        meta.write(WriteOp::DeleteBucket("b".into())).await.unwrap();
+        assert_eq!(meta.bucket("b").await.unwrap(), None);
+
+        // A record read before a commit (generation 0) is not cached after it.
+        let MetaStore::Redb(r) = &meta else {
+            unreachable!()
+        };
+        let (_, before) = r.buckets.get("c");
+        meta.write(WriteOp::CreateBucket {
+            meta: bucket("c", &[]),
+            quota: usize::MAX,
+        })
+        .await
+        .unwrap();
+        r.buckets.insert(before, &bucket("c", &["stale"]));
+        assert_eq!(meta.bucket("c").await.unwrap(), Some(bucket("c", &[])));
+    }
+
+    /// Concurrent creations at the quota: exactly `quota` succeed, whatever the interleaving,
+    /// because the count is taken inside the committing transaction. Another owner's buckets and
+    /// buckets of the other kind do not count.
+    #[tokio::test]
+    async fn bucket_quota_holds_under_concurrent_creations() {
+        let dir = tempfile::tempdir().unwrap();
+        let stores = [
+            MetaStore::Redb(RedbMeta::open(&dir.path().join("meta.redb")).unwrap()),
+            MetaStore::Memory(MemoryMeta::default()),
+        ];
+        for meta in stores {
+            let meta = std::sync::Arc::new(meta);
+            let mut other = bucket("someone-elses", &[]);
+            other.owner = "111111111111".into();
+            meta.write(WriteOp::CreateBucket {
+                meta: other,
+                quota: 1,
+            })
+            .await
+            .unwrap();
+            let tasks: Vec<_> = (0..40)
+                .map(|i| {
+                    let meta = meta.clone();
+                    tokio::spawn(async move {
+                        meta.write(WriteOp::CreateBucket {
+                            meta: bucket(&format!("b{i}"), &[]),
+                            quota: 7,
+                        })
+                        .await
+                    })
+                })
+                .collect();
+            let mut created = 0;
+            for t in tasks {
+                match t.await.unwrap() {
+                    Ok(_) => created += 1,
+                    Err(StoreError::TooManyBuckets) => {}
+                    Err(e) => panic!("unexpected {e}"),
+                }
+            }
+            assert_eq!(created, 7);
+            let owned = meta.buckets().await.unwrap();
+            assert_eq!(owned.len(), 8); // 7 and the other owner's
+        }
+    }
+}
