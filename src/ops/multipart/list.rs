@@ -1,0 +1,327 @@
+//! ListParts and ListMultipartUploads.
+
+use axum::response::Response;
+use http::StatusCode;
+use serde::Serialize;
+
+use super::{ChecksumFields, KEY_SET, MAX_LIST, load_upload};
+use crate::error::S3Error;
+use crate::http::headers::iso8601;
+use crate::http::xml::{S3_XMLNS, to_xml};
+use crate::ops::bucket::Owner;
+use crate::ops::{ReqCtx, set_header, xml_response};
+use crate::store::UploadMeta;
+
+/// A non-negative integer query parameter, capped at 1000.
+fn list_limit(ctx: &ReqCtx<'_>, name: &str) -> Result<usize, S3Error> {
+    match ctx.query.get(name) {
+        None => Ok(MAX_LIST),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .map(|n| (n as usize).min(MAX_LIST))
+            .ok_or_else(|| {
+                S3Error::invalid_argument(
+                    format!("Provided {name} not an integer or within integer range"),
+                    name,
+                    v,
+                )
+            }),
+    }
+}
+
+#[derive(Serialize)]
+struct PartEntry {
+    #[serde(rename = "PartNumber")]
+    number: u32,
+    #[serde(rename = "LastModified")]
+    last_modified: String,
+    #[serde(rename = "ETag")]
+    etag: String,
+    #[serde(rename = "Size")]
+    size: u64,
+    #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
+    crc32: Option<String>,
+    #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
+    crc32c: Option<String>,
+    #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
+    crc64nvme: Option<String>,
+    #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
+    sha1: Option<String>,
+    #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
+    sha256: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename = "ListPartsResult")]
+struct ListPartsResult {
+    #[serde(rename = "@xmlns")]
+    xmlns: &'static str,
+    #[serde(rename = "Bucket")]
+    bucket: String,
+    #[serde(rename = "Key")]
+    key: String,
+    #[serde(rename = "UploadId")]
+    upload_id: String,
+    #[serde(rename = "PartNumberMarker")]
+    part_number_marker: u32,
+    #[serde(rename = "NextPartNumberMarker")]
+    next_part_number_marker: u32,
+    #[serde(rename = "MaxParts")]
+    max_parts: usize,
+    #[serde(rename = "IsTruncated")]
+    is_truncated: bool,
+    #[serde(rename = "Part")]
+    parts: Vec<PartEntry>,
+    #[serde(rename = "Initiator")]
+    initiator: Owner,
+    #[serde(rename = "Owner")]
+    owner: Owner,
+    #[serde(rename = "StorageClass")]
+    storage_class: &'static str,
+    #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
+    checksum_algorithm: Option<&'static str>,
+    #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
+    checksum_type: Option<&'static str>,
+}
+
+pub async fn list_parts(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
+    ctx.bucket().await?;
+    let upload = load_upload(ctx).await?;
+    let max_parts = list_limit(ctx, "max-parts")?;
+    let marker = match ctx.query.get("part-number-marker") {
+        None => 0,
+        Some(v) => v.parse::<u32>().map_err(|_| {
+            S3Error::invalid_argument(
+                "Provided part-number-marker not an integer or within integer range",
+                "part-number-marker",
+                v,
+            )
+        })?,
+    };
+    let mut parts = ctx
+        .state
+        .store
+        .parts(&upload.upload_id, marker, max_parts + 1)
+        .await?;
+    let is_truncated = parts.len() > max_parts;
+    parts.truncate(max_parts);
+    let next = parts.last().map(|(n, _)| *n).unwrap_or(0);
+    let entries = parts
+        .into_iter()
+        .map(|(number, part)| {
+            // Part checksums show only for uploads created with an algorithm, as in S3.
+            let f = match upload.checksum {
+                Some(_) => ChecksumFields::of(part.checksum.algorithm, part.checksum.base64()),
+                None => ChecksumFields::default(),
+            };
+            PartEntry {
+                number,
+                last_modified: iso8601(part.last_modified_millis),
+                etag: format!("\"{}\"", part.etag),
+                size: part.size,
+                crc32: f.crc32,
+                crc32c: f.crc32c,
+                crc64nvme: f.crc64nvme,
+                sha1: f.sha1,
+                sha256: f.sha256,
+            }
+        })
+        .collect();
+    let xml = to_xml(&ListPartsResult {
+        xmlns: S3_XMLNS,
+        bucket: ctx.bucket_name().to_string(),
+        key: ctx.key().to_string(),
+        upload_id: upload.upload_id.clone(),
+        part_number_marker: marker,
+        next_part_number_marker: next,
+        max_parts,
+        is_truncated,
+        parts: entries,
+        initiator: Owner::of(&upload.owner),
+        owner: Owner::of(&upload.owner),
+        storage_class: "STANDARD",
+        checksum_algorithm: upload.checksum.map(|(a, _)| a.name()),
+        checksum_type: upload.checksum.map(|(_, k)| k.as_str()),
+    })?;
+    let mut res = xml_response(StatusCode::OK, xml);
+    if let Some((alg, _)) = upload.checksum {
+        set_header(&mut res, "x-amz-checksum-algorithm", alg.name());
+    }
+    Ok(res)
+}
+
+#[derive(Serialize)]
+struct UploadEntry {
+    #[serde(rename = "Key")]
+    key: String,
+    #[serde(rename = "UploadId")]
+    upload_id: String,
+    #[serde(rename = "Initiator")]
+    initiator: Owner,
+    #[serde(rename = "Owner")]
+    owner: Owner,
+    #[serde(rename = "StorageClass")]
+    storage_class: &'static str,
+    #[serde(rename = "Initiated")]
+    initiated: String,
+    #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
+    checksum_algorithm: Option<&'static str>,
+    #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
+    checksum_type: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct CommonPrefix {
+    #[serde(rename = "Prefix")]
+    prefix: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename = "ListMultipartUploadsResult")]
+struct ListUploadsResult {
+    #[serde(rename = "@xmlns")]
+    xmlns: &'static str,
+    #[serde(rename = "Bucket")]
+    bucket: String,
+    #[serde(rename = "KeyMarker")]
+    key_marker: String,
+    #[serde(rename = "UploadIdMarker")]
+    upload_id_marker: String,
+    #[serde(rename = "NextKeyMarker", skip_serializing_if = "Option::is_none")]
+    next_key_marker: Option<String>,
+    #[serde(rename = "NextUploadIdMarker", skip_serializing_if = "Option::is_none")]
+    next_upload_id_marker: Option<String>,
+    #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
+    delimiter: Option<String>,
+    #[serde(rename = "Prefix")]
+    prefix: String,
+    #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
+    encoding_type: Option<&'static str>,
+    #[serde(rename = "MaxUploads")]
+    max_uploads: usize,
+    #[serde(rename = "IsTruncated")]
+    is_truncated: bool,
+    #[serde(rename = "Upload")]
+    uploads: Vec<UploadEntry>,
+    #[serde(rename = "CommonPrefixes")]
+    common_prefixes: Vec<CommonPrefix>,
+}
+
+enum Listed {
+    Upload(Box<UploadMeta>),
+    Prefix(String),
+}
+
+pub async fn list_multipart_uploads(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
+    ctx.bucket().await?;
+    let q = ctx.query;
+    let max = list_limit(ctx, "max-uploads")?;
+    let url_encode = match q.get("encoding-type") {
+        None => false,
+        Some("url") => true,
+        Some(v) => {
+            return Err(S3Error::invalid_argument(
+                "Invalid Encoding Method specified in Request",
+                "encoding-type",
+                v,
+            ));
+        }
+    };
+    let enc = |s: &str| {
+        if url_encode {
+            percent_encoding::utf8_percent_encode(s, KEY_SET).to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    let prefix = q.get("prefix").unwrap_or("").to_string();
+    let delimiter = q.get("delimiter").filter(|d| !d.is_empty());
+    let key_marker = q.get("key-marker").unwrap_or("").to_string();
+    let id_marker = q.get("upload-id-marker").unwrap_or("").to_string();
+    let mut after = match (key_marker.is_empty(), id_marker.is_empty()) {
+        (true, _) => None,
+        (false, true) => Some((key_marker.clone(), None)),
+        (false, false) => Some((key_marker.clone(), Some(id_marker.clone()))),
+    };
+    // A key marker that names a common prefix resumes past the whole prefix.
+    if let (Some((k, None)), Some(d)) = (&after, delimiter) {
+        if k.ends_with(d) && k.starts_with(&prefix) {
+            after = Some((format!("{k}{}", char::MAX), None));
+        }
+    }
+    let mut listed: Vec<Listed> = Vec::new();
+    let mut is_truncated = false;
+    'scan: loop {
+        if max == 0 {
+            break;
+        }
+        let page = ctx
+            .state
+            .store
+            .uploads(ctx.bucket_name(), &prefix, after.clone(), MAX_LIST)
+            .await?;
+        if page.is_empty() {
+            break;
+        }
+        for upload in page {
+            after = Some((upload.key.clone(), Some(upload.upload_id.clone())));
+            let folded = delimiter.and_then(|d| {
+                let rest = upload.key.get(prefix.len()..)?;
+                rest.find(d)
+                    .map(|i| format!("{prefix}{}", &rest[..i + d.len()]))
+            });
+            if listed.len() >= max {
+                is_truncated = true;
+                break 'scan;
+            }
+            match folded {
+                Some(cp) => {
+                    after = Some((format!("{cp}{}", char::MAX), None));
+                    listed.push(Listed::Prefix(cp));
+                    continue 'scan;
+                }
+                None => listed.push(Listed::Upload(Box::new(upload))),
+            }
+        }
+    }
+    let (next_key, next_id) = match (is_truncated, listed.last()) {
+        (true, Some(Listed::Upload(u))) => (Some(enc(&u.key)), Some(u.upload_id.clone())),
+        (true, Some(Listed::Prefix(p))) => (Some(enc(p)), None),
+        _ => (None, None),
+    };
+    let mut uploads = Vec::new();
+    let mut common_prefixes = Vec::new();
+    for l in listed {
+        match l {
+            Listed::Upload(u) => uploads.push(UploadEntry {
+                key: enc(&u.key),
+                upload_id: u.upload_id.clone(),
+                initiator: Owner::of(&u.owner),
+                owner: Owner::of(&u.owner),
+                storage_class: "STANDARD",
+                initiated: iso8601(u.initiated_millis),
+                checksum_algorithm: u.checksum.map(|(a, _)| a.name()),
+                checksum_type: u.checksum.map(|(_, k)| k.as_str()),
+            }),
+            Listed::Prefix(p) => common_prefixes.push(CommonPrefix { prefix: enc(&p) }),
+        }
+    }
+    let xml = to_xml(&ListUploadsResult {
+        xmlns: S3_XMLNS,
+        bucket: ctx.bucket_name().to_string(),
+        key_marker: enc(&key_marker),
+        upload_id_marker: id_marker,
+        next_key_marker: next_key,
+        next_upload_id_marker: next_id,
+        delimiter: delimiter.map(&enc),
+        prefix: enc(&prefix),
+        encoding_type: url_encode.then_some("url"),
+        max_uploads: max,
+        is_truncated,
+        uploads,
+        common_prefixes,
+    })?;
+    Ok(xml_response(StatusCode::OK, xml))
+}

@@ -1,0 +1,542 @@
+//! The multipart upload API: CreateMultipartUpload, UploadPart, UploadPartCopy,
+//! CompleteMultipartUpload, AbortMultipartUpload, ListParts and ListMultipartUploads.
+//!
+//! CreateMultipartUpload fixes everything about the future object: its metadata, its checksum
+//! algorithm and type, and its encryption — fresh data keys sealed for the upload id exactly as a
+//! PutObject seals them for its blob. Each part is sealed under keys derived from those for the
+//! part's own blob and recorded in one metadata write; Complete checks the part list and makes the
+//! object (which refers to the part blobs, no byte is copied) visible in one transaction.
+
+use axum::body::Body;
+use axum::response::Response;
+use http::StatusCode;
+use serde::Serialize;
+
+use super::object_get::check_customer_key;
+use super::object_put::{content_headers, customer_md5, object_request, parse_copy_source};
+use super::{ReqCtx, empty_response, set_header, xml_response};
+use crate::crypto::ssec::{self, CustomerKey};
+use crate::crypto::{DataKey, Encryption, ObjectRef, sse};
+use crate::error::{S3Error, S3ErrorCode};
+use crate::http::headers::{
+    ByteRange, Conditionals, Precondition, check_user_metadata_size, iso8601, now_millis,
+    user_metadata,
+};
+use crate::http::xml::{S3_XMLNS, to_xml};
+use crate::integrity::checksum::{Checksum, ChecksumAlgorithm};
+use crate::integrity::verify::PromisedChecksum;
+use crate::integrity::{Expectations, RequestBody};
+use crate::object_io::{self, WrittenPart};
+use crate::store::{ChecksumType, PartMeta, UploadMeta};
+
+const KEY_SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
+
+mod complete;
+mod list;
+
+pub use complete::complete_multipart_upload;
+#[cfg(test)]
+pub(super) use complete::parse_complete;
+pub use list::{list_multipart_uploads, list_parts};
+
+/// S3's limits.
+pub const MAX_PART_NUMBER: u32 = 10_000;
+pub const MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+const MAX_LIST: usize = 1000;
+
+/// A new upload id: the initiation time first, so one key's uploads list in initiation order,
+/// then 128 random bits.
+fn new_upload_id() -> String {
+    use rand::RngCore;
+    let mut raw = [0u8; 16];
+    rand::rng().fill_bytes(&mut raw);
+    format!("{:012x}{}", now_millis(), hex::encode(raw))
+}
+
+fn upload_id(ctx: &ReqCtx<'_>) -> String {
+    ctx.query.get("uploadId").unwrap_or("").to_string()
+}
+
+fn no_such_upload(id: &str) -> S3Error {
+    S3Error::new(S3ErrorCode::NoSuchUpload).field("UploadId", id)
+}
+
+async fn load_upload(ctx: &ReqCtx<'_>) -> Result<UploadMeta, S3Error> {
+    let id = upload_id(ctx);
+    ctx.state
+        .store
+        .upload(ctx.bucket_name(), ctx.key(), &id)
+        .await?
+        .ok_or_else(|| no_such_upload(&id))
+}
+
+/// `x-amz-checksum-algorithm` and `x-amz-checksum-type` of CreateMultipartUpload, with S3's rules
+/// for which algorithm allows which type.
+fn parse_checksum_request(
+    ctx: &ReqCtx<'_>,
+) -> Result<Option<(ChecksumAlgorithm, ChecksumType)>, S3Error> {
+    let invalid = |m: String| S3Error::with_message(S3ErrorCode::InvalidRequest, m);
+    let kind = match ctx.header("x-amz-checksum-type") {
+        None => None,
+        Some(t) if t.eq_ignore_ascii_case("COMPOSITE") => Some(ChecksumType::Composite),
+        Some(t) if t.eq_ignore_ascii_case("FULL_OBJECT") => Some(ChecksumType::FullObject),
+        Some(t) => {
+            return Err(S3Error::invalid_argument(
+                "Value for x-amz-checksum-type header is invalid.",
+                "x-amz-checksum-type",
+                t,
+            ));
+        }
+    };
+    let Some(name) = ctx.header("x-amz-checksum-algorithm") else {
+        return match kind {
+            Some(_) => Err(invalid(
+                "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.".into(),
+            )),
+            None => Ok(None),
+        };
+    };
+    let alg = ChecksumAlgorithm::from_name(name).ok_or_else(|| {
+        invalid("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]".into())
+    })?;
+    let lower = alg.name().to_ascii_lowercase();
+    match (alg, kind) {
+        (ChecksumAlgorithm::Crc64Nvme, Some(ChecksumType::Composite)) => Err(invalid(format!(
+            "The COMPOSITE checksum type cannot be used with the {lower} checksum algorithm."
+        ))),
+        (ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256, Some(ChecksumType::FullObject)) => {
+            Err(invalid(format!(
+                "The FULL_OBJECT checksum type cannot be used with the {lower} checksum algorithm."
+            )))
+        }
+        (ChecksumAlgorithm::Crc64Nvme, None) => Ok(Some((alg, ChecksumType::FullObject))),
+        (_, None) => Ok(Some((alg, ChecksumType::Composite))),
+        (_, Some(k)) => Ok(Some((alg, k))),
+    }
+}
+
+/// The SSE response headers of an upload (and of its parts).
+fn sse_headers(res: &mut Response, enc: &Encryption, customer_md5: Option<&str>) {
+    for (name, value) in sse::response_headers(enc, customer_md5, false) {
+        set_header(res, name, &value);
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename = "InitiateMultipartUploadResult")]
+struct InitiateResult {
+    #[serde(rename = "@xmlns")]
+    xmlns: &'static str,
+    #[serde(rename = "Bucket")]
+    bucket: String,
+    #[serde(rename = "Key")]
+    key: String,
+    #[serde(rename = "UploadId")]
+    upload_id: String,
+}
+
+pub async fn create_multipart_upload(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
+    let bucket = ctx.bucket().await?;
+    ctx.check_canned_acl()?;
+    check_user_metadata_size(&ctx.parts.headers)?;
+    let checksum = parse_checksum_request(ctx)?;
+    let request = object_request(ctx, &bucket, sse::parse_write(&ctx.parts.headers)?).await?;
+    let md5 = customer_md5(&request);
+    let store = &ctx.state.store;
+    let plan = ctx
+        .state
+        .crypto
+        .plan(store, &ctx.verified.account_id, ctx.bucket_name(), request)
+        .await?;
+    let upload_id = new_upload_id();
+    let encryption = ctx.state.crypto.seal(
+        &plan,
+        &ObjectRef {
+            bucket: ctx.bucket_name(),
+            key: ctx.key(),
+            blob_id: &upload_id,
+        },
+    )?;
+    let h = &ctx.parts.headers;
+    let upload = UploadMeta {
+        upload_id: upload_id.clone(),
+        key: ctx.key().to_string(),
+        initiated_millis: now_millis(),
+        owner: ctx.verified.account_id.clone(),
+        content_headers: content_headers(h),
+        user_metadata: user_metadata(h),
+        checksum,
+        encryption,
+    };
+    let mut res = xml_response(
+        StatusCode::OK,
+        to_xml(&InitiateResult {
+            xmlns: S3_XMLNS,
+            bucket: ctx.bucket_name().to_string(),
+            key: ctx.key().to_string(),
+            upload_id,
+        })?,
+    );
+    for (name, value) in sse::response_headers(&upload.encryption, md5.as_deref(), true) {
+        set_header(&mut res, name, &value);
+    }
+    if let Some((alg, kind)) = checksum {
+        set_header(&mut res, "x-amz-checksum-algorithm", alg.name());
+        set_header(&mut res, "x-amz-checksum-type", kind.as_str());
+    }
+    store.create_upload(ctx.bucket_name(), upload).await?;
+    Ok(res)
+}
+
+/// `partNumber`: an integer in 1..=10000.
+fn part_number(ctx: &ReqCtx<'_>) -> Result<u32, S3Error> {
+    let raw = ctx.query.get("partNumber").unwrap_or("");
+    raw.parse::<u32>()
+        .ok()
+        .filter(|n| (1..=MAX_PART_NUMBER).contains(n))
+        .ok_or_else(|| {
+            S3Error::invalid_argument(
+                "Part number must be an integer between 1 and 10000, inclusive",
+                "partNumber",
+                raw,
+            )
+        })
+}
+
+/// A part request's SSE-C headers against its upload: an SSE-C upload needs the same key on
+/// every part; other uploads take none.
+fn check_part_customer_key(
+    upload: &UploadMeta,
+    customer: Option<&CustomerKey>,
+) -> Result<(), S3Error> {
+    let initiate = || {
+        S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.",
+        )
+    };
+    match (&upload.encryption, customer) {
+        (Encryption::SseC { verifier, .. }, Some(c)) if c.matches(verifier) => Ok(()),
+        (Encryption::SseC { .. }, Some(_)) => Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "The provided encryption parameters did not match the ones used originally.",
+        )),
+        (Encryption::SseC { .. }, None) | (_, Some(_)) => Err(initiate()),
+        (_, None) => Ok(()),
+    }
+}
+
+/// Stores a written part and answers with its ETag, checksum and the upload's SSE headers.
+struct PartOutcome {
+    etag: String,
+    /// The checksum to report: the request's, or the upload's algorithm's.
+    reported: Option<Checksum>,
+    last_modified_millis: i64,
+}
+
+async fn record_part(
+    ctx: &ReqCtx<'_>,
+    upload: &UploadMeta,
+    keys: &[DataKey],
+    number: u32,
+    written: WrittenPart,
+    client_sent_checksum: bool,
+) -> Result<PartOutcome, S3Error> {
+    let part_alg = upload.part_algorithm();
+    let stored = if written.checksum.algorithm == part_alg {
+        written.checksum.clone()
+    } else {
+        written
+            .extra
+            .clone()
+            .ok_or_else(|| S3Error::internal("part checksum in the upload's algorithm missing"))?
+    };
+    let first = keys
+        .first()
+        .ok_or_else(|| S3Error::internal("upload without a data key"))?;
+    let etag = sse::etag(&upload.encryption, Some(&written.md5), first);
+    let reported = if client_sent_checksum {
+        Some(written.checksum)
+    } else if upload.checksum.is_some() {
+        Some(stored.clone())
+    } else {
+        None
+    };
+    let last_modified_millis = now_millis();
+    let part = PartMeta {
+        blob: written.blob,
+        size: written.size,
+        etag: etag.clone(),
+        last_modified_millis,
+        checksum: stored,
+    };
+    ctx.state
+        .store
+        .put_part(ctx.bucket_name(), upload, number, part)
+        .await?;
+    Ok(PartOutcome {
+        etag,
+        reported,
+        last_modified_millis,
+    })
+}
+
+/// Refuses a part whose length is missing or over 5 GiB before reading it.
+fn check_part_length(ctx: &ReqCtx<'_>) -> Result<(), S3Error> {
+    let length = match ctx.header("content-length") {
+        Some(v) => Some(v.trim().parse::<u64>().map_err(|_| {
+            S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid Content-Length")
+                .field("ArgumentName", "Content-Length")
+        })?),
+        None if ctx.parts.headers.contains_key("transfer-encoding") => None,
+        None => return Err(S3Error::new(S3ErrorCode::MissingContentLength)),
+    };
+    // aws-chunked: the payload is x-amz-decoded-content-length, the framing aside.
+    let decoded = ctx
+        .header("x-amz-decoded-content-length")
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let Some(proposed) = decoded.or(length) else {
+        return Ok(());
+    };
+    if proposed > MAX_PART_SIZE {
+        return Err(S3Error::with_message(
+            S3ErrorCode::EntityTooLarge,
+            "Your proposed upload exceeds the maximum allowed size",
+        )
+        .field("ProposedSize", proposed.to_string())
+        .field("MaxSizeAllowed", MAX_PART_SIZE.to_string()));
+    }
+    Ok(())
+}
+
+pub async fn upload_part(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
+    ctx.bucket().await?;
+    let number = part_number(ctx)?;
+    let upload = load_upload(ctx).await?;
+    let customer = ssec::parse(&ctx.parts.headers, ssec::OBJECT)?;
+    check_part_customer_key(&upload, customer.as_ref())?;
+    check_part_length(ctx)?;
+    let expect = Expectations::from_headers(&ctx.parts.headers, &ctx.verified.payload)?;
+    let client_sent_checksum = expect.checksum != PromisedChecksum::None;
+    if let (Some((alg, _)), true) = (upload.checksum, client_sent_checksum) {
+        let sent = expect.stored_algorithm();
+        if sent != alg {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                format!(
+                    "Checksum Type mismatch occurred, expected checksum Type: {}, actual checksum Type: {}",
+                    alg.name().to_ascii_lowercase(),
+                    sent.name().to_ascii_lowercase()
+                ),
+            ));
+        }
+    }
+    let keys = object_io::upload_keys(
+        ctx.state,
+        &ctx.verified.account_id,
+        ctx.bucket_name(),
+        &upload,
+        customer.as_ref(),
+    )
+    .await?;
+    let body = RequestBody::new(body.into_data_stream(), expect, MAX_PART_SIZE)
+        .also_compute(upload.part_algorithm());
+    let written = object_io::write_part(ctx.state, &keys, body).await?;
+    let outcome = record_part(ctx, &upload, &keys, number, written, client_sent_checksum).await?;
+    let mut res = empty_response(StatusCode::OK);
+    set_header(&mut res, "etag", &format!("\"{}\"", outcome.etag));
+    if let Some(c) = &outcome.reported {
+        set_header(&mut res, c.algorithm.header(), &c.base64());
+    }
+    sse_headers(
+        &mut res,
+        &upload.encryption,
+        customer.as_ref().map(|c| c.md5_base64.as_str()),
+    );
+    Ok(res)
+}
+
+/// `x-amz-copy-source-range: bytes=first-last`, inside the source.
+fn copy_source_range(ctx: &ReqCtx<'_>, size: u64) -> Result<Option<ByteRange>, S3Error> {
+    ctx.header("x-amz-copy-source-range")
+        .map(|raw| parse_copy_source_range(raw, size))
+        .transpose()
+}
+
+/// Parses `x-amz-copy-source-range` against the source's size.
+pub(super) fn parse_copy_source_range(raw: &str, size: u64) -> Result<ByteRange, S3Error> {
+    let parsed = raw.trim().strip_prefix("bytes=").and_then(|r| {
+        let (a, b) = r.split_once('-')?;
+        Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?))
+    });
+    let Some((start, end)) = parsed.filter(|(a, b)| a <= b) else {
+        return Err(S3Error::invalid_argument(
+            "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",
+            "x-amz-copy-source-range",
+            raw,
+        ));
+    };
+    if end >= size {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRange,
+            format!("Range specified is not valid for source object of size: {size}"),
+        )
+        .field("RangeRequested", raw)
+        .field("ActualObjectSize", size.to_string()));
+    }
+    Ok(ByteRange { start, end })
+}
+
+#[derive(Serialize)]
+#[serde(rename = "CopyPartResult")]
+struct CopyPartResult {
+    #[serde(rename = "@xmlns")]
+    xmlns: &'static str,
+    #[serde(rename = "ETag")]
+    etag: String,
+    #[serde(rename = "LastModified")]
+    last_modified: String,
+    #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
+    crc32: Option<String>,
+    #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
+    crc32c: Option<String>,
+    #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
+    crc64nvme: Option<String>,
+    #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
+    sha1: Option<String>,
+    #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
+    sha256: Option<String>,
+}
+
+/// The five optional checksum elements S3 documents carry, one of them filled.
+#[derive(Default)]
+struct ChecksumFields {
+    crc32: Option<String>,
+    crc32c: Option<String>,
+    crc64nvme: Option<String>,
+    sha1: Option<String>,
+    sha256: Option<String>,
+}
+
+impl ChecksumFields {
+    fn of(alg: ChecksumAlgorithm, value: String) -> ChecksumFields {
+        let mut f = ChecksumFields::default();
+        let slot = match alg {
+            ChecksumAlgorithm::Crc32 => &mut f.crc32,
+            ChecksumAlgorithm::Crc32c => &mut f.crc32c,
+            ChecksumAlgorithm::Crc64Nvme => &mut f.crc64nvme,
+            ChecksumAlgorithm::Sha1 => &mut f.sha1,
+            ChecksumAlgorithm::Sha256 => &mut f.sha256,
+        };
+        *slot = Some(value);
+        f
+    }
+}
+
+pub async fn upload_part_copy(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
+    ctx.bucket().await?;
+    let number = part_number(ctx)?;
+    let upload = load_upload(ctx).await?;
+    let customer = ssec::parse(&ctx.parts.headers, ssec::OBJECT)?;
+    check_part_customer_key(&upload, customer.as_ref())?;
+    let (src_bucket, src_key) = parse_copy_source(ctx.header("x-amz-copy-source").unwrap_or(""))?;
+    ctx.owned_bucket(&src_bucket, "x-amz-source-expected-bucket-owner")
+        .await?;
+    let store = &ctx.state.store;
+    let source = store
+        .object(&src_bucket, &src_key)
+        .await?
+        .ok_or_else(|| S3Error::no_such_key(&src_key))?;
+    let source_key = ssec::parse(&ctx.parts.headers, ssec::COPY_SOURCE)?;
+    check_customer_key(&source, source_key.as_ref())?;
+    let conditions = Conditionals::from_headers(&ctx.parts.headers, "x-amz-copy-source-");
+    if conditions.evaluate(&source.etag, source.last_modified_millis) != Precondition::Proceed {
+        return Err(S3Error::new(S3ErrorCode::PreconditionFailed)
+            .field("Condition", "x-amz-copy-source-If-Match"));
+    }
+    let range = copy_source_range(ctx, source.size)?;
+    let len = range.map(|r| r.len()).unwrap_or(source.size);
+    if len > MAX_PART_SIZE {
+        return Err(S3Error::invalid_argument(
+            "The specified copy source is larger than the maximum allowable size for a copy source: 5368709120",
+            "x-amz-copy-source",
+            ctx.header("x-amz-copy-source").unwrap_or(""),
+        ));
+    }
+    let account = &ctx.verified.account_id;
+    let keys = object_io::upload_keys(
+        ctx.state,
+        account,
+        ctx.bucket_name(),
+        &upload,
+        customer.as_ref(),
+    )
+    .await?;
+    let bytes = object_io::read_body(
+        ctx.state,
+        account,
+        &src_bucket,
+        &src_key,
+        &source,
+        range,
+        source_key.as_ref(),
+    )
+    .await?;
+    let part_alg = upload.part_algorithm();
+    let body = RequestBody::new(bytes, Expectations::internal(len, part_alg), MAX_PART_SIZE);
+    let written = object_io::write_part(ctx.state, &keys, body).await?;
+    let outcome = record_part(ctx, &upload, &keys, number, written, false).await?;
+    let fields = match &outcome.reported {
+        Some(c) => ChecksumFields::of(c.algorithm, c.base64()),
+        None => ChecksumFields::default(),
+    };
+    let mut res = xml_response(
+        StatusCode::OK,
+        to_xml(&CopyPartResult {
+            xmlns: S3_XMLNS,
+            etag: format!("\"{}\"", outcome.etag),
+            last_modified: iso8601(outcome.last_modified_millis),
+            crc32: fields.crc32,
+            crc32c: fields.crc32c,
+            crc64nvme: fields.crc64nvme,
+            sha1: fields.sha1,
+            sha256: fields.sha256,
+        })?,
+    );
+    sse_headers(
+        &mut res,
+        &upload.encryption,
+        customer.as_ref().map(|c| c.md5_base64.as_str()),
+    );
+    Ok(res)
+}
+
+pub async fn abort_multipart_upload(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
+    ctx.bucket().await?;
+    let id = upload_id(ctx);
+    ctx.state
+        .store
+        .abort_upload(ctx.bucket_name(), ctx.key(), &id)
+        .await?;
+    Ok(empty_response(StatusCode::NO_CONTENT))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upload_ids_sort_by_initiation() {
+        let a = new_upload_id();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = new_upload_id();
+        assert!(a < b);
+        assert_eq!(a.len(), 44);
+    }
+}
