@@ -1,0 +1,250 @@
+//! S3's error codes: name, HTTP status and default message of each.
+
+use http::StatusCode;
+
+/// S3 error codes sealstore can answer with. Names are S3's, exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum S3ErrorCode {
+    AccessDenied,
+    AuthorizationHeaderMalformed,
+    AuthorizationQueryParametersError,
+    BadDigest,
+    BucketAlreadyExists,
+    BucketAlreadyOwnedByYou,
+    BucketNotEmpty,
+    EntityTooLarge,
+    EntityTooSmall,
+    ExpiredToken,
+    IncompleteBody,
+    InternalError,
+    InvalidAccessKeyId,
+    InvalidArgument,
+    InvalidBucketName,
+    InvalidChunkSizeError,
+    InvalidDigest,
+    InvalidEncryptionAlgorithmError,
+    InvalidLocationConstraint,
+    InvalidPart,
+    InvalidPartNumber,
+    InvalidPartOrder,
+    InvalidRange,
+    InvalidRequest,
+    InvalidToken,
+    InvalidURI,
+    KeyTooLongError,
+    KmsNotFound,
+    MalformedTrailerError,
+    MalformedXML,
+    MaxMessageLengthExceeded,
+    MetadataTooLarge,
+    MethodNotAllowed,
+    MissingContentLength,
+    MissingRequestBodyError,
+    NoSuchBucket,
+    NoSuchBucketPolicy,
+    NoSuchCORSConfiguration,
+    NoSuchKey,
+    NoSuchLifecycleConfiguration,
+    NoSuchPublicAccessBlockConfiguration,
+    NoSuchTagSet,
+    NoSuchUpload,
+    NoSuchWebsiteConfiguration,
+    NotImplemented,
+    OwnershipControlsNotFoundError,
+    PreconditionFailed,
+    RequestHeaderSectionTooLarge,
+    RequestTimeTooSkewed,
+    RequestTimeout,
+    ServerSideEncryptionConfigurationNotFoundError,
+    SignatureDoesNotMatch,
+    TooManyBuckets,
+    XAmzContentSHA256Mismatch,
+}
+
+impl S3ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        use S3ErrorCode::*;
+        match self {
+            AccessDenied => "AccessDenied",
+            AuthorizationHeaderMalformed => "AuthorizationHeaderMalformed",
+            AuthorizationQueryParametersError => "AuthorizationQueryParametersError",
+            BadDigest => "BadDigest",
+            BucketAlreadyExists => "BucketAlreadyExists",
+            BucketAlreadyOwnedByYou => "BucketAlreadyOwnedByYou",
+            BucketNotEmpty => "BucketNotEmpty",
+            EntityTooLarge => "EntityTooLarge",
+            EntityTooSmall => "EntityTooSmall",
+            ExpiredToken => "ExpiredToken",
+            IncompleteBody => "IncompleteBody",
+            InternalError => "InternalError",
+            InvalidAccessKeyId => "InvalidAccessKeyId",
+            InvalidArgument => "InvalidArgument",
+            InvalidBucketName => "InvalidBucketName",
+            InvalidChunkSizeError => "InvalidChunkSizeError",
+            InvalidDigest => "InvalidDigest",
+            InvalidEncryptionAlgorithmError => "InvalidEncryptionAlgorithmError",
+            InvalidLocationConstraint => "InvalidLocationConstraint",
+            InvalidPart => "InvalidPart",
+            InvalidPartNumber => "InvalidPartNumber",
+            InvalidPartOrder => "InvalidPartOrder",
+            InvalidRange => "InvalidRange",
+            InvalidRequest => "InvalidRequest",
+            InvalidToken => "InvalidToken",
+            InvalidURI => "InvalidURI",
+            KeyTooLongError => "KeyTooLongError",
+            KmsNotFound => "KMS.NotFoundException",
+            MalformedTrailerError => "MalformedTrailerError",
+            MalformedXML => "MalformedXML",
+            MaxMessageLengthExceeded => "MaxMessageLengthExceeded",
+            MetadataTooLarge => "MetadataTooLarge",
+            MethodNotAllowed => "MethodNotAllowed",
+            MissingContentLength => "MissingContentLength",
+            MissingRequestBodyError => "MissingRequestBodyError",
+            NoSuchBucket => "NoSuchBucket",
+            NoSuchBucketPolicy => "NoSuchBucketPolicy",
+            NoSuchCORSConfiguration => "NoSuchCORSConfiguration",
+            NoSuchKey => "NoSuchKey",
+            NoSuchLifecycleConfiguration => "NoSuchLifecycleConfiguration",
+            NoSuchPublicAccessBlockConfiguration => "NoSuchPublicAccessBlockConfiguration",
+            NoSuchTagSet => "NoSuchTagSet",
+            NoSuchUpload => "NoSuchUpload",
+            NoSuchWebsiteConfiguration => "NoSuchWebsiteConfiguration",
+            NotImplemented => "NotImplemented",
+            OwnershipControlsNotFoundError => "OwnershipControlsNotFoundError",
+            PreconditionFailed => "PreconditionFailed",
+            RequestHeaderSectionTooLarge => "RequestHeaderSectionTooLarge",
+            RequestTimeTooSkewed => "RequestTimeTooSkewed",
+            RequestTimeout => "RequestTimeout",
+            ServerSideEncryptionConfigurationNotFoundError => {
+                "ServerSideEncryptionConfigurationNotFoundError"
+            }
+            SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            TooManyBuckets => "TooManyBuckets",
+            XAmzContentSHA256Mismatch => "XAmzContentSHA256Mismatch",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        use S3ErrorCode::*;
+        match self {
+            AccessDenied
+            | InvalidAccessKeyId
+            | InvalidToken
+            | RequestTimeTooSkewed
+            | SignatureDoesNotMatch => StatusCode::FORBIDDEN,
+            NoSuchBucket
+            | NoSuchBucketPolicy
+            | NoSuchCORSConfiguration
+            | NoSuchKey
+            | NoSuchLifecycleConfiguration
+            | NoSuchPublicAccessBlockConfiguration
+            | NoSuchTagSet
+            | NoSuchUpload
+            | NoSuchWebsiteConfiguration
+            | OwnershipControlsNotFoundError
+            | ServerSideEncryptionConfigurationNotFoundError => StatusCode::NOT_FOUND,
+            BucketAlreadyExists | BucketAlreadyOwnedByYou | BucketNotEmpty => StatusCode::CONFLICT,
+            InvalidRange | InvalidPartNumber => StatusCode::RANGE_NOT_SATISFIABLE,
+            PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            MissingContentLength => StatusCode::LENGTH_REQUIRED,
+            NotImplemented => StatusCode::NOT_IMPLEMENTED,
+            InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+            AuthorizationHeaderMalformed
+            | AuthorizationQueryParametersError
+            | BadDigest
+            | EntityTooLarge
+            | EntityTooSmall
+            | ExpiredToken
+            | IncompleteBody
+            | InvalidArgument
+            | InvalidBucketName
+            | InvalidChunkSizeError
+            | InvalidDigest
+            | InvalidEncryptionAlgorithmError
+            | InvalidLocationConstraint
+            | InvalidPart
+            | InvalidPartOrder
+            | InvalidRequest
+            | InvalidURI
+            | KeyTooLongError
+            | KmsNotFound
+            | MalformedTrailerError
+            | MalformedXML
+            | MaxMessageLengthExceeded
+            | MetadataTooLarge
+            | MissingRequestBodyError
+            | RequestHeaderSectionTooLarge
+            | RequestTimeout
+            | TooManyBuckets
+            | XAmzContentSHA256Mismatch => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// S3's generic description, used when an error has nothing more specific to say.
+    pub fn default_message(self) -> &'static str {
+        use S3ErrorCode::*;
+        match self {
+            AccessDenied => "Access Denied",
+            BucketAlreadyExists => {
+                "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again."
+            }
+            BucketAlreadyOwnedByYou => {
+                "Your previous request to create the named bucket succeeded and you already own it."
+            }
+            BucketNotEmpty => "The bucket you tried to delete is not empty",
+            InternalError => "We encountered an internal error. Please try again.",
+            InvalidBucketName => "The specified bucket is not valid.",
+            InvalidRange => "The requested range is not satisfiable",
+            MalformedXML => {
+                "The XML you provided was not well-formed or did not validate against our published schema"
+            }
+            MethodNotAllowed => "The specified method is not allowed against this resource.",
+            MissingContentLength => "You must provide the Content-Length HTTP header.",
+            NoSuchBucket => "The specified bucket does not exist",
+            NoSuchKey => "The specified key does not exist.",
+            NoSuchBucketPolicy => "The bucket policy does not exist",
+            NoSuchCORSConfiguration => "The CORS configuration does not exist",
+            NoSuchLifecycleConfiguration => "The lifecycle configuration does not exist",
+            NoSuchPublicAccessBlockConfiguration => {
+                "The public access block configuration was not found"
+            }
+            NoSuchTagSet => "The TagSet does not exist",
+            NoSuchUpload => {
+                "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."
+            }
+            InvalidPart => {
+                "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."
+            }
+            InvalidPartOrder => {
+                "The list of parts was not in ascending order. The parts list must be specified in order by part number."
+            }
+            InvalidPartNumber => "The requested partnumber is not satisfiable",
+            EntityTooSmall => {
+                "Your proposed upload is smaller than the minimum allowed object size."
+            }
+            NoSuchWebsiteConfiguration => {
+                "The specified bucket does not have a website configuration"
+            }
+            NotImplemented => {
+                "A header you provided implies functionality that is not implemented."
+            }
+            OwnershipControlsNotFoundError => "The bucket ownership controls were not found",
+            ServerSideEncryptionConfigurationNotFoundError => {
+                "The server side encryption configuration was not found"
+            }
+            PreconditionFailed => "At least one of the pre-conditions you specified did not hold",
+            KeyTooLongError => "Your key is too long",
+            MaxMessageLengthExceeded => "Your request was too big.",
+            MetadataTooLarge => "Your metadata headers exceed the maximum allowed metadata size.",
+            RequestHeaderSectionTooLarge => {
+                "Your request header section exceeds the maximum allowed size."
+            }
+            RequestTimeout => {
+                "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed."
+            }
+            TooManyBuckets => "You have attempted to create more buckets than allowed",
+            _ => "",
+        }
+    }
+}
