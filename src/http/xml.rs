@@ -10,16 +10,39 @@ pub const S3_XMLNS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 
 /// Escapes text for an XML element body.
 pub fn escape(s: &str) -> String {
-    quick_xml::escape::escape(s).into_owned()
+    control_chars_as_references(quick_xml::escape::escape(s).into_owned())
 }
 
 /// Serializes a response document with the XML declaration S3 puts in front of every body.
 pub fn to_xml<T: Serialize>(value: &T) -> Result<String, S3Error> {
     let body = quick_xml::se::to_string(value).map_err(S3Error::internal)?;
+    let body = control_chars_as_references(body);
     let mut out = String::with_capacity(body.len() + 40);
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     out.push_str(&body);
     Ok(out)
+}
+
+/// Writes the C0 control characters of element text (keys may hold any of them) as numeric
+/// character references, `&#xD;` for CR, as S3 does. A raw CR would reach a client as LF (XML
+/// end-of-line normalisation), so a listed key would name another object; the others (`&#x1;`)
+/// are not allowed in XML 1.0 either way, which is why S3 offers `encoding-type=url`. Tab and LF
+/// survive parsing unchanged and are left as they are. Markup never holds such a character, so
+/// the whole serialized body can be rewritten.
+fn control_chars_as_references(text: String) -> String {
+    let needs = |c: char| c < '\u{20}' && c != '\t' && c != '\n';
+    if !text.contains(needs) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if needs(c) {
+            out.push_str(&format!("&#x{:X};", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Parses a request document; anything that does not fit the schema is `MalformedXML`.
@@ -68,6 +91,24 @@ mod tests {
     struct CreateBucketConfiguration {
         #[serde(rename = "LocationConstraint")]
         location_constraint: Option<String>,
+    }
+
+    /// Control characters in text come out as character references (CR included, so a parser
+    /// hands back the exact key); tab and LF stay; the declaration's own newline is untouched.
+    #[test]
+    fn control_characters_are_character_references() {
+        let xml = to_xml(&Loc {
+            xmlns: S3_XMLNS,
+            value: "a\rb\u{1}c\u{0}d\te\nf\u{1f}<&".into(),
+        })
+        .unwrap();
+        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<"));
+        assert!(
+            xml.ends_with(">a&#xD;b&#x1;c&#x0;d\te\nf&#x1F;&lt;&amp;</LocationConstraint>"),
+            "{xml}"
+        );
+        assert_eq!(escape("k\r\u{2}"), "k&#xD;&#x2;");
+        assert_eq!(escape("plain"), "plain");
     }
 
     #[test]

@@ -151,6 +151,37 @@ def test_keys_and_bucket_names_never_leave_the_data_dir(server_factory):
     assert srv.stop() == 0
 
 
+def test_control_characters_in_keys_are_listed_as_character_references(server_factory):
+    """Without encoding-type=url a listing writes C0 controls as character references (as S3
+    does): CR must not reach the client as LF (XML end-of-line normalisation would make the
+    listed key name another object); tab and LF are plain text; the rest (`&#x1;`) is what S3
+    answers too, and why clients ask for encoding-type=url."""
+    srv = server_factory.start(memory=True)
+    b = "ctlkeys"
+    assert raw(srv, "PUT", f"/{b}")[0] == 200
+    for wire in ("cr%0Dkey", "lf%0Akey", "tab%09key"):
+        assert raw(srv, "PUT", f"/{b}/{wire}", body=b"x")[0] == 200
+    st, _, out = raw(srv, "GET", f"/{b}?list-type=2")
+    assert st == 200, out
+    assert b"<Key>cr&#xD;key</Key>" in out and b"\r" not in out, out
+    keys = h.findall_text(h.xml_root(out), "Contents/Key")
+    assert sorted(keys) == ["cr\rkey", "lf\nkey", "tab\tkey"]
+    # Each listed key names its object.
+    for k in keys:
+        st, _, _ = raw(srv, "HEAD", f"/{b}/{urllib.parse.quote(k)}")
+        assert st == 200, repr(k)
+    # Other controls: a character reference, never a raw byte; with encoding-type=url, exact.
+    assert raw(srv, "PUT", f"/{b}/one%01key", body=b"x")[0] == 200
+    st, _, out = raw(srv, "GET", f"/{b}?list-type=2&prefix=one")
+    assert st == 200 and b"<Key>one&#x1;key</Key>" in out, out
+    st, _, out = raw(srv, "GET", f"/{b}?list-type=2&prefix=one&encoding-type=url")
+    assert h.findall_text(h.xml_root(out), "Contents/Key") == ["one%01key"]
+    # The same in an error body naming the key.
+    st, _, out = raw(srv, "GET", f"/{b}/missing%0Dkey")
+    assert s3_error(st, out) == (404, "NoSuchKey")
+    assert h.findall_text(h.xml_root(out), "Key") == ["missing\rkey"], out
+
+
 # ------------------------------------------------------------------------------- secret leaks
 
 def test_no_secret_in_logs_or_on_disk(server_factory):
