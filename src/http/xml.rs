@@ -49,7 +49,45 @@ fn control_chars_as_references(text: String) -> String {
 pub fn from_xml<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, S3Error> {
     let text = std::str::from_utf8(bytes).map_err(|_| S3Error::new(S3ErrorCode::MalformedXML))?;
     check_prolog_only_markup(text)?;
-    quick_xml::de::from_str(text).map_err(|_| S3Error::new(S3ErrorCode::MalformedXML))
+    let text = keep_xml10_line_ends(text);
+    quick_xml::de::from_str(&text).map_err(|_| S3Error::new(S3ErrorCode::MalformedXML))
+}
+
+/// quick-xml's deserializer (0.38) normalises line ends by XML 1.1's rules, which also turn NEL
+/// (U+0085) and LINE SEPARATOR (U+2028) into LF. S3's documents are XML 1.0, where both are
+/// ordinary characters: a DeleteObjects naming `a\u{2028}b` would otherwise delete `a\nb`, another
+/// object (found by `ops::proptests::delete_round_trip`). So both are written as character
+/// references before parsing, which the deserializer resolves without normalising; inside a CDATA
+/// section, where references are not recognised, the section is closed around the reference.
+/// CR and CRLF are normalised to LF by both versions, as S3's parser does.
+fn keep_xml10_line_ends(text: &str) -> std::borrow::Cow<'_, str> {
+    const NEL: char = '\u{85}';
+    const LSEP: char = '\u{2028}';
+    if !text.contains([NEL, LSEP]) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 32);
+    let mut rest = text;
+    loop {
+        // Outside CDATA up to the next section (or the end), then the section itself.
+        let (plain, section) = match rest.find("<![CDATA[") {
+            Some(i) => rest.split_at(i),
+            None => (rest, ""),
+        };
+        out.push_str(&plain.replace(NEL, "&#x85;").replace(LSEP, "&#x2028;"));
+        if section.is_empty() {
+            break;
+        }
+        let end = section.find("]]>").map_or(section.len(), |i| i + 3);
+        let (cdata, after) = section.split_at(end);
+        out.push_str(
+            &cdata
+                .replace(NEL, "]]>&#x85;<![CDATA[")
+                .replace(LSEP, "]]>&#x2028;<![CDATA["),
+        );
+        rest = after;
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Refuses a `<!DOCTYPE` after the root element has started. It is not well-formed XML there
@@ -109,6 +147,35 @@ mod tests {
         );
         assert_eq!(escape("k\r\u{2}"), "k&#xD;&#x2;");
         assert_eq!(escape("plain"), "plain");
+    }
+
+    /// NEL and LINE SEPARATOR are ordinary characters in XML 1.0 documents: kept in text and in
+    /// CDATA, while CR and CRLF still become LF (as any XML parser makes them).
+    #[test]
+    fn xml10_line_ends_are_kept() {
+        let cfg: CreateBucketConfiguration = from_xml(
+            "<CreateBucketConfiguration><LocationConstraint>a\u{2028}b\u{85}c\r\nd\re</LocationConstraint></CreateBucketConfiguration>".as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.location_constraint.as_deref(),
+            Some("a\u{2028}b\u{85}c\nd\ne")
+        );
+        let cfg: CreateBucketConfiguration = from_xml(
+            "<CreateBucketConfiguration><LocationConstraint>x<![CDATA[a\u{2028}<b>\u{85}]]>y\u{2028}</LocationConstraint></CreateBucketConfiguration>".as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.location_constraint.as_deref(),
+            Some("xa\u{2028}<b>\u{85}y\u{2028}")
+        );
+        // An unterminated section is still malformed, not a panic.
+        assert!(
+            from_xml::<CreateBucketConfiguration>(
+                "<CreateBucketConfiguration><LocationConstraint><![CDATA[a\u{2028}".as_bytes()
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -222,6 +222,22 @@ def test_delete_objects_special_keys(s3, bucket):
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
 
 
+def test_delete_objects_deletes_exactly_the_named_keys(s3, bucket):
+    """NEL and LINE SEPARATOR are plain characters in S3's XML 1.0 documents: deleting
+    "a\u2028b" must not delete "a\nb" (an XML 1.1 parser turns both into LF)."""
+    named = ["a\u2028b", "a\u0085b"]
+    others = ["a\nb", "a b"]
+    for k in named + others:
+        put(s3, bucket, k, k.encode())
+    r = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in named]})
+    assert sorted(d["Key"] for d in r["Deleted"]) == sorted(named)
+    assert not r.get("Errors")
+    left = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
+    assert left == sorted(others)
+    for k in others:
+        assert get_bytes(s3, bucket, k) == k.encode()
+
+
 # ---------------------------------------------------------------- keys
 
 SPECIAL_KEYS = [
