@@ -30,6 +30,8 @@ pub fn to_xml<T: Serialize>(value: &T) -> Result<String, S3Error> {
 /// survive parsing unchanged and are left as they are. Markup never holds such a character, so
 /// the whole serialized body can be rewritten.
 fn control_chars_as_references(text: String) -> String {
+    use std::fmt::Write as _;
+
     let needs = |c: char| c < '\u{20}' && c != '\t' && c != '\n';
     if !text.contains(needs) {
         return text;
@@ -37,7 +39,8 @@ fn control_chars_as_references(text: String) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
         if needs(c) {
-            out.push_str(&format!("&#x{:X};", u32::from(c)));
+            // Writing to a String cannot fail.
+            let _ = write!(out, "&#x{:X};", u32::from(c));
         } else {
             out.push(c);
         }

@@ -119,23 +119,29 @@ struct ListParams {
     url_encode: bool,
 }
 
-fn list_params(ctx: &ReqCtx<'_>) -> Result<ListParams, S3Error> {
-    let q = ctx.query;
-    let max_keys = match q.get("max-keys") {
-        None => MAX_KEYS,
+/// A page-size query parameter (`max-keys`, `max-parts`, `max-uploads`): `cap` when absent, a
+/// non-negative integer capped at `cap`, InvalidArgument otherwise.
+pub(super) fn count_param(ctx: &ReqCtx<'_>, name: &str, cap: usize) -> Result<usize, S3Error> {
+    match ctx.query.get(name) {
+        None => Ok(cap),
         Some(v) => v
             .parse::<i64>()
             .ok()
             .filter(|n| *n >= 0)
-            .map(|n| (n as usize).min(MAX_KEYS))
+            .map(|n| (n as usize).min(cap))
             .ok_or_else(|| {
                 S3Error::invalid_argument(
-                    "Provided max-keys not an integer or within integer range",
-                    "max-keys",
+                    format!("Provided {name} not an integer or within integer range"),
+                    name,
                     v,
                 )
-            })?,
-    };
+            }),
+    }
+}
+
+fn list_params(ctx: &ReqCtx<'_>) -> Result<ListParams, S3Error> {
+    let q = ctx.query;
+    let max_keys = count_param(ctx, "max-keys", MAX_KEYS)?;
     let url_encode = match q.get("encoding-type") {
         None => false,
         Some("url") => true,

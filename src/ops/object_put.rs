@@ -84,8 +84,9 @@ pub fn checksum_headers(res: &mut Response, checksum: &Checksum) {
     set_header(res, "x-amz-checksum-type", "FULL_OBJECT");
 }
 
-/// Refuses a PUT whose length is missing or too large, before reading anything.
-fn check_length(ctx: &ReqCtx<'_>) -> Result<(), S3Error> {
+/// Refuses a PutObject or UploadPart body whose length is missing or over `max`, before reading
+/// anything.
+pub(super) fn check_body_length(ctx: &ReqCtx<'_>, max: u64) -> Result<(), S3Error> {
     let length = match ctx.header("content-length") {
         Some(v) => Some(v.trim().parse::<u64>().map_err(|_| {
             S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid Content-Length")
@@ -101,13 +102,13 @@ fn check_length(ctx: &ReqCtx<'_>) -> Result<(), S3Error> {
     let Some(proposed) = decoded.or(length) else {
         return Ok(());
     };
-    if proposed > MAX_OBJECT_SIZE {
+    if proposed > max {
         return Err(S3Error::with_message(
             S3ErrorCode::EntityTooLarge,
             "Your proposed upload exceeds the maximum allowed size",
         )
         .field("ProposedSize", proposed.to_string())
-        .field("MaxSizeAllowed", MAX_OBJECT_SIZE.to_string()));
+        .field("MaxSizeAllowed", max.to_string()));
     }
     Ok(())
 }
@@ -115,7 +116,7 @@ fn check_length(ctx: &ReqCtx<'_>) -> Result<(), S3Error> {
 pub async fn put_object(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
     let bucket = ctx.bucket().await?;
     ctx.check_canned_acl()?;
-    check_length(ctx)?;
+    check_body_length(ctx, MAX_OBJECT_SIZE)?;
     check_user_metadata_size(&ctx.parts.headers)?;
     let request = object_request(ctx, &bucket, sse::parse_write(&ctx.parts.headers)?).await?;
     let md5 = customer_md5(&request);

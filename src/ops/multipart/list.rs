@@ -9,27 +9,9 @@ use crate::error::S3Error;
 use crate::http::headers::iso8601;
 use crate::http::xml::{S3_XMLNS, to_xml};
 use crate::ops::bucket::Owner;
+use crate::ops::list::count_param;
 use crate::ops::{ReqCtx, set_header, xml_response};
 use crate::store::UploadMeta;
-
-/// A non-negative integer query parameter, capped at 1000.
-fn list_limit(ctx: &ReqCtx<'_>, name: &str) -> Result<usize, S3Error> {
-    match ctx.query.get(name) {
-        None => Ok(MAX_LIST),
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 0)
-            .map(|n| (n as usize).min(MAX_LIST))
-            .ok_or_else(|| {
-                S3Error::invalid_argument(
-                    format!("Provided {name} not an integer or within integer range"),
-                    name,
-                    v,
-                )
-            }),
-    }
-}
 
 #[derive(Serialize)]
 struct PartEntry {
@@ -89,7 +71,7 @@ struct ListPartsResult {
 pub async fn list_parts(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     ctx.bucket().await?;
     let upload = load_upload(ctx).await?;
-    let max_parts = list_limit(ctx, "max-parts")?;
+    let max_parts = count_param(ctx, "max-parts", MAX_LIST)?;
     let marker = match ctx.query.get("part-number-marker") {
         None => 0,
         Some(v) => v.parse::<u32>().map_err(|_| {
@@ -217,7 +199,7 @@ enum Listed {
 pub async fn list_multipart_uploads(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     ctx.bucket().await?;
     let q = ctx.query;
-    let max = list_limit(ctx, "max-uploads")?;
+    let max = count_param(ctx, "max-uploads", MAX_LIST)?;
     let url_encode = match q.get("encoding-type") {
         None => false,
         Some("url") => true,

@@ -13,7 +13,9 @@ use http::StatusCode;
 use serde::Serialize;
 
 use super::object_get::check_customer_key;
-use super::object_put::{content_headers, customer_md5, object_request, parse_copy_source};
+use super::object_put::{
+    check_body_length, content_headers, customer_md5, object_request, parse_copy_source,
+};
 use super::{ReqCtx, empty_response, set_header, xml_response};
 use crate::crypto::ssec::{self, CustomerKey};
 use crate::crypto::{DataKey, Encryption, ObjectRef, sse};
@@ -287,41 +289,13 @@ async fn record_part(
     })
 }
 
-/// Refuses a part whose length is missing or over 5 GiB before reading it.
-fn check_part_length(ctx: &ReqCtx<'_>) -> Result<(), S3Error> {
-    let length = match ctx.header("content-length") {
-        Some(v) => Some(v.trim().parse::<u64>().map_err(|_| {
-            S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid Content-Length")
-                .field("ArgumentName", "Content-Length")
-        })?),
-        None if ctx.parts.headers.contains_key("transfer-encoding") => None,
-        None => return Err(S3Error::new(S3ErrorCode::MissingContentLength)),
-    };
-    // aws-chunked: the payload is x-amz-decoded-content-length, the framing aside.
-    let decoded = ctx
-        .header("x-amz-decoded-content-length")
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    let Some(proposed) = decoded.or(length) else {
-        return Ok(());
-    };
-    if proposed > MAX_PART_SIZE {
-        return Err(S3Error::with_message(
-            S3ErrorCode::EntityTooLarge,
-            "Your proposed upload exceeds the maximum allowed size",
-        )
-        .field("ProposedSize", proposed.to_string())
-        .field("MaxSizeAllowed", MAX_PART_SIZE.to_string()));
-    }
-    Ok(())
-}
-
 pub async fn upload_part(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
     ctx.bucket().await?;
     let number = part_number(ctx)?;
     let upload = load_upload(ctx).await?;
     let customer = ssec::parse(&ctx.parts.headers, ssec::OBJECT)?;
     check_part_customer_key(&upload, customer.as_ref())?;
-    check_part_length(ctx)?;
+    check_body_length(ctx, MAX_PART_SIZE)?;
     let expect = Expectations::from_headers(&ctx.parts.headers, &ctx.verified.payload)?;
     let client_sent_checksum = expect.checksum != PromisedChecksum::None;
     if let (Some((alg, _)), true) = (upload.checksum, client_sent_checksum) {
