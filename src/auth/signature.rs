@@ -536,9 +536,23 @@ mod tests {
             verify_presigned(&p, &ctx).unwrap().payload,
             PayloadCheck::Unsigned
         );
+        // issue 18: dated more than 15 minutes after our clock, it is not valid yet.
+        let early = AuthContext {
+            now: at("20130523T234400Z"),
+            ..ctx
+        };
+        assert!(matches!(
+            verify_presigned(&p, &early),
+            Err(AuthError::NotYetValid { .. })
+        ));
+        let just = AuthContext {
+            now: at("20130523T234600Z"),
+            ..early
+        };
+        assert!(verify_presigned(&p, &just).is_ok());
         let late = AuthContext {
             now: at("20130525T000001Z"),
-            ..ctx
+            ..just
         };
         assert!(matches!(
             verify_presigned(&p, &late),

@@ -300,6 +300,25 @@ mod tests {
         );
     }
 
+    /// issue 18: SigV2 has no SignedHeaders; its string to sign holds every `x-amz-*` header, so
+    /// none can be added to a signed request unnoticed.
+    #[test]
+    fn every_amz_header_is_signed() {
+        let p = parts(
+            "/b/k",
+            &[
+                ("x-amz-copy-source", "b/secret"),
+                ("x-amz-acl", "public-read"),
+                ("x-fuzz", "1"),
+            ],
+        );
+        let sts = string_to_sign(&p, "1700000100", "/b/k");
+        assert_eq!(
+            sts,
+            "GET\n\n\n1700000100\nx-amz-acl:public-read\nx-amz-copy-source:b/secret\n/b/k"
+        );
+    }
+
     #[test]
     fn presigned_query_roundtrip_and_expiry() {
         let mut creds = CredentialStore::default();
@@ -331,6 +350,15 @@ mod tests {
             "/b/k?AWSAccessKeyId=test&Signature=AAAA&Expires=1700000100",
             &[],
         );
+        // issue 18: an Expires more than 7 days ahead is refused as SigV4's would be.
+        let far = parts(
+            "/b/k?AWSAccessKeyId=test&Signature=AAAA&Expires=1700604801",
+            &[],
+        );
+        assert!(matches!(
+            verify_query(&far, &ctx),
+            Err(AuthError::QueryParameters(_))
+        ));
         assert!(matches!(
             verify_query(&bad, &ctx),
             Err(AuthError::SignatureDoesNotMatch { .. })

@@ -105,20 +105,12 @@ impl ReqCtx<'_> {
     /// scope must name its region (and `s3express` only for a directory bucket), it must belong
     /// to the caller's account, and match `x-amz-expected-bucket-owner` when that is sent.
     pub async fn bucket(&self) -> Result<BucketMeta, S3Error> {
-        let name = self.bucket_name();
-        let bucket = self
-            .state
-            .store
-            .bucket(name)
-            .await?
-            .ok_or_else(|| S3Error::no_such_bucket(name))?;
+        let bucket = self.load_bucket(self.bucket_name()).await?;
         // GetBucketLocation answers from any region: it is how a client finds the right one.
         if !matches!(self.route.endpoint, Endpoint::GetBucketLocation) {
             self.check_scope(&bucket.region, bucket.is_directory())?;
         }
-        let bucket = self
-            .owned_bucket(name, "x-amz-expected-bucket-owner")
-            .await?;
+        self.check_owner(&bucket, "x-amz-expected-bucket-owner")?;
         directory::check_request(self, &bucket)?;
         if let Some(expected) = self.header("x-amz-expected-bucket-owner") {
             if expected != bucket.owner {
@@ -128,17 +120,27 @@ impl ReqCtx<'_> {
         Ok(bucket)
     }
 
+    /// A bucket the caller owns (a copy source, or the addressed bucket): it must exist, belong
+    /// to the caller's account, and match `expected_owner_header` when that is sent.
     pub async fn owned_bucket(
         &self,
         name: &str,
         expected_owner_header: &str,
     ) -> Result<BucketMeta, S3Error> {
-        let bucket = self
-            .state
+        let bucket = self.load_bucket(name).await?;
+        self.check_owner(&bucket, expected_owner_header)?;
+        Ok(bucket)
+    }
+
+    async fn load_bucket(&self, name: &str) -> Result<BucketMeta, S3Error> {
+        self.state
             .store
             .bucket(name)
             .await?
-            .ok_or_else(|| S3Error::no_such_bucket(name))?;
+            .ok_or_else(|| S3Error::no_such_bucket(name))
+    }
+
+    fn check_owner(&self, bucket: &BucketMeta, expected_owner_header: &str) -> Result<(), S3Error> {
         if bucket.owner != self.verified.account_id {
             return Err(S3Error::new(S3ErrorCode::AccessDenied));
         }
@@ -147,7 +149,7 @@ impl ReqCtx<'_> {
                 return Err(S3Error::new(S3ErrorCode::AccessDenied));
             }
         }
-        Ok(bucket)
+        Ok(())
     }
 
     /// The one check of a SigV4 credential scope against the resource a request addresses:
