@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::common::*;
 use crate::sdk_errors::assert_xml_error;
 
-mod hand;
+pub(crate) mod hand;
 mod scope;
 
 use hand::{Hand, message, send_hand, sigv2_url, unix_now};
