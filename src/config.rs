@@ -31,6 +31,10 @@ pub enum MasterKeySource {
 pub struct Config {
     pub storage: StorageMode,
     pub region: String,
+    /// Accept a SigV4 credential scope naming any region, for any bucket (S3 refuses a region
+    /// other than the bucket's with AuthorizationHeaderMalformed; this keeps sealstore's old
+    /// leniency for setups that mix region settings on purpose).
+    pub any_region: bool,
     /// Virtual-hosted-style domain: `<bucket>.<domain>`.
     pub domain: String,
     pub credentials: CredentialStore,
@@ -81,6 +85,7 @@ impl Config {
         Config {
             storage,
             region: "us-east-1".into(),
+            any_region: false,
             domain: "localhost".into(),
             credentials,
             master_key: MasterKeySource::Default,

@@ -90,6 +90,10 @@ struct ServeArgs {
     /// The region the server reports.
     #[arg(long, env = "SEALSTORE_REGION", default_value = "us-east-1")]
     region: String,
+    /// Accept SigV4 signatures scoped to any region, whatever the bucket's region (S3 answers
+    /// AuthorizationHeaderMalformed with the bucket's region instead).
+    #[arg(long, env = "SEALSTORE_ANY_REGION")]
+    any_region: bool,
     /// Access key of the default account (id 000000000000).
     #[arg(long, env = "SEALSTORE_ACCESS_KEY", default_value = "test")]
     access_key: String,
@@ -407,6 +411,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let config = Config {
         storage,
         region: args.region,
+        any_region: args.any_region,
         domain: args.domain,
         credentials,
         master_key,

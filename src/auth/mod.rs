@@ -10,6 +10,7 @@ mod error;
 mod header;
 #[cfg(test)]
 mod proptests;
+mod rules;
 pub mod session;
 mod signature;
 mod sigv2;
@@ -22,6 +23,7 @@ use http::request::Parts;
 pub use canonical::{canonical_query, canonical_request, canonical_uri, string_to_sign};
 pub use credentials::{Credential, CredentialStore, SecretKey};
 pub use error::AuthError;
+pub use rules::{EMPTY_SHA256, SERVICE_S3, SERVICE_S3_EXPRESS, is_region_name, unsigned_headers};
 pub use signature::{ChunkSigner, signing_key, v4_signature};
 
 /// What the server knows about a request's body once the head is authenticated.
@@ -47,6 +49,39 @@ pub struct Verified {
     pub payload: PayloadCheck,
     /// Set when the request was signed with S3 Express session credentials.
     pub session: Option<session::Session>,
+    /// The SigV4 credential scope's region and service (`None` for SigV2, which has no scope).
+    /// `ops` checks them against the addressed bucket, the only place its region is known.
+    pub scope: Option<SignedScope>,
+}
+
+/// What a SigV4 signature was scoped to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedScope {
+    pub region: String,
+    pub service: String,
+    /// A presigned URL (errors about its scope read "Error parsing the X-Amz-Credential
+    /// parameter" instead of "The authorization header is malformed").
+    pub presigned: bool,
+}
+
+impl SignedScope {
+    /// The error for a scope whose region is not `expected`.
+    pub fn wrong_region(&self, expected: &str) -> AuthError {
+        AuthError::WrongRegion {
+            region: self.region.clone(),
+            expected: expected.to_string(),
+            presigned: self.presigned,
+        }
+    }
+
+    /// The error for a scope whose service does not fit the resource (`s3express` on a general
+    /// purpose bucket).
+    pub fn incorrect_service(&self) -> AuthError {
+        AuthError::IncorrectService {
+            service: self.service.clone(),
+            presigned: self.presigned,
+        }
+    }
 }
 
 /// How far a request's clock may be from ours (S3: 15 minutes).
@@ -74,7 +109,7 @@ pub fn verify(parts: &Parts, ctx: &AuthContext<'_>) -> Result<Verified, AuthErro
         })
         .transpose()?;
     let has_query = |name: &str| form_urlencoded::parse(query.as_bytes()).any(|(n, _)| n == name);
-    match authz {
+    let verified = match authz {
         Some(a) if a.starts_with("AWS4-HMAC-SHA256") => signature::verify_header(parts, a, ctx),
         Some(a) if a.starts_with("AWS ") => sigv2::verify_header(parts, a, ctx),
         Some(_) => Err(AuthError::UnsupportedAuthorizationType),
@@ -88,7 +123,11 @@ pub fn verify(parts: &Parts, ctx: &AuthContext<'_>) -> Result<Verified, AuthErro
             sigv2::verify_query(parts, ctx)
         }
         None => Err(AuthError::Anonymous),
+    }?;
+    if let PayloadCheck::Sha256(declared) = &verified.payload {
+        rules::check_bodiless_payload(&parts.headers, declared)?;
     }
+    Ok(verified)
 }
 
 fn unix_secs(t: SystemTime) -> i64 {

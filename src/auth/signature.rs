@@ -11,7 +11,10 @@ use zeroize::Zeroizing;
 
 use super::header::{self, CredentialScope, V4Auth};
 use super::session::{Session, TokenError};
-use super::{AuthContext, AuthError, MAX_SKEW_SECS, PayloadCheck, Verified, canonical, unix_secs};
+use super::{
+    AuthContext, AuthError, MAX_SKEW_SECS, PayloadCheck, SignedScope, Verified, canonical, rules,
+    unix_secs,
+};
 use crate::http::headers::parse_http_date;
 
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
@@ -230,7 +233,8 @@ fn resolve(
     }
 }
 
-/// Checks one signature: builds the canonical request and string to sign and compares.
+/// Checks one signature: the scope's service and the signed-header rule first, then builds the
+/// canonical request and string to sign and compares. `skip_query` is set for presigned URLs.
 fn check_signature(
     parts: &Parts,
     who: &Signer,
@@ -239,6 +243,9 @@ fn check_signature(
     payload_hash: &str,
     skip_query: Option<&str>,
 ) -> Result<Verified, AuthError> {
+    let presigned = skip_query.is_some();
+    rules::check_service(&auth.credential.service, presigned)?;
+    rules::check_signed_headers(&parts.headers, &auth.signed_headers, presigned)?;
     let signed: Vec<&str> = auth.signed_headers.iter().map(String::as_str).collect();
     let cr = canonical::canonical_request(
         parts.method.as_str(),
@@ -266,6 +273,11 @@ fn check_signature(
         account_id: who.account_id.clone(),
         payload: PayloadCheck::Unsigned,
         session: who.session.clone(),
+        scope: Some(SignedScope {
+            region: c.region.clone(),
+            service: c.service.clone(),
+            presigned,
+        }),
     })
 }
 
@@ -350,6 +362,17 @@ pub(super) fn verify_presigned(
             expires: header::format_iso(date_secs + expires_secs),
             server_time: header::format_iso(now),
             x_amz_expires: Some(expires.to_string()),
+        });
+    }
+    // A URL dated ahead of our clock by more than the allowed skew is not valid yet: otherwise a
+    // URL dated a year ahead would stay valid for a year and the 7-day cap would mean nothing.
+    // S3: 403 AccessDenied "Request is not yet valid", echoing X-Amz-Date in milliseconds
+    // (minio/minio#2638 quotes S3's body).
+    if date_secs - now > MAX_SKEW_SECS {
+        return Err(AuthError::NotYetValid {
+            amz_date_millis: (date_secs.saturating_mul(1000)).to_string(),
+            expires: header::format_iso(date_secs + expires_secs),
+            server_time: header::format_iso(now),
         });
     }
     let payload = parts
@@ -513,9 +536,23 @@ mod tests {
             verify_presigned(&p, &ctx).unwrap().payload,
             PayloadCheck::Unsigned
         );
+        // issue 18: dated more than 15 minutes after our clock, it is not valid yet.
+        let early = AuthContext {
+            now: at("20130523T234400Z"),
+            ..ctx
+        };
+        assert!(matches!(
+            verify_presigned(&p, &early),
+            Err(AuthError::NotYetValid { .. })
+        ));
+        let just = AuthContext {
+            now: at("20130523T234600Z"),
+            ..early
+        };
+        assert!(verify_presigned(&p, &just).is_ok());
         let late = AuthContext {
             now: at("20130525T000001Z"),
-            ..ctx
+            ..just
         };
         assert!(matches!(
             verify_presigned(&p, &late),

@@ -12,6 +12,10 @@ use super::signature::check_skew;
 use super::{AuthContext, AuthError, PayloadCheck, Verified, unix_secs};
 use crate::http::headers::parse_http_date;
 
+/// The longest a SigV2 presigned URL may still be valid for, as for SigV4 (7 days).
+const MAX_PRESIGN_EXPIRES: i64 = 604_800;
+const V2_EXPIRES_TOO_FAR: &str = "Expires must be less than a week (in seconds) from now; that is, the given Expires must be less than 604800 seconds in the future";
+
 /// Query parameters that are part of the SigV2 canonical resource.
 const SUBRESOURCES: [&str; 37] = [
     "accelerate",
@@ -152,6 +156,7 @@ fn check(
                 account_id: cred.account_id.clone(),
                 payload: PayloadCheck::Unsigned,
                 session: None,
+                scope: None,
             });
         }
         first_sts.get_or_insert(sts);
@@ -224,6 +229,13 @@ pub(super) fn verify_query(parts: &Parts, ctx: &AuthContext<'_>) -> Result<Verif
             x_amz_expires: None,
         });
     }
+    // S3 itself puts no upper bound on a SigV2 `Expires` (scality/cloudserver#363: "no real
+    // Signature Version 2 expiration date limitation"); sealstore caps it as SigV4 is capped, so a
+    // SigV2 URL cannot outlive the 7 days a SigV4 one may. S3 has no error of its own for this:
+    // the answer is SigV4's over-long-expiry error, AuthorizationQueryParametersError.
+    if expires_secs - now > MAX_PRESIGN_EXPIRES {
+        return Err(AuthError::QueryParameters(V2_EXPIRES_TOO_FAR.into()));
+    }
     check(ak, sig, parts, expires, ctx)
 }
 
@@ -288,6 +300,25 @@ mod tests {
         );
     }
 
+    /// issue 18: SigV2 has no SignedHeaders; its string to sign holds every `x-amz-*` header, so
+    /// none can be added to a signed request unnoticed.
+    #[test]
+    fn every_amz_header_is_signed() {
+        let p = parts(
+            "/b/k",
+            &[
+                ("x-amz-copy-source", "b/secret"),
+                ("x-amz-acl", "public-read"),
+                ("x-fuzz", "1"),
+            ],
+        );
+        let sts = string_to_sign(&p, "1700000100", "/b/k");
+        assert_eq!(
+            sts,
+            "GET\n\n\n1700000100\nx-amz-acl:public-read\nx-amz-copy-source:b/secret\n/b/k"
+        );
+    }
+
     #[test]
     fn presigned_query_roundtrip_and_expiry() {
         let mut creds = CredentialStore::default();
@@ -319,6 +350,15 @@ mod tests {
             "/b/k?AWSAccessKeyId=test&Signature=AAAA&Expires=1700000100",
             &[],
         );
+        // issue 18: an Expires more than 7 days ahead is refused as SigV4's would be.
+        let far = parts(
+            "/b/k?AWSAccessKeyId=test&Signature=AAAA&Expires=1700604801",
+            &[],
+        );
+        assert!(matches!(
+            verify_query(&far, &ctx),
+            Err(AuthError::QueryParameters(_))
+        ));
         assert!(matches!(
             verify_query(&bad, &ctx),
             Err(AuthError::SignatureDoesNotMatch { .. })

@@ -15,6 +15,7 @@ pub enum S3ErrorCode {
     EntityTooLarge,
     EntityTooSmall,
     ExpiredToken,
+    IllegalLocationConstraintException,
     IncompleteBody,
     InternalError,
     InvalidAccessKeyId,
@@ -75,6 +76,7 @@ impl S3ErrorCode {
             EntityTooLarge => "EntityTooLarge",
             EntityTooSmall => "EntityTooSmall",
             ExpiredToken => "ExpiredToken",
+            IllegalLocationConstraintException => "IllegalLocationConstraintException",
             IncompleteBody => "IncompleteBody",
             InternalError => "InternalError",
             InvalidAccessKeyId => "InvalidAccessKeyId",
@@ -156,6 +158,7 @@ impl S3ErrorCode {
             | EntityTooLarge
             | EntityTooSmall
             | ExpiredToken
+            | IllegalLocationConstraintException
             | IncompleteBody
             | InvalidArgument
             | InvalidBucketName

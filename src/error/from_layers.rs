@@ -68,7 +68,68 @@ impl From<AuthError> for S3Error {
                 C::NotImplemented,
                 "aws-chunked streaming uploads are not implemented by sealstore yet.",
             ),
+            other => scope_error(other),
         }
+    }
+}
+
+/// The authentication errors of issue 18: a URL from the future, unsigned headers, a wrong
+/// credential scope, a bodiless request that declared a body's hash.
+fn scope_error(e: AuthError) -> S3Error {
+    use S3ErrorCode as C;
+    // Presigned URLs carry their scope in X-Amz-Credential, and S3 words its errors after it.
+    let malformed = |presigned: bool, detail: String| {
+        if presigned {
+            S3Error::with_message(
+                C::AuthorizationQueryParametersError,
+                format!("Error parsing the X-Amz-Credential parameter; {detail}"),
+            )
+        } else {
+            S3Error::with_message(
+                C::AuthorizationHeaderMalformed,
+                format!("The authorization header is malformed; {detail}"),
+            )
+        }
+    };
+    match e {
+        // minio/minio#2638 quotes S3's body: X-Amz-Date (in milliseconds), Expires, ServerTime.
+        AuthError::NotYetValid {
+            amz_date_millis,
+            expires,
+            server_time,
+        } => S3Error::with_message(C::AccessDenied, "Request is not yet valid")
+            .field("X-Amz-Date", amz_date_millis)
+            .field("Expires", expires)
+            .field("ServerTime", server_time),
+        // S3 names them comma-and-space separated (badslug/Paw-AWSSignature4DynamicValue#4).
+        AuthError::HeadersNotSigned(names) => S3Error::with_message(
+            C::AccessDenied,
+            "There were headers present in the request which were not signed",
+        )
+        .field("HeadersNotSigned", names.join(", ")),
+        AuthError::IncorrectService { service, presigned } => malformed(
+            presigned,
+            format!("incorrect service \"{service}\". This endpoint belongs to \"s3\"."),
+        ),
+        // S3's answer carries the expected region as <Region> and as x-amz-bucket-region, which
+        // the SDKs read to re-sign for the right region (minio/minio-go#677 shows both).
+        AuthError::WrongRegion {
+            region,
+            expected,
+            presigned,
+        } => malformed(
+            presigned,
+            format!("the region '{region}' is wrong; expecting '{expected}'"),
+        )
+        .field("Region", expected.clone())
+        .header("x-amz-bucket-region", expected),
+        AuthError::ContentSha256Mismatch { client } => {
+            S3Error::from(IntegrityError::Sha256Mismatch {
+                client,
+                computed: crate::auth::EMPTY_SHA256,
+            })
+        }
+        other => S3Error::internal(other),
     }
 }
 

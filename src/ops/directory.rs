@@ -311,8 +311,9 @@ pub async fn create_session(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
             return Err(S3Error::new(S3ErrorCode::AccessDenied));
         }
         Some(b) if !b.is_directory() => return Err(Unverified::SessionOnGeneralBucket.error()),
+        Some(b) => ctx.check_scope(&b.region, true)?,
         None if !is_directory_name(name) => return Err(S3Error::no_such_bucket(name)),
-        _ => {}
+        None => {}
     }
     let read_only = match ctx.header("x-amz-create-session-mode") {
         None | Some("ReadWrite") => false,

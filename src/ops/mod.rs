@@ -39,7 +39,10 @@ pub struct ReqCtx<'a> {
 pub async fn dispatch(ctx: ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
     crate::faults::panic_point(ctx.route.endpoint.name());
     match &ctx.route.endpoint {
-        Endpoint::ListBuckets => bucket::list_buckets(&ctx).await,
+        Endpoint::ListBuckets => {
+            ctx.check_scope_region_name()?;
+            bucket::list_buckets(&ctx).await
+        }
         Endpoint::CreateBucket => bucket::create_bucket(&ctx, body).await,
         Endpoint::DeleteBucket => bucket::delete_bucket(&ctx).await,
         Endpoint::HeadBucket => bucket::head_bucket(&ctx).await,
@@ -71,7 +74,10 @@ pub async fn dispatch(ctx: ReqCtx<'_>, body: Body) -> Result<Response, S3Error> 
         Endpoint::ListParts => multipart::list_parts(&ctx).await,
         Endpoint::ListMultipartUploads => multipart::list_multipart_uploads(&ctx).await,
         Endpoint::CreateSession => directory::create_session(&ctx).await,
-        Endpoint::ListDirectoryBuckets => directory::list_directory_buckets(&ctx).await,
+        Endpoint::ListDirectoryBuckets => {
+            ctx.check_scope_region_name()?;
+            directory::list_directory_buckets(&ctx).await
+        }
         Endpoint::NotImplemented(op) => {
             // Check the bucket first, as S3 would, so a typo still reads NoSuchBucket.
             if ctx.route.bucket.is_some() {
@@ -95,12 +101,16 @@ impl ReqCtx<'_> {
         header(&self.parts.headers, name)
     }
 
-    /// Loads the addressed bucket and checks the caller may use it: it must exist, belong to the
-    /// caller's account, and match `x-amz-expected-bucket-owner` when that is sent.
+    /// Loads the addressed bucket and checks the caller may use it: it must exist, the signature's
+    /// scope must name its region (and `s3express` only for a directory bucket), it must belong
+    /// to the caller's account, and match `x-amz-expected-bucket-owner` when that is sent.
     pub async fn bucket(&self) -> Result<BucketMeta, S3Error> {
-        let bucket = self
-            .owned_bucket(self.bucket_name(), "x-amz-expected-bucket-owner")
-            .await?;
+        let bucket = self.load_bucket(self.bucket_name()).await?;
+        // GetBucketLocation answers from any region: it is how a client finds the right one.
+        if !matches!(self.route.endpoint, Endpoint::GetBucketLocation) {
+            self.check_scope(&bucket.region, bucket.is_directory())?;
+        }
+        self.check_owner(&bucket, "x-amz-expected-bucket-owner")?;
         directory::check_request(self, &bucket)?;
         if let Some(expected) = self.header("x-amz-expected-bucket-owner") {
             if expected != bucket.owner {
@@ -110,17 +120,27 @@ impl ReqCtx<'_> {
         Ok(bucket)
     }
 
+    /// A bucket the caller owns (a copy source, or the addressed bucket): it must exist, belong
+    /// to the caller's account, and match `expected_owner_header` when that is sent.
     pub async fn owned_bucket(
         &self,
         name: &str,
         expected_owner_header: &str,
     ) -> Result<BucketMeta, S3Error> {
-        let bucket = self
-            .state
+        let bucket = self.load_bucket(name).await?;
+        self.check_owner(&bucket, expected_owner_header)?;
+        Ok(bucket)
+    }
+
+    async fn load_bucket(&self, name: &str) -> Result<BucketMeta, S3Error> {
+        self.state
             .store
             .bucket(name)
             .await?
-            .ok_or_else(|| S3Error::no_such_bucket(name))?;
+            .ok_or_else(|| S3Error::no_such_bucket(name))
+    }
+
+    fn check_owner(&self, bucket: &BucketMeta, expected_owner_header: &str) -> Result<(), S3Error> {
         if bucket.owner != self.verified.account_id {
             return Err(S3Error::new(S3ErrorCode::AccessDenied));
         }
@@ -129,7 +149,42 @@ impl ReqCtx<'_> {
                 return Err(S3Error::new(S3ErrorCode::AccessDenied));
             }
         }
-        Ok(bucket)
+        Ok(())
+    }
+
+    /// The one check of a SigV4 credential scope against the resource a request addresses:
+    /// `s3express` only for directory buckets, and the region must be `region` (the addressed
+    /// bucket's). S3 answers a wrong or invalid region with 400 AuthorizationHeaderMalformed
+    /// "the region 'X' is wrong; expecting 'Y'" (AuthorizationQueryParametersError for a presigned
+    /// URL), `<Region>Y</Region>` and `x-amz-bucket-region: Y`. `--any-region` skips the region
+    /// part. SigV2 requests have no scope.
+    pub fn check_scope(&self, region: &str, directory: bool) -> Result<(), S3Error> {
+        let Some(scope) = &self.verified.scope else {
+            return Ok(());
+        };
+        if scope.service == crate::auth::SERVICE_S3_EXPRESS && !directory {
+            return Err(scope.incorrect_service().into());
+        }
+        if !self.state.config.any_region && scope.region != region {
+            return Err(scope.wrong_region(region).into());
+        }
+        Ok(())
+    }
+
+    /// For a request that addresses no bucket (ListBuckets, ListDirectoryBuckets): any region is
+    /// accepted, but it must be a region name; anything else reads as wrong for the server's.
+    pub fn check_scope_region_name(&self) -> Result<(), S3Error> {
+        let Some(scope) = &self.verified.scope else {
+            return Ok(());
+        };
+        let ours = &self.state.config.region;
+        if !self.state.config.any_region
+            && !crate::auth::is_region_name(&scope.region)
+            && scope.region != *ours
+        {
+            return Err(scope.wrong_region(ours).into());
+        }
+        Ok(())
     }
 
     /// Only the canned ACL `private` (and its equivalent for owners) is accepted on writes.

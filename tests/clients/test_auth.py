@@ -123,11 +123,126 @@ def test_content_sha256_mismatch_does_not_replace(server, s3, bucket):
     assert s3.get_object(Bucket=bucket, Key="keep")["Body"].read() == b"old value"
 
 
-def test_other_region_in_scope_accepted_by_default_server(server, obj):
-    """issue 3: SigV4 with any region in the credential scope."""
+def test_other_region_in_scope_refused_as_s3_does(server, obj):
+    """issue 18 (was issue 3's leniency): a scope naming another region than the bucket's is
+    refused with S3's AuthorizationHeaderMalformed, the expected <Region> and x-amz-bucket-region."""
     bucket, key = obj
     r = h.signed("GET", h.url_for(server.url, bucket, key), region="us-west-2")
-    assert r.status == 200, r.data
+    err = h.assert_s3_error(r, 400, "AuthorizationHeaderMalformed")
+    assert err["Message"] == ("The authorization header is malformed; the region 'us-west-2' is wrong; "
+                              "expecting 'us-east-1'")
+    assert err["Region"] == "us-east-1"
+    assert r.headers["x-amz-bucket-region"] == "us-east-1"
+
+
+# ---------------------------------------------------------------- issue 18: region of the scope
+
+def _attempt_statuses(client) -> list:
+    """The HTTP status of every attempt the client makes (redirected retries included)."""
+    seen = []
+
+    def record(response_dict=None, **_):
+        if response_dict is not None:
+            seen.append(response_dict["status_code"])
+
+    client.meta.events.register("response-received.s3", record)
+    return seen
+
+
+def _eu_bucket(s3):
+    """A bucket in eu-west-1, created as boto3 in us-east-1 does (S3's global endpoint)."""
+    name = unique_bucket_name()
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    return name
+
+
+def test_boto3_in_another_region_follows_the_region_hint(server, s3):
+    """boto3 configured for us-west-2 on a eu-west-1 bucket: each first request answers 400
+    AuthorizationHeaderMalformed with <Region>eu-west-1</Region> (HEAD: x-amz-bucket-region), and
+    botocore re-signs for eu-west-1 and retries, so every call succeeds."""
+    name = _eu_bucket(s3)
+    try:
+        west = server.client(region="us-west-2")
+        seen = _attempt_statuses(west)
+        west.put_object(Bucket=name, Key="k", Body=b"moved")
+        # The first attempt was refused with the region hint; botocore re-signed and retried.
+        assert seen == [400, 200], seen
+        assert west.get_object(Bucket=name, Key="k")["Body"].read() == b"moved"
+        assert west.head_object(Bucket=name, Key="k")["ContentLength"] == 5
+        assert [o["Key"] for o in west.list_objects_v2(Bucket=name)["Contents"]] == ["k"]
+        assert set(seen) == {400, 200} and seen[-1] == 200, seen
+        raw = h.signed("GET", h.url_for(server.url, name, "k"), region="us-west-2")
+        err = h.assert_s3_error(raw, 400, "AuthorizationHeaderMalformed")
+        assert err["Region"] == "eu-west-1"
+        assert raw.headers["x-amz-bucket-region"] == "eu-west-1"
+        # A presigned URL cannot be redirected: signed for the wrong region it is refused.
+        url = west.generate_presigned_url("get_object", Params={"Bucket": name, "Key": "k"})
+        if "X-Amz-Credential" in url:
+            r = h.send("GET", url, {}, None)
+            err = h.assert_s3_error(r, 400, "AuthorizationQueryParametersError")
+            assert err["Region"] == "eu-west-1"
+    finally:
+        empty_and_delete(s3, name)
+
+
+def test_boto3_create_bucket_region_rules(server, s3):
+    """CreateBucket: a us-east-1 client may name any LocationConstraint (S3's global endpoint);
+    a client in another region must name its own, as on S3's regional endpoints."""
+    west = server.client(region="eu-west-1")
+    name = unique_bucket_name()
+    with pytest.raises(ClientError) as ei:
+        west.create_bucket(Bucket=name)
+    assert_client_error(ei, "IllegalLocationConstraintException", 400)
+    assert "The unspecified location constraint is incompatible" in str(ei.value)
+    with pytest.raises(ClientError) as ei:
+        west.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
+    assert_client_error(ei, "IllegalLocationConstraintException", 400)
+    assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    west.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    try:
+        assert s3.get_bucket_location(Bucket=name)["LocationConstraint"] == "eu-west-1"
+        # ListBuckets accepts any region.
+        assert name in [b["Name"] for b in west.list_buckets()["Buckets"]]
+    finally:
+        empty_and_delete(west, name)
+
+
+def test_aws_cli_in_another_region(server, s3, aws_cli, tmp_path):
+    """The aws CLI configured for us-west-2 on a eu-west-1 bucket works (it follows S3's region
+    hint like boto3); `aws s3 mb --region eu-central-1` creates the bucket there."""
+    name = _eu_bucket(s3)
+    try:
+        src = tmp_path / "f.txt"
+        src.write_bytes(b"from the cli")
+        r = aws_cli("s3", "cp", str(src), f"s3://{name}/f.txt", region="us-west-2")
+        assert r.rc == 0, r.stderr
+        r = aws_cli("s3api", "get-object", "--bucket", name, "--key", "f.txt", str(tmp_path / "out"),
+                    region="us-west-2")
+        assert r.rc == 0, r.stderr
+        assert (tmp_path / "out").read_bytes() == b"from the cli"
+        r = aws_cli("s3", "ls", f"s3://{name}/", region="us-west-2")
+        assert r.rc == 0 and "f.txt" in r.stdout, r.stderr
+    finally:
+        empty_and_delete(s3, name)
+    made = unique_bucket_name()
+    r = aws_cli("s3", "mb", f"s3://{made}", region="eu-central-1")
+    assert r.rc == 0, r.stderr
+    try:
+        assert s3.get_bucket_location(Bucket=made)["LocationConstraint"] == "eu-central-1"
+    finally:
+        empty_and_delete(s3, made)
+
+
+def test_any_region_flag_keeps_the_old_leniency(server_factory):
+    srv = server_factory.start("--any-region")
+    c = srv.client()
+    name = _eu_bucket(c)
+    west = srv.client(region="ap-southeast-2")
+    seen = _attempt_statuses(west)
+    west.put_object(Bucket=name, Key="k", Body=b"v")
+    assert seen == [200]  # no redirect needed
+    r = h.signed("GET", h.url_for(srv.url, name, "k"), region="us-west-2")
+    assert r.status == 200 and r.data == b"v"
 
 
 # ---------------------------------------------------------------- SigV4 presigned

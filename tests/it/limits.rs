@@ -322,10 +322,17 @@ async fn bodies_over_5_gib_are_refused_before_reading() {
         Some("5368709121")
     );
     // aws-chunked: the payload length is x-amz-decoded-content-length, not the framed length.
+    // Like every x-amz-* header it must be signed (issue 18), so this URL signs it.
+    let decoded = (6 * GIB).to_string();
+    let target = format!("{}/{b}/big", server.endpoint());
+    let mut hand = crate::raw_auth::hand::Hand::new("PUT", &target);
+    hand.signed = vec!["host", "x-amz-decoded-content-length"];
+    hand.extra = vec![("x-amz-decoded-content-length", &decoded)];
+    let signed_path = hand.presign(300)[server.endpoint().len()..].to_string();
     let resp = refused_from_headers(
         server.addr(),
-        &path,
-        &format!("x-amz-decoded-content-length: {}\r\n", 6 * GIB),
+        &signed_path,
+        &format!("x-amz-decoded-content-length: {decoded}\r\n"),
         1024,
     )
     .await;

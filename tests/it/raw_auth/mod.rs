@@ -15,6 +15,11 @@ use sha2::{Digest, Sha256};
 use crate::common::*;
 use crate::sdk_errors::assert_xml_error;
 
+pub(crate) mod hand;
+mod scope;
+
+use hand::{Hand, message, send_hand, sigv2_url, unix_now};
+
 /// Signs `method url` (header auth) and returns the headers to send.
 fn sign_v4(
     method: &str,
@@ -45,7 +50,7 @@ fn sign_v4(
         .collect()
 }
 
-async fn send(
+pub(crate) async fn send(
     method: &str,
     url: &str,
     headers: &[(String, String)],
@@ -58,7 +63,7 @@ async fn send(
     rb.body(body.to_vec()).send().await.unwrap()
 }
 
-fn sha256_hex(b: &[u8]) -> String {
+pub(crate) fn sha256_hex(b: &[u8]) -> String {
     hex::encode(Sha256::digest(b))
 }
 
@@ -98,7 +103,7 @@ async fn hand_signed_requests_work() {
     assert_eq!(resp.status().as_u16(), 200, "{:?}", resp.text().await);
     assert_eq!(get_bytes(&s3, &b, "unsigned.txt").await, b"not hashed");
 
-    // Any region in the credential scope is accepted.
+    // Another region than the bucket's is refused, as S3 does (issue 18; it was accepted before).
     let url3 = format!("{}/{b}/other-region.txt", server.endpoint());
     let h = sign_v4(
         "PUT",
@@ -108,7 +113,7 @@ async fn hand_signed_requests_work() {
         "ap-southeast-2",
     );
     let resp = send("PUT", &url3, &h, b"r").await;
-    assert_eq!(resp.status().as_u16(), 200, "{:?}", resp.text().await);
+    assert_xml_error(resp, 400, "AuthorizationHeaderMalformed").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -244,4 +249,173 @@ async fn presigned_url_missing_a_parameter() {
             "without {drop}: {body}"
         );
     }
+}
+
+// ---- issue 18: what a signature must cover ----
+
+/// issue 18 item 1: a presigned URL dated ahead of the server clock by more than 15 minutes is
+/// not valid yet (SigV4); a SigV2 URL may not expire more than 7 days from now.
+#[tokio::test(flavor = "multi_thread")]
+async fn presigned_url_from_the_future_is_not_yet_valid() {
+    let server = Server::start(&[]);
+    let s3 = server.client();
+    let b = new_bucket(&s3, "future").await;
+    put(&s3, &b, "k", "v").await;
+    let url = format!("{}/{b}/k", server.endpoint());
+    let mut h = Hand::new("GET", &url);
+    h.signed = vec!["host"];
+    h.time = SystemTime::now() + Duration::from_secs(365 * 24 * 3600);
+    let resp = http().get(h.presign(3600)).send().await.unwrap();
+    let body = assert_xml_error(resp, 403, "AccessDenied").await;
+    assert_eq!(message(&body).as_deref(), Some("Request is not yet valid"));
+    assert!(xml_field(&body, "ServerTime").is_some(), "{body}");
+    // Within the 15-minute skew it is valid.
+    h.time = SystemTime::now() + Duration::from_secs(10 * 60);
+    let resp = http().get(h.presign(3600)).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), b"v");
+
+    // SigV2: at most 7 days ahead.
+    let too_far = sigv2_url(server.endpoint(), &b, "k", unix_now() + 8 * 24 * 3600);
+    let resp = http().get(&too_far).send().await.unwrap();
+    assert_xml_error(resp, 400, "AuthorizationQueryParametersError").await;
+    let fine = sigv2_url(server.endpoint(), &b, "k", unix_now() + 6 * 24 * 3600);
+    assert_eq!(
+        http().get(&fine).send().await.unwrap().status().as_u16(),
+        200
+    );
+}
+
+/// issue 18 item 2: an `x-amz-*` header that is not signed is refused (403 AccessDenied with
+/// `<HeadersNotSigned>`), with a presigned URL and with header auth; nothing changes.
+#[tokio::test(flavor = "multi_thread")]
+async fn unsigned_amz_headers_are_refused() {
+    let server = Server::start(&[]);
+    let s3 = server.client();
+    let b = new_bucket(&s3, "unsigned").await;
+    put(&s3, &b, "secret", "the signer's secret").await;
+    let target = format!("{}/{b}/upload", server.endpoint());
+    let mut p = Hand::new("PUT", &target);
+    p.signed = vec!["host"];
+    let url = p.presign(300);
+    // A presigned PUT turned into a copy of another object, with metadata on top.
+    let resp = http()
+        .put(&url)
+        .header("x-amz-copy-source", format!("{b}/secret"))
+        .header("x-amz-meta-note", "mine")
+        .body("")
+        .send()
+        .await
+        .unwrap();
+    let body = assert_xml_error(resp, 403, "AccessDenied").await;
+    assert_eq!(
+        message(&body).as_deref(),
+        Some("There were headers present in the request which were not signed")
+    );
+    assert_eq!(
+        xml_field(&body, "HeadersNotSigned").as_deref(),
+        Some("x-amz-copy-source, x-amz-meta-note")
+    );
+    let head = s3.head_object().bucket(&b).key("upload").send().await;
+    assert_err(head, "NotFound", 404);
+    // x-amz-content-sha256 is the one header a presigned URL may carry unsigned.
+    let resp = http()
+        .put(&url)
+        .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
+        .body("uploaded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200, "{:?}", resp.text().await);
+    assert_eq!(get_bytes(&s3, &b, "upload").await, b"uploaded");
+
+    // Header auth: a signed PUT with an unsigned SSE header added.
+    let url = format!("{}/{b}/upload", server.endpoint());
+    let mut h = sign_v4(
+        "PUT",
+        &url,
+        SignableBody::Bytes(b"x"),
+        SystemTime::now(),
+        "us-east-1",
+    );
+    h.push(("x-amz-server-side-encryption".into(), "aws:kms".into()));
+    let body = assert_xml_error(send("PUT", &url, &h, b"x").await, 403, "AccessDenied").await;
+    assert_eq!(
+        xml_field(&body, "HeadersNotSigned").as_deref(),
+        Some("x-amz-server-side-encryption")
+    );
+    assert_eq!(get_bytes(&s3, &b, "upload").await, b"uploaded");
+}
+
+/// issue 18 item 3: `host` must be signed, or a signature could be replayed against another
+/// virtual host. S3 lists it as a header not signed.
+#[tokio::test(flavor = "multi_thread")]
+async fn host_must_be_signed() {
+    let server = Server::start(&[]);
+    let s3 = server.client();
+    let b = new_bucket(&s3, "nohost").await;
+    put(&s3, &b, "k", "v").await;
+    let url = format!("{}/{b}/k", server.endpoint());
+    let mut h = Hand::new("GET", &url);
+    h.signed = vec!["x-amz-content-sha256", "x-amz-date"];
+    let body = assert_xml_error(send_hand("GET", &url, &h, b"").await, 403, "AccessDenied").await;
+    assert_eq!(
+        xml_field(&body, "HeadersNotSigned").as_deref(),
+        Some("host")
+    );
+    h.signed = vec![];
+    let resp = http().get(h.presign(300)).send().await.unwrap();
+    let body = assert_xml_error(resp, 403, "AccessDenied").await;
+    assert_eq!(
+        xml_field(&body, "HeadersNotSigned").as_deref(),
+        Some("host")
+    );
+    // The same requests with host signed pass.
+    h.signed = vec!["host", "x-amz-content-sha256", "x-amz-date"];
+    assert_eq!(send_hand("GET", &url, &h, b"").await.status().as_u16(), 200);
+    h.signed = vec!["host"];
+    assert_eq!(
+        http()
+            .get(h.presign(300))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+}
+
+/// issue 18 item 5: a bodiless request signed with the hash of some body is refused with
+/// XAmzContentSHA256Mismatch, and does nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn bodiless_request_with_a_body_hash_is_a_mismatch() {
+    let server = Server::start(&[]);
+    let s3 = server.client();
+    let b = new_bucket(&s3, "bodiless").await;
+    put(&s3, &b, "k", "kept").await;
+    let url = format!("{}/{b}/k", server.endpoint());
+    let other = sha256_hex(b"not empty");
+    for method in ["GET", "DELETE"] {
+        let mut h = Hand::new(method, &url);
+        h.payload = other.clone();
+        let body = assert_xml_error(
+            send_hand(method, &url, &h, b"").await,
+            400,
+            "XAmzContentSHA256Mismatch",
+        )
+        .await;
+        assert_eq!(
+            xml_field(&body, "ClientComputedContentSHA256"),
+            Some(other.clone())
+        );
+        assert_eq!(
+            xml_field(&body, "S3ComputedContentSHA256"),
+            Some(sha256_hex(b""))
+        );
+    }
+    assert_eq!(get_bytes(&s3, &b, "k").await, b"kept");
+    // The empty payload's hash, or UNSIGNED-PAYLOAD, is what a bodiless request declares.
+    let h = Hand::new("GET", &url);
+    assert_eq!(send_hand("GET", &url, &h, b"").await.status().as_u16(), 200);
 }
