@@ -298,7 +298,8 @@ async fn rotate(args: RotateArgs) -> Result<(), String> {
             args.data_dir.display()
         ));
     }
-    let old = server::master_key(&config).map_err(|e| e.to_string())?;
+    // Rotation needs the key the data was sealed with: never a generated one.
+    let old = server::master_key(&config, true).map_err(|e| e.to_string())?;
     let new = MasterKey::load(&args.new_key_file).map_err(|e| e.to_string())?;
     let store = sealstore::store::Store::open_dir(&args.data_dir)
         .await

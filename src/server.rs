@@ -36,16 +36,33 @@ pub enum OpenError {
 /// The file a generated master key lives in, beside the data.
 pub const GENERATED_MASTER_KEY: &str = "master.key";
 
-/// The master key the configuration names (generating one at first start when none is given).
-pub fn master_key(config: &Config) -> Result<MasterKey, CryptoError> {
+/// The master key the configuration names. A key is generated (at first start) only when the
+/// data dir holds no data yet: with `holds_data`, a missing key file is an error, since a new key
+/// could not open what is there and would be left behind, named like the right one.
+pub fn master_key(config: &Config, holds_data: bool) -> Result<MasterKey, CryptoError> {
     match (&config.master_key, &config.storage) {
-        (MasterKeySource::File(path), _) => MasterKey::load(path),
+        (MasterKeySource::File(path), _) => {
+            if !path.exists() {
+                return Err(CryptoError::MasterKeyMissing(format!(
+                    "{} does not exist",
+                    path.display()
+                )));
+            }
+            MasterKey::load(path)
+        }
         (MasterKeySource::Key(key), _) => Ok(key.clone()),
         (MasterKeySource::Default, StorageMode::Memory) => Ok(MasterKey::generate()),
         (MasterKeySource::Default, StorageMode::Dir(dir)) => {
             let path = dir.join(GENERATED_MASTER_KEY);
             if path.exists() {
                 return MasterKey::load(&path);
+            }
+            if holds_data {
+                return Err(CryptoError::MasterKeyMissing(format!(
+                    "{} does not exist, but {} holds data sealed under a master key; restore that file, or name the key with --master-key-file or SEALSTORE_MASTER_KEY",
+                    path.display(),
+                    dir.display()
+                )));
             }
             crate::fsmode::create_private_dir_all(dir)
                 .map_err(|e| CryptoError::MasterKey(e.to_string()))?;
@@ -66,7 +83,8 @@ impl AppState {
             StorageMode::Dir(dir) => Store::open_dir(dir).await?,
             StorageMode::Memory => Store::memory(),
         };
-        let master = master_key(&config)?;
+        let holds_data = crate::crypto::system::initialised(&store).await?;
+        let master = master_key(&config, holds_data)?;
         let system = crate::crypto::system::load_or_init(&store, &master).await?;
         let keyring = Keyring::load(
             &store,

@@ -210,6 +210,7 @@ pub async fn create_bucket(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3E
         blocked_encryption_types: creation_blocked.clone(),
         default_blocked_encryption_types: creation_blocked,
         directory,
+        incarnation: BucketMeta::new_incarnation(),
     };
     // S3's quotas: general purpose buckets per account, directory buckets per account and region.
     // The store counts inside the creating transaction (TooManyBuckets beyond).
@@ -238,8 +239,10 @@ pub async fn create_bucket(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3E
 }
 
 pub async fn delete_bucket(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
+    let meta = ctx.bucket().await?;
     ctx.state.store.delete_bucket(ctx.bucket_name()).await?;
+    // Its stored bucket keys went with it (see `WriteOp::DeleteBucket`); the cache follows.
+    ctx.state.crypto.bucket_keys.forget_bucket(&meta)?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 

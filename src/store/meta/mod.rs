@@ -50,14 +50,6 @@ fn parts_bounds(upload_id: &str) -> (Vec<u8>, Vec<u8>) {
     (start, end)
 }
 
-/// Splits an `a NUL b` key.
-fn split_nul(k: &[u8]) -> (&[u8], &[u8]) {
-    match k.iter().position(|b| *b == 0) {
-        Some(i) => (&k[..i], &k[i + 1..]),
-        None => (k, &[]),
-    }
-}
-
 /// The half-open range of a bucket's object keys.
 fn bucket_bounds(bucket: &str) -> (Vec<u8>, Vec<u8>) {
     let mut start = bucket.as_bytes().to_vec();
@@ -149,6 +141,8 @@ trait Tables {
     -> Result<Option<ObjectMeta>, StoreError>;
     fn remove_object(&mut self, k: &[u8]) -> Result<Option<ObjectMeta>, StoreError>;
     fn put_config(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError>;
+    /// Removes every config record whose name starts with `prefix`.
+    fn remove_config_prefix(&mut self, prefix: &str) -> Result<(), StoreError>;
     fn upload(&self, k: &[u8]) -> Result<Option<UploadMeta>, StoreError>;
     fn put_upload(&mut self, k: &[u8], upload: &UploadMeta) -> Result<(), StoreError>;
     fn remove_upload(&mut self, k: &[u8]) -> Result<(), StoreError>;
@@ -186,6 +180,22 @@ fn release(
     }
 }
 
+/// The upload `upload_id` of `key`, only if the record found is exactly that one. Table keys are
+/// `bucket NUL key NUL id` and keys may contain NUL, so key `a` with id `b NUL u` names the same
+/// table key as key `a NUL b` with id `u`: checking the record keeps such a request from reaching
+/// another key's upload.
+fn exact_upload(
+    t: &impl Tables,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+) -> Result<Option<(Vec<u8>, UploadMeta)>, StoreError> {
+    let k = upload_key(bucket, key, upload_id);
+    Ok(t.upload(&k)?
+        .filter(|u| u.key == key && u.upload_id == upload_id)
+        .map(|u| (k, u)))
+}
+
 /// Removes an upload and its parts; returns the part bodies to free.
 fn drop_upload(
     t: &mut impl Tables,
@@ -218,29 +228,39 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
             Ok(Vec::new())
         }
         WriteOp::UpdateBucket(meta) => {
-            if t.bucket(&meta.name)?.is_none() {
+            // Only the bucket the update was read from: not one deleted and created again since.
+            let same = t
+                .bucket(&meta.name)?
+                .is_some_and(|b| b.incarnation_id() == meta.incarnation_id());
+            if !same {
                 return Err(StoreError::NoSuchBucket(meta.name.clone()));
             }
             t.put_bucket(meta)?;
             Ok(Vec::new())
         }
         WriteOp::DeleteBucket(name) => {
-            if t.bucket(name)?.is_none() {
+            let Some(meta) = t.bucket(name)? else {
                 return Err(StoreError::NoSuchBucket(name.clone()));
-            }
+            };
             if !t.bucket_is_empty(name)? {
                 return Err(StoreError::BucketNotEmpty(name.clone()));
             }
-            // In-progress uploads do not keep a bucket alive: they are aborted with it.
+            // In-progress uploads do not keep a bucket alive: they are aborted with it. The upload
+            // id comes from the record, not from splitting its table key at a NUL: object keys may
+            // contain NUL, so `bucket NUL key NUL id` cannot be split back unambiguously.
             let mut freed = Vec::new();
             for k in t.bucket_uploads(name)? {
-                let upload_id = String::from_utf8_lossy(split_nul(split_nul(&k).1).1).into_owned();
+                let Some(upload) = t.upload(&k)? else {
+                    continue;
+                };
                 freed.extend(
-                    drop_upload(t, &k, &upload_id)?
+                    drop_upload(t, &k, &upload.upload_id)?
                         .into_iter()
                         .map(|(_, p)| BodyRef::Blob(p.blob)),
                 );
             }
+            // Records bound to this incarnation (its bucket keys) go with it.
+            t.remove_config_prefix(&meta.scoped_config_prefix())?;
             t.remove_bucket(name)?;
             Ok(freed)
         }
@@ -284,7 +304,7 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
             number,
             part,
         } => {
-            if t.upload(&upload_key(bucket, key, upload_id))?.is_none() {
+            if exact_upload(t, bucket, key, upload_id)?.is_none() {
                 return Err(StoreError::NoSuchUpload(upload_id.clone()));
             }
             Ok(t.put_part(&part_key(upload_id, *number), part)?
@@ -297,10 +317,9 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
             key,
             upload_id,
         } => {
-            let k = upload_key(bucket, key, upload_id);
-            if t.upload(&k)?.is_none() {
+            let Some((k, _)) = exact_upload(t, bucket, key, upload_id)? else {
                 return Err(StoreError::NoSuchUpload(upload_id.clone()));
-            }
+            };
             Ok(drop_upload(t, &k, upload_id)?
                 .into_iter()
                 .map(|(_, p)| BodyRef::Blob(p.blob))
@@ -316,10 +335,9 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
             if t.bucket(bucket)?.is_none() {
                 return Err(StoreError::NoSuchBucket(bucket.clone()));
             }
-            let k = upload_key(bucket, key, upload_id);
-            if t.upload(&k)?.is_none() {
+            let Some((k, _)) = exact_upload(t, bucket, key, upload_id)? else {
                 return Err(StoreError::NoSuchUpload(upload_id.clone()));
-            }
+            };
             for (number, blob) in used {
                 let current = t.part(&part_key(upload_id, *number))?;
                 if current.as_ref().map(|p| &p.blob) != Some(blob) {
@@ -362,6 +380,7 @@ mod tests {
             blocked_encryption_types: blocked.iter().map(|s| s.to_string()).collect(),
             default_blocked_encryption_types: Vec::new(),
             directory: None,
+            incarnation: format!("inc-{name}"),
         }
     }
 
@@ -448,6 +467,109 @@ mod tests {
             assert_eq!(created, 7);
             let owned = meta.buckets().await.unwrap();
             assert_eq!(owned.len(), 8); // 7 and the other owner's
+        }
+    }
+
+    fn upload(key: &str, upload_id: &str) -> UploadMeta {
+        use crate::crypto::Encryption;
+        use crate::crypto::envelope::SealedKey;
+        UploadMeta {
+            upload_id: upload_id.into(),
+            key: key.into(),
+            initiated_millis: 1,
+            owner: "000000000000".into(),
+            content_headers: Vec::new(),
+            user_metadata: Vec::new(),
+            checksum: None,
+            encryption: Encryption::SseS3 {
+                key: SealedKey {
+                    nonce: [0; 12],
+                    ciphertext: Vec::new(),
+                },
+            },
+        }
+    }
+
+    fn part(blob: &str) -> Box<PartMeta> {
+        use crate::integrity::checksum::{Checksum, ChecksumAlgorithm};
+        Box::new(PartMeta {
+            blob: blob.into(),
+            size: 1,
+            etag: "e".into(),
+            last_modified_millis: 1,
+            checksum: Checksum {
+                algorithm: ChecksumAlgorithm::Crc64Nvme,
+                value: vec![0; 8],
+            },
+        })
+    }
+
+    /// Keys may contain NUL: a bucket deleted with an upload of `a NUL b` in progress frees that
+    /// upload's parts (its id was once split from the table key at the first NUL, giving `b NUL
+    /// id` and leaving the parts behind), and key `a` with upload id `b NUL id` never reaches it.
+    #[tokio::test]
+    async fn uploads_of_keys_with_nul_are_found_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let stores = [
+            MetaStore::Redb(RedbMeta::open(&dir.path().join("meta.redb")).unwrap()),
+            MetaStore::Memory(MemoryMeta::default()),
+        ];
+        for meta in stores {
+            let id = "0000000000010123456789abcdef";
+            meta.write(WriteOp::CreateBucket {
+                meta: bucket("b", &[]),
+                quota: usize::MAX,
+            })
+            .await
+            .unwrap();
+            meta.write(WriteOp::CreateUpload {
+                bucket: "b".into(),
+                upload: Box::new(upload("a\0b", id)),
+            })
+            .await
+            .unwrap();
+            for n in 1..=2 {
+                meta.write(WriteOp::PutPart {
+                    bucket: "b".into(),
+                    key: "a\0b".into(),
+                    upload_id: id.into(),
+                    number: n,
+                    part: part(&format!("blob{n}")),
+                })
+                .await
+                .unwrap();
+            }
+            // The same table key, spelt as key `a` and upload id `b NUL id`: not that upload.
+            let alias = format!("b\0{id}");
+            assert!(meta.upload("b", "a", &alias).await.unwrap().is_none());
+            for op in [
+                WriteOp::AbortUpload {
+                    bucket: "b".into(),
+                    key: "a".into(),
+                    upload_id: alias.clone(),
+                },
+                WriteOp::PutPart {
+                    bucket: "b".into(),
+                    key: "a".into(),
+                    upload_id: alias.clone(),
+                    number: 3,
+                    part: part("blob3"),
+                },
+            ] {
+                assert!(matches!(
+                    meta.write(op).await,
+                    Err(StoreError::NoSuchUpload(_))
+                ));
+            }
+            assert!(meta.upload("b", "a\0b", id).await.unwrap().is_some());
+            assert_eq!(meta.parts(id, 0, 10).await.unwrap().len(), 2);
+
+            let freed = meta.write(WriteOp::DeleteBucket("b".into())).await.unwrap();
+            let mut blobs: Vec<_> = freed.iter().flat_map(|b| b.blobs()).collect();
+            blobs.sort();
+            assert_eq!(blobs, ["blob1", "blob2"]);
+            assert!(meta.parts(id, 0, 10).await.unwrap().is_empty());
+            assert!(meta.referenced_blobs().await.unwrap().is_empty());
         }
     }
 }
