@@ -48,7 +48,8 @@ struct RotateArgs {
 #[derive(clap::Args)]
 struct MasterKeyArgs {
     /// The master key file (base64 of 32 bytes). Default: DATA_DIR/master.key, generated at first
-    /// start; with --memory a random key per process. SEALSTORE_MASTER_KEY may hold the key itself.
+    /// start (never into a data dir that already holds data: "master key missing"); with --memory
+    /// a random key per process. SEALSTORE_MASTER_KEY may hold the key itself.
     #[arg(long, env = "SEALSTORE_MASTER_KEY_FILE", value_name = "FILE")]
     master_key_file: Option<PathBuf>,
     #[arg(
