@@ -205,8 +205,32 @@ impl BucketKeys {
         Ok(key)
     }
 
-    /// Forgets the cached bucket keys of a deleted bucket (the store dropped its records with it).
-    pub fn forget_bucket(&self, bucket: &BucketMeta) -> Result<(), CryptoError> {
+    /// Forgets a deleted bucket's bucket keys: its cache entries, and its records from before
+    /// incarnations (`bucket-key/<id>`, which the store cannot attribute to a bucket; the scoped
+    /// records went in the transaction that deleted the bucket). A crash in between leaves only
+    /// such legacy records, which nothing seals under again.
+    pub async fn forget_bucket(
+        &self,
+        store: &Store,
+        bucket: &BucketMeta,
+    ) -> Result<(), CryptoError> {
+        self.forget_cached(bucket)?;
+        let legacy = store.config(LEGACY_PREFIX).await.map_err(store_err)?;
+        let names: Vec<String> = legacy
+            .into_iter()
+            .filter(|(_, bytes)| {
+                serde_json::from_slice::<Record>(bytes)
+                    .is_ok_and(|r| r.bucket == bucket.name && r.account == bucket.owner)
+            })
+            .map(|(name, _)| name)
+            .collect();
+        if !names.is_empty() {
+            store.remove_config(names).await.map_err(store_err)?;
+        }
+        Ok(())
+    }
+
+    fn forget_cached(&self, bucket: &BucketMeta) -> Result<(), CryptoError> {
         let incarnation = bucket.incarnation_id();
         self.active
             .lock()
@@ -302,7 +326,7 @@ mod tests {
 
         let meta = store.bucket("b").await.unwrap().unwrap();
         store.delete_bucket("b").await.unwrap();
-        bk.forget_bucket(&meta).unwrap();
+        bk.forget_bucket(&store, &meta).await.unwrap();
         assert!(
             bucket_key_records(&store).await.is_empty(),
             "dropped with the bucket"
@@ -332,7 +356,7 @@ mod tests {
             );
             let meta = store.bucket("b").await.unwrap().unwrap();
             store.delete_bucket("b").await.unwrap();
-            bk.forget_bucket(&meta).unwrap();
+            bk.forget_bucket(&store, &meta).await.unwrap();
         }
     }
 
@@ -363,5 +387,48 @@ mod tests {
             let r = cache.for_read(&store, &keyring, A, "b", "k1", &id).await;
             assert_eq!(r.unwrap(), key);
         }
+    }
+
+    /// Records from before incarnations (`bucket-key/<id>`) are still read, with the same owner
+    /// checks, and dropped with their bucket.
+    #[tokio::test]
+    async fn legacy_records_are_read_and_dropped_with_their_bucket() {
+        let (store, keyring) = setup(&[("b", A), ("c", A)]).await;
+        let kms = keyring.resolve(&store, A, Some("k1")).await.unwrap();
+        let mut keys = Vec::new();
+        for (bucket, id) in [
+            ("b", "0123456789abcdef0123456789abcdef"),
+            ("c", "fedcba9876543210fedcba9876543210"),
+        ] {
+            let key = DataKey::generate();
+            let record = Record {
+                bucket: bucket.into(),
+                account: A.into(),
+                kms_key_id: "k1".into(),
+                incarnation: String::new(),
+                sealed: envelope::seal(kms.material(), &key, &context(bucket, "k1", id)).unwrap(),
+            };
+            let mut json = serde_json::to_value(&record).unwrap();
+            json.as_object_mut().unwrap().remove("incarnation"); // as written before
+            let bytes = serde_json::to_vec(&json).unwrap();
+            store
+                .put_config(&format!("{LEGACY_PREFIX}{id}"), bytes)
+                .await
+                .unwrap();
+            keys.push((bucket, id, key));
+        }
+        let bk = BucketKeys::default();
+        for (bucket, id, key) in &keys {
+            let opened = bk.for_read(&store, &keyring, A, bucket, "k1", id).await;
+            assert_eq!(&opened.unwrap(), key);
+            let fresh = BucketKeys::default();
+            let other = fresh.for_read(&store, &keyring, B, bucket, "k1", id).await;
+            assert!(matches!(other, Err(CryptoError::BucketKeyMismatch)));
+        }
+        let meta = store.bucket("b").await.unwrap().unwrap();
+        store.delete_bucket("b").await.unwrap();
+        bk.forget_bucket(&store, &meta).await.unwrap();
+        let left = bucket_key_records(&store).await;
+        assert_eq!(left, [format!("{LEGACY_PREFIX}{}", keys[1].1)]);
     }
 }

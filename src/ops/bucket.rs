@@ -242,7 +242,8 @@ pub async fn delete_bucket(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     let meta = ctx.bucket().await?;
     ctx.state.store.delete_bucket(ctx.bucket_name()).await?;
     // Its stored bucket keys went with it (see `WriteOp::DeleteBucket`); the cache follows.
-    ctx.state.crypto.bucket_keys.forget_bucket(&meta)?;
+    let keys = &ctx.state.crypto.bucket_keys;
+    keys.forget_bucket(&ctx.state.store, &meta).await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 

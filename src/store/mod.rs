@@ -296,6 +296,14 @@ impl Store {
             .map(|_| ())
     }
 
+    /// Removes config records by name, in one transaction.
+    pub async fn remove_config(&self, names: Vec<String>) -> Result<(), StoreError> {
+        self.meta
+            .write(WriteOp::RemoveConfig(names))
+            .await
+            .map(|_| ())
+    }
+
     pub async fn config(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         self.meta.config(prefix).await
     }

@@ -92,6 +92,10 @@ impl Tables for RedbTables<'_> {
         self.config.insert(name, value).map_err(StoreError::db)?;
         Ok(())
     }
+    fn remove_config(&mut self, name: &str) -> Result<(), StoreError> {
+        self.config.remove(name).map_err(StoreError::db)?;
+        Ok(())
+    }
     fn remove_config_prefix(&mut self, prefix: &str) -> Result<(), StoreError> {
         let mut names = Vec::new();
         for e in self.config.range(prefix..).map_err(StoreError::db)? {

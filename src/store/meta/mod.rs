@@ -97,6 +97,8 @@ pub enum WriteOp {
         name: String,
         value: Vec<u8>,
     },
+    /// Removes config records by name (absent ones are ignored).
+    RemoveConfig(Vec<String>),
     CreateUpload {
         bucket: String,
         upload: Box<UploadMeta>,
@@ -141,6 +143,7 @@ trait Tables {
     -> Result<Option<ObjectMeta>, StoreError>;
     fn remove_object(&mut self, k: &[u8]) -> Result<Option<ObjectMeta>, StoreError>;
     fn put_config(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError>;
+    fn remove_config(&mut self, name: &str) -> Result<(), StoreError>;
     /// Removes every config record whose name starts with `prefix`.
     fn remove_config_prefix(&mut self, prefix: &str) -> Result<(), StoreError>;
     fn upload(&self, k: &[u8]) -> Result<Option<UploadMeta>, StoreError>;
@@ -290,6 +293,12 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
             t.put_config(name, value)?;
             Ok(Vec::new())
         }
+        WriteOp::RemoveConfig(names) => {
+            for name in names {
+                t.remove_config(name)?;
+            }
+            Ok(Vec::new())
+        }
         WriteOp::CreateUpload { bucket, upload } => {
             if t.bucket(bucket)?.is_none() {
                 return Err(StoreError::NoSuchBucket(bucket.clone()));
@@ -364,6 +373,9 @@ fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError>
 fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
     Ok(serde_json::to_vec(value)?)
 }
+
+#[cfg(test)]
+mod upload_tests;
 
 #[cfg(test)]
 mod tests {
@@ -467,109 +479,6 @@ mod tests {
             assert_eq!(created, 7);
             let owned = meta.buckets().await.unwrap();
             assert_eq!(owned.len(), 8); // 7 and the other owner's
-        }
-    }
-
-    fn upload(key: &str, upload_id: &str) -> UploadMeta {
-        use crate::crypto::Encryption;
-        use crate::crypto::envelope::SealedKey;
-        UploadMeta {
-            upload_id: upload_id.into(),
-            key: key.into(),
-            initiated_millis: 1,
-            owner: "000000000000".into(),
-            content_headers: Vec::new(),
-            user_metadata: Vec::new(),
-            checksum: None,
-            encryption: Encryption::SseS3 {
-                key: SealedKey {
-                    nonce: [0; 12],
-                    ciphertext: Vec::new(),
-                },
-            },
-        }
-    }
-
-    fn part(blob: &str) -> Box<PartMeta> {
-        use crate::integrity::checksum::{Checksum, ChecksumAlgorithm};
-        Box::new(PartMeta {
-            blob: blob.into(),
-            size: 1,
-            etag: "e".into(),
-            last_modified_millis: 1,
-            checksum: Checksum {
-                algorithm: ChecksumAlgorithm::Crc64Nvme,
-                value: vec![0; 8],
-            },
-        })
-    }
-
-    /// Keys may contain NUL: a bucket deleted with an upload of `a NUL b` in progress frees that
-    /// upload's parts (its id was once split from the table key at the first NUL, giving `b NUL
-    /// id` and leaving the parts behind), and key `a` with upload id `b NUL id` never reaches it.
-    #[tokio::test]
-    async fn uploads_of_keys_with_nul_are_found_exactly() {
-        let dir = tempfile::tempdir().unwrap();
-        let stores = [
-            MetaStore::Redb(RedbMeta::open(&dir.path().join("meta.redb")).unwrap()),
-            MetaStore::Memory(MemoryMeta::default()),
-        ];
-        for meta in stores {
-            let id = "0000000000010123456789abcdef";
-            meta.write(WriteOp::CreateBucket {
-                meta: bucket("b", &[]),
-                quota: usize::MAX,
-            })
-            .await
-            .unwrap();
-            meta.write(WriteOp::CreateUpload {
-                bucket: "b".into(),
-                upload: Box::new(upload("a\0b", id)),
-            })
-            .await
-            .unwrap();
-            for n in 1..=2 {
-                meta.write(WriteOp::PutPart {
-                    bucket: "b".into(),
-                    key: "a\0b".into(),
-                    upload_id: id.into(),
-                    number: n,
-                    part: part(&format!("blob{n}")),
-                })
-                .await
-                .unwrap();
-            }
-            // The same table key, spelt as key `a` and upload id `b NUL id`: not that upload.
-            let alias = format!("b\0{id}");
-            assert!(meta.upload("b", "a", &alias).await.unwrap().is_none());
-            for op in [
-                WriteOp::AbortUpload {
-                    bucket: "b".into(),
-                    key: "a".into(),
-                    upload_id: alias.clone(),
-                },
-                WriteOp::PutPart {
-                    bucket: "b".into(),
-                    key: "a".into(),
-                    upload_id: alias.clone(),
-                    number: 3,
-                    part: part("blob3"),
-                },
-            ] {
-                assert!(matches!(
-                    meta.write(op).await,
-                    Err(StoreError::NoSuchUpload(_))
-                ));
-            }
-            assert!(meta.upload("b", "a\0b", id).await.unwrap().is_some());
-            assert_eq!(meta.parts(id, 0, 10).await.unwrap().len(), 2);
-
-            let freed = meta.write(WriteOp::DeleteBucket("b".into())).await.unwrap();
-            let mut blobs: Vec<_> = freed.iter().flat_map(|b| b.blobs()).collect();
-            blobs.sort();
-            assert_eq!(blobs, ["blob1", "blob2"]);
-            assert!(meta.parts(id, 0, 10).await.unwrap().is_empty());
-            assert!(meta.referenced_blobs().await.unwrap().is_empty());
         }
     }
 }
