@@ -325,7 +325,7 @@ mod tests {
         assert_eq!(bucket_key_records(&store).await.len(), 1);
 
         let meta = store.bucket("b").await.unwrap().unwrap();
-        store.delete_bucket("b").await.unwrap();
+        store.delete_bucket(&meta).await.unwrap();
         bk.forget_bucket(&store, &meta).await.unwrap();
         assert!(
             bucket_key_records(&store).await.is_empty(),
@@ -355,7 +355,7 @@ mod tests {
                     .is_err()
             );
             let meta = store.bucket("b").await.unwrap().unwrap();
-            store.delete_bucket("b").await.unwrap();
+            store.delete_bucket(&meta).await.unwrap();
             bk.forget_bucket(&store, &meta).await.unwrap();
         }
     }
@@ -426,7 +426,7 @@ mod tests {
             assert!(matches!(other, Err(CryptoError::BucketKeyMismatch)));
         }
         let meta = store.bucket("b").await.unwrap().unwrap();
-        store.delete_bucket("b").await.unwrap();
+        store.delete_bucket(&meta).await.unwrap();
         bk.forget_bucket(&store, &meta).await.unwrap();
         let left = bucket_key_records(&store).await;
         assert_eq!(left, [format!("{LEGACY_PREFIX}{}", keys[1].1)]);

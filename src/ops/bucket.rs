@@ -240,7 +240,7 @@ pub async fn create_bucket(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3E
 
 pub async fn delete_bucket(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     let meta = ctx.bucket().await?;
-    ctx.state.store.delete_bucket(ctx.bucket_name()).await?;
+    ctx.state.store.delete_bucket(&meta).await?;
     // Its stored bucket keys went with it (see `WriteOp::DeleteBucket`); the cache follows.
     let keys = &ctx.state.crypto.bucket_keys;
     keys.forget_bucket(&ctx.state.store, &meta).await?;

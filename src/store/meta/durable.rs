@@ -277,7 +277,7 @@ fn commit_loop(db: &Database, buckets: &BucketCache, rx: mpsc::Receiver<Pending>
                 WriteOp::CreateBucket { meta, .. } | WriteOp::UpdateBucket(meta) => {
                     buckets.forget(&meta.name)
                 }
-                WriteOp::DeleteBucket(name) => buckets.forget(name),
+                WriteOp::DeleteBucket { name, .. } => buckets.forget(name),
                 _ => {}
             }
         }

@@ -79,7 +79,12 @@ pub enum WriteOp {
         meta: BucketMeta,
         quota: usize,
     },
-    DeleteBucket(String),
+    /// Deletes the bucket `name` if it is still incarnation `incarnation` (the record the caller
+    /// authorized the deletion against: not one deleted and created again since).
+    DeleteBucket {
+        name: String,
+        incarnation: String,
+    },
     /// Replaces an existing bucket's record (its configuration).
     UpdateBucket(BucketMeta),
     PutObject {
@@ -241,8 +246,11 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
             t.put_bucket(meta)?;
             Ok(Vec::new())
         }
-        WriteOp::DeleteBucket(name) => {
-            let Some(meta) = t.bucket(name)? else {
+        WriteOp::DeleteBucket { name, incarnation } => {
+            let Some(meta) = t
+                .bucket(name)?
+                .filter(|b| b.incarnation_id() == *incarnation)
+            else {
                 return Err(StoreError::NoSuchBucket(name.clone()));
             };
             if !t.bucket_is_empty(name)? {
@@ -418,7 +426,13 @@ mod tests {
             meta.bucket("b").await.unwrap(),
             Some(bucket("b", &["SSE-C"]))
         );
-        meta.write(WriteOp::DeleteBucket("b".into())).await.unwrap();
+        let incarnation = bucket("b", &[]).incarnation_id();
+        meta.write(WriteOp::DeleteBucket {
+            name: "b".into(),
+            incarnation,
+        })
+        .await
+        .unwrap();
         assert_eq!(meta.bucket("b").await.unwrap(), None);
 
         // A record read before a commit (generation 0) is not cached after it.

@@ -96,7 +96,23 @@ async fn uploads_of_keys_with_nul_are_found_exactly() {
         assert!(meta.upload("b", "a\0b", id).await.unwrap().is_some());
         assert_eq!(meta.parts(id, 0, 10).await.unwrap().len(), 2);
 
-        let freed = meta.write(WriteOp::DeleteBucket("b".into())).await.unwrap();
+        // Another incarnation of the name (a fresh random one) is not this bucket.
+        let stale = WriteOp::DeleteBucket {
+            name: "b".into(),
+            incarnation: BucketMeta::for_tests("b", "x").incarnation_id(),
+        };
+        assert!(matches!(
+            meta.write(stale).await,
+            Err(StoreError::NoSuchBucket(_))
+        ));
+        let incarnation = meta.bucket("b").await.unwrap().unwrap().incarnation_id();
+        let freed = meta
+            .write(WriteOp::DeleteBucket {
+                name: "b".into(),
+                incarnation,
+            })
+            .await
+            .unwrap();
         let mut blobs: Vec<_> = freed.iter().flat_map(|b| b.blobs()).collect();
         blobs.sort();
         assert_eq!(blobs, ["blob1", "blob2"]);
