@@ -348,4 +348,80 @@ mod tests {
         assert!(conn.next_request_is_ambiguous());
         assert!(conn.next_request_is_ambiguous());
     }
+
+    /// One generated request: its bytes (head with `\r\n` or bare `\n` line ends, then no body,
+    /// a `Content-Length` body, or a chunked body in random chunks with an optional trailer) and
+    /// whether its head carries both fields.
+    fn request() -> impl proptest::strategy::Strategy<Value = (Vec<u8>, bool)> {
+        use proptest::prelude::*;
+        let parts = (
+            0u8..4,
+            prop::collection::vec(any::<u8>(), 0..60),
+            prop::collection::vec(1usize..25, 1..4),
+            any::<bool>(),
+            any::<bool>(),
+        );
+        parts.prop_map(|(kind, body, sizes, crlf, trailer)| {
+            let eol = if crlf { "\r\n" } else { "\n" };
+            let mut head = format!("PUT /b/k HTTP/1.1{eol}Host: x{eol}");
+            match kind {
+                1 => head += &format!("Content-Length: {}{eol}", body.len()),
+                2 => head += &format!("Transfer-Encoding: chunked{eol}"),
+                3 => head += &format!("Content-Length: 3{eol}transfer-encoding: chunked{eol}"),
+                _ => {}
+            }
+            let mut out = format!("{head}{eol}").into_bytes();
+            match kind {
+                1 => out.extend_from_slice(&body),
+                2 | 3 => {
+                    let mut rest = &body[..];
+                    for size in sizes.iter().cycle() {
+                        if rest.is_empty() {
+                            break;
+                        }
+                        let (chunk, tail) = rest.split_at((*size).min(rest.len()));
+                        out.extend_from_slice(format!("{:x};e=1\r\n", chunk.len()).as_bytes());
+                        out.extend_from_slice(chunk);
+                        out.extend_from_slice(b"\r\n");
+                        rest = tail;
+                    }
+                    out.extend_from_slice(b"0\r\n");
+                    if trailer {
+                        out.extend_from_slice(b"x-amz-checksum-crc32: AAAAAA==\r\n");
+                    }
+                    out.extend_from_slice(b"\r\n");
+                }
+                _ => {}
+            }
+            (out, kind == 3)
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::proptest_support::config(256))]
+        /// Whatever the bodies hold and wherever the reads end, the scanner counts every head and
+        /// finds exactly the first one with both fields.
+        #[test]
+        fn any_stream_split_anywhere(
+            reqs in proptest::collection::vec(request(), 1..6),
+            cuts in proptest::collection::vec(1usize..40, 1..16),
+        ) {
+            let stream: Vec<u8> = reqs.iter().flat_map(|(r, _)| r.clone()).collect();
+            let expected = reqs.iter().position(|(_, both)| *both).map(|i| i as u64);
+            let mut s = Scanner::default();
+            let mut rest = &stream[..];
+            for cut in cuts.iter().cycle() {
+                if rest.is_empty() {
+                    break;
+                }
+                let (piece, tail) = rest.split_at((*cut).min(rest.len()));
+                s.feed(piece);
+                rest = tail;
+            }
+            proptest::prop_assert_eq!(s.first_ambiguous(), expected);
+            if expected.is_none() {
+                proptest::prop_assert_eq!(s.heads, reqs.len() as u64);
+            }
+        }
+    }
 }
