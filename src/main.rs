@@ -48,7 +48,8 @@ struct RotateArgs {
 #[derive(clap::Args)]
 struct MasterKeyArgs {
     /// The master key file (base64 of 32 bytes). Default: DATA_DIR/master.key, generated at first
-    /// start; with --memory a random key per process. SEALSTORE_MASTER_KEY may hold the key itself.
+    /// start (never into a data dir that already holds data: "master key missing"); with --memory
+    /// a random key per process. SEALSTORE_MASTER_KEY may hold the key itself.
     #[arg(long, env = "SEALSTORE_MASTER_KEY_FILE", value_name = "FILE")]
     master_key_file: Option<PathBuf>,
     #[arg(
@@ -302,7 +303,8 @@ async fn rotate(args: RotateArgs) -> Result<(), String> {
             args.data_dir.display()
         ));
     }
-    let old = server::master_key(&config).map_err(|e| e.to_string())?;
+    // Rotation needs the key the data was sealed with: never a generated one.
+    let old = server::master_key(&config, true).map_err(|e| e.to_string())?;
     let new = MasterKey::load(&args.new_key_file).map_err(|e| e.to_string())?;
     let store = sealstore::store::Store::open_dir(&args.data_dir)
         .await

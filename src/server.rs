@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
@@ -14,6 +15,7 @@ use tokio::sync::watch;
 use crate::config::{Config, MasterKeySource, StorageMode};
 use crate::crypto::kms::Keyring;
 use crate::crypto::{Crypto, CryptoError, MasterKey};
+use crate::http::framing::{AmbiguousFraming, ConnFraming, Watched};
 use crate::store::{Store, StoreError};
 
 pub struct AppState {
@@ -36,16 +38,33 @@ pub enum OpenError {
 /// The file a generated master key lives in, beside the data.
 pub const GENERATED_MASTER_KEY: &str = "master.key";
 
-/// The master key the configuration names (generating one at first start when none is given).
-pub fn master_key(config: &Config) -> Result<MasterKey, CryptoError> {
+/// The master key the configuration names. A key is generated (at first start) only when the
+/// data dir holds no data yet: with `holds_data`, a missing key file is an error, since a new key
+/// could not open what is there and would be left behind, named like the right one.
+pub fn master_key(config: &Config, holds_data: bool) -> Result<MasterKey, CryptoError> {
     match (&config.master_key, &config.storage) {
-        (MasterKeySource::File(path), _) => MasterKey::load(path),
+        (MasterKeySource::File(path), _) => {
+            if !path.exists() {
+                return Err(CryptoError::MasterKeyMissing(format!(
+                    "{} does not exist",
+                    path.display()
+                )));
+            }
+            MasterKey::load(path)
+        }
         (MasterKeySource::Key(key), _) => Ok(key.clone()),
         (MasterKeySource::Default, StorageMode::Memory) => Ok(MasterKey::generate()),
         (MasterKeySource::Default, StorageMode::Dir(dir)) => {
             let path = dir.join(GENERATED_MASTER_KEY);
             if path.exists() {
                 return MasterKey::load(&path);
+            }
+            if holds_data {
+                return Err(CryptoError::MasterKeyMissing(format!(
+                    "{} does not exist, but {} holds data sealed under a master key; restore that file, or name the key with --master-key-file or SEALSTORE_MASTER_KEY",
+                    path.display(),
+                    dir.display()
+                )));
             }
             crate::fsmode::create_private_dir_all(dir)
                 .map_err(|e| CryptoError::MasterKey(e.to_string()))?;
@@ -66,7 +85,8 @@ impl AppState {
             StorageMode::Dir(dir) => Store::open_dir(dir).await?,
             StorageMode::Memory => Store::memory(),
         };
-        let master = master_key(&config)?;
+        let holds_data = crate::crypto::system::initialised(&store).await?;
+        let master = master_key(&config, holds_data)?;
         let system = crate::crypto::system::load_or_init(&store, &master).await?;
         let keyring = Keyring::load(
             &store,
@@ -190,16 +210,16 @@ async fn serve_loop(
             },
         };
         let acceptor = acceptor.clone();
-        let service = TowerToHyperService::new(router.clone());
+        let router = router.clone();
         let http = http.clone();
         let stop = stop_rx.clone();
         let done = done_rx.clone();
         tokio::spawn(async move {
             match acceptor {
                 Some(acceptor) => {
-                    serve_tls_connection(acceptor, tcp, peer, http, service, stop).await
+                    serve_tls_connection(acceptor, tcp, peer, http, router, stop).await
                 }
-                None => serve_connection(TokioIo::new(tcp), peer, &http, service, stop).await,
+                None => serve_connection(tcp, peer, &http, router, stop).await,
             }
             drop(done);
         });
@@ -226,16 +246,27 @@ fn http1_builder(config: &Config) -> hyper::server::conn::http1::Builder {
     b
 }
 
-/// Serves one connection until it ends, or gracefully once `stop` fires.
+/// Serves one connection until it ends, or gracefully once `stop` fires. Its bytes are watched
+/// for requests with both `Content-Length` and `Transfer-Encoding`, which hyper would otherwise
+/// hand over as plain chunked requests (see `http::framing`).
 async fn serve_connection<IO>(
     io: IO,
     peer: std::net::SocketAddr,
     http: &hyper::server::conn::http1::Builder,
-    service: TowerToHyperService<Router>,
+    router: Router,
     mut stop: watch::Receiver<()>,
 ) where
-    IO: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    let framing = Arc::new(ConnFraming::default());
+    let io = TokioIo::new(Watched::new(io, framing.clone()));
+    let inner = TowerToHyperService::new(router);
+    let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        if framing.next_request_is_ambiguous() {
+            req.extensions_mut().insert(AmbiguousFraming);
+        }
+        hyper::service::Service::call(&inner, req)
+    });
     let conn = http.serve_connection(io, service).with_upgrades();
     let mut conn = std::pin::pin!(conn);
     let result = tokio::select! {
@@ -255,7 +286,7 @@ async fn serve_tls_connection(
     tcp: tokio::net::TcpStream,
     peer: std::net::SocketAddr,
     http: hyper::server::conn::http1::Builder,
-    service: TowerToHyperService<Router>,
+    router: Router,
     mut stop: watch::Receiver<()>,
 ) {
     // A connection still in its handshake at shutdown has no request in flight: drop it.
@@ -274,7 +305,7 @@ async fn serve_tls_connection(
         },
         _ = stop.changed() => return,
     };
-    serve_connection(TokioIo::new(tls), peer, &http, service, stop).await;
+    serve_connection(tls, peer, &http, router, stop).await;
 }
 
 /// As axum's `serve`: per-connection errors are ignored; others (e.g. out of file descriptors)

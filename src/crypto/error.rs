@@ -13,8 +13,16 @@ pub enum CryptoError {
     WrongMasterKey,
     #[error("master key: {0}")]
     MasterKey(String),
+    /// The data was sealed under a master key that is nowhere to be found: starting with a new
+    /// one would only leave a useless key file behind.
+    #[error("master key missing: {0}")]
+    MasterKeyMissing(String),
     #[error("KMS key not found: {message}")]
     KmsNotFound { message: String },
+    /// A bucket key named by an object record is not that object's: another account, bucket
+    /// (incarnation) or KMS key.
+    #[error("the bucket key does not belong to this object's account, bucket and KMS key")]
+    BucketKeyMismatch,
     #[error("key store: {0}")]
     KeyStore(String),
 }

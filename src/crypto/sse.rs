@@ -341,7 +341,10 @@ impl Crypto {
                 let extra = context.as_deref().unwrap_or("");
                 match bucket_key_id {
                     Some(id) => {
-                        let bk = self.bucket_keys.for_read(store, &self.keyring, id).await?;
+                        let bk = self
+                            .bucket_keys
+                            .for_read(store, &self.keyring, account, obj.bucket, key_id, id)
+                            .await?;
                         vec![envelope::unseal(
                             &bk,
                             key,
@@ -512,6 +515,8 @@ mod tests {
     #[tokio::test]
     async fn every_mode_seals_and_opens_only_for_its_object() {
         let store = Store::memory();
+        let bucket = crate::store::BucketMeta::for_tests("b", "000000000000");
+        store.create_bucket(bucket, usize::MAX).await.unwrap();
         let keyring = Keyring::load(&store, DataKey::generate(), "us-east-1", true)
             .await
             .unwrap();

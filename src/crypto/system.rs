@@ -59,6 +59,11 @@ async fn read_record(store: &Store) -> Result<Option<Record>, CryptoError> {
         .transpose()
 }
 
+/// Whether the store already holds system keys, that is data sealed under some master key.
+pub async fn initialised(store: &Store) -> Result<bool, CryptoError> {
+    Ok(read_record(store).await?.is_some())
+}
+
 /// Opens the system keys with `master`, creating them on first start. A different master key than
 /// the one the data was written with fails here, before anything is served.
 pub async fn load_or_init(store: &Store, master: &MasterKey) -> Result<SystemKeys, CryptoError> {

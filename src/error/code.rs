@@ -9,6 +9,7 @@ pub enum S3ErrorCode {
     AuthorizationHeaderMalformed,
     AuthorizationQueryParametersError,
     BadDigest,
+    BadRequest,
     BucketAlreadyExists,
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
@@ -70,6 +71,7 @@ impl S3ErrorCode {
             AuthorizationHeaderMalformed => "AuthorizationHeaderMalformed",
             AuthorizationQueryParametersError => "AuthorizationQueryParametersError",
             BadDigest => "BadDigest",
+            BadRequest => "BadRequest",
             BucketAlreadyExists => "BucketAlreadyExists",
             BucketAlreadyOwnedByYou => "BucketAlreadyOwnedByYou",
             BucketNotEmpty => "BucketNotEmpty",
@@ -155,6 +157,7 @@ impl S3ErrorCode {
             AuthorizationHeaderMalformed
             | AuthorizationQueryParametersError
             | BadDigest
+            | BadRequest
             | EntityTooLarge
             | EntityTooSmall
             | ExpiredToken
@@ -196,6 +199,9 @@ impl S3ErrorCode {
                 "Your previous request to create the named bucket succeeded and you already own it."
             }
             BucketNotEmpty => "The bucket you tried to delete is not empty",
+            // S3's answer to a request it cannot parse as HTTP (swift3's functional tests and
+            // versitygw's REST tests record S3's XML: BadRequest with this message).
+            BadRequest => "An error occurred when parsing the HTTP request.",
             InternalError => "We encountered an internal error. Please try again.",
             InvalidBucketName => "The specified bucket is not valid.",
             InvalidRange => "The requested range is not satisfiable",

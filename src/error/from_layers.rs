@@ -235,6 +235,9 @@ impl From<CryptoError> for S3Error {
             CryptoError::KmsNotFound { message } => {
                 S3Error::with_message(S3ErrorCode::KmsNotFound, message)
             }
+            // An object record naming another bucket's (or account's, or KMS key's) bucket key:
+            // tampering or a bug; refused like any other integrity failure.
+            e @ CryptoError::BucketKeyMismatch => S3Error::internal(e),
             // Tampering, a wrong key, a broken key store: the client learns nothing, the log does.
             other => S3Error::internal(other),
         }

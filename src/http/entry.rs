@@ -12,6 +12,7 @@ use futures_util::FutureExt;
 use http::{HeaderValue, Method, header};
 
 use super::drain::{Returning, drain};
+use super::framing::AmbiguousFraming;
 use super::request_id::RequestId;
 use super::router::{Query, Route, virtual_host_bucket};
 use super::timeout::IdleTimeout;
@@ -57,7 +58,8 @@ pub async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response
     };
     // S3 authenticates before it decides whether it can serve the operation; an oversized header
     // section is refused before either.
-    let verified = match check_header_section(&parts) {
+    let ambiguous = parts.extensions.get::<AmbiguousFraming>().is_some();
+    let verified = match check_header_section(&parts).and_then(|()| check_framing(ambiguous)) {
         Ok(()) => auth::verify(&parts, &ctx).map_err(S3Error::from),
         Err(e) => Err(e),
     };
@@ -98,7 +100,8 @@ pub async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response
     // waits for `100 Continue`: it has sent nothing and sends nothing more.
     let mut body_unread = false;
     if let Ok(rest) = unread.try_recv() {
-        body_unread = expects_continue(&parts.headers) || !drain(rest).await;
+        // An ambiguously framed body is not read at all: the connection closes (RFC 9112 §6.1).
+        body_unread = ambiguous || expects_continue(&parts.headers) || !drain(rest).await;
     }
     let bytes_in = parts
         .headers
@@ -107,7 +110,7 @@ pub async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response
         .unwrap_or("-")
         .to_string();
     finish_response(&mut res, parts.uri.path(), &rid, is_head);
-    if must_close(&parts.headers, body_unread) {
+    if must_close(&parts.headers, body_unread || ambiguous) {
         res.headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
@@ -146,6 +149,17 @@ fn check_header_section(parts: &http::request::Parts) -> Result<(), S3Error> {
     if size > MAX_HEADER_SECTION {
         return Err(S3Error::new(S3ErrorCode::RequestHeaderSectionTooLarge)
             .field("MaxSizeAllowed", MAX_HEADER_SECTION.to_string()));
+    }
+    Ok(())
+}
+
+/// Refuses a request that carried both `Content-Length` and `Transfer-Encoding` (marked by
+/// `framing`): RFC 9112 §6.1/§6.3 make it an error for a server that may sit behind a proxy (a
+/// request smuggling attempt), answered as S3 answers a request it cannot parse, before
+/// authentication. The connection is closed after the answer (`must_close`).
+fn check_framing(ambiguous: bool) -> Result<(), S3Error> {
+    if ambiguous {
+        return Err(S3Error::new(S3ErrorCode::BadRequest));
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 pub mod body;
 pub mod drain;
 pub mod entry;
+pub mod framing;
 pub mod headers;
 #[cfg(test)]
 mod proptests;

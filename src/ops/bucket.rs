@@ -211,6 +211,7 @@ pub async fn create_bucket(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3E
         blocked_encryption_types: creation_blocked.clone(),
         default_blocked_encryption_types: creation_blocked,
         directory,
+        incarnation: BucketMeta::new_incarnation(),
     };
     // S3's quotas: general purpose buckets per account, directory buckets per account and region.
     // The store counts inside the creating transaction (TooManyBuckets beyond).
@@ -269,8 +270,11 @@ fn check_create_scope(
 }
 
 pub async fn delete_bucket(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
-    ctx.state.store.delete_bucket(ctx.bucket_name()).await?;
+    let meta = ctx.bucket().await?;
+    ctx.state.store.delete_bucket(&meta).await?;
+    // Its stored bucket keys went with it (see `WriteOp::DeleteBucket`); the cache follows.
+    let keys = &ctx.state.crypto.bucket_keys;
+    keys.forget_bucket(&ctx.state.store, &meta).await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 

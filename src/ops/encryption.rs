@@ -318,6 +318,7 @@ mod tests {
             blocked_encryption_types: blocked.iter().map(|s| s.to_string()).collect(),
             default_blocked_encryption_types: vec![],
             directory: None,
+            incarnation: String::new(),
         }
     }
 

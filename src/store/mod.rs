@@ -69,12 +69,14 @@ impl Store {
             .map(|_| ())
     }
 
-    /// Deletes an empty bucket, aborting its in-progress uploads.
-    pub async fn delete_bucket(&self, name: &str) -> Result<(), StoreError> {
-        let freed = self
-            .meta
-            .write(WriteOp::DeleteBucket(name.to_string()))
-            .await?;
+    /// Deletes an empty bucket, aborting its in-progress uploads: the bucket `meta` names, as the
+    /// caller read it, not one of the same name created since (`NoSuchBucket` then).
+    pub async fn delete_bucket(&self, meta: &BucketMeta) -> Result<(), StoreError> {
+        let op = WriteOp::DeleteBucket {
+            name: meta.name.clone(),
+            incarnation: meta.incarnation_id(),
+        };
+        let freed = self.meta.write(op).await?;
         self.free(freed);
         Ok(())
     }
@@ -292,6 +294,14 @@ impl Store {
                 name: name.to_string(),
                 value,
             })
+            .await
+            .map(|_| ())
+    }
+
+    /// Removes config records by name, in one transaction.
+    pub async fn remove_config(&self, names: Vec<String>) -> Result<(), StoreError> {
+        self.meta
+            .write(WriteOp::RemoveConfig(names))
             .await
             .map(|_| ())
     }

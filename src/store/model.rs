@@ -28,6 +28,11 @@ pub struct BucketMeta {
     /// Set for a directory bucket (S3 Express One Zone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub directory: Option<DirectoryInfo>,
+    /// Random, set at CreateBucket: tells this bucket from an earlier one of the same name (records
+    /// bound to a bucket, such as its bucket keys, use it). Empty in records written before it
+    /// existed: see [`BucketMeta::incarnation_id`].
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub incarnation: String,
 }
 
 /// A directory bucket's location, from its CreateBucketConfiguration, and its KMS key lock.
@@ -46,6 +51,51 @@ pub struct DirectoryInfo {
 }
 
 impl BucketMeta {
+    /// A new random incarnation id (128 bits, hex).
+    pub fn new_incarnation() -> String {
+        use rand::RngCore;
+        let mut raw = [0u8; 16];
+        rand::rng().fill_bytes(&mut raw);
+        hex::encode(raw)
+    }
+
+    /// The bucket's incarnation id. A record from before incarnations gets a deterministic one
+    /// from its owner, creation time and name: stable across restarts, and different for a bucket
+    /// of that name created again (by another owner, or later).
+    pub fn incarnation_id(&self) -> String {
+        if self.incarnation.is_empty() {
+            format!(
+                "legacy-{}-{}-{}",
+                self.owner, self.created_millis, self.name
+            )
+        } else {
+            self.incarnation.clone()
+        }
+    }
+
+    /// A general purpose bucket of `owner` with S3's defaults, for unit tests.
+    #[cfg(test)]
+    pub fn for_tests(name: &str, owner: &str) -> BucketMeta {
+        BucketMeta {
+            name: name.into(),
+            owner: owner.into(),
+            region: "us-east-1".into(),
+            location_constraint: None,
+            created_millis: 1,
+            encryption_rule: None,
+            blocked_encryption_types: Vec::new(),
+            default_blocked_encryption_types: Vec::new(),
+            directory: None,
+            incarnation: BucketMeta::new_incarnation(),
+        }
+    }
+
+    /// The prefix of the config records that belong to this bucket incarnation: the store drops
+    /// them in the transaction that deletes the bucket.
+    pub fn scoped_config_prefix(&self) -> String {
+        format!("bucket/{}/", self.incarnation_id())
+    }
+
     /// Whether new SSE-C writes are refused.
     pub fn blocks_ssec(&self) -> bool {
         self.blocked_encryption_types.iter().any(|t| t == "SSE-C")

@@ -20,7 +20,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import s3helpers as h
-from conftest import assert_client_error, empty_and_delete, sealstore_bin, unique_bucket_name
+from conftest import ALICE, assert_client_error, empty_and_delete, sealstore_bin, unique_bucket_name
 from test_encryption import (
     DEFAULT_ACCOUNT, KMS_ID, REGION, SEG, UUID_RE, arn, create_bucket, expect_s3, pattern, quoted_md5, sse_headers,
     start,
@@ -377,6 +377,36 @@ def test_bucket_keys_cut_kms_operations(server_factory):
     reads = kms_operations(srv) - before
     assert reads >= n, f"20 KMS reads without bucket keys cost only {reads} KMS operations"
     empty_and_delete(c, b)
+    assert srv.stop() == 0
+
+
+def test_a_recreated_bucket_makes_its_own_bucket_key(server_factory):
+    """A bucket deleted and created again under the same name (by another account with a KMS key of
+    the same id, or by the same account) is another bucket: its first bucket-key write makes a new
+    bucket key, one KMS operation. It once reused the old bucket's cached key (0 operations), so
+    the new owner's objects were sealed under the old owner's bucket key and KMS key. The stored
+    side is checked in tests/it/bucket_lifecycle.rs."""
+    srv = start(server_factory, "--kms-key", KMS_ID, "--user", ":".join(ALICE), memory=True)
+    owner, other = srv.client(), srv.client(ALICE[0], ALICE[1])
+    default = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                                                 "KMSMasterKeyID": KMS_ID},
+                          "BucketKeyEnabled": True}]}
+    for second in (other, owner):
+        b = unique_bucket_name("bkre")
+        owner.create_bucket(Bucket=b)
+        owner.put_bucket_encryption(Bucket=b, ServerSideEncryptionConfiguration=default)
+        assert owner.put_object(Bucket=b, Key="x", Body=b"first owner").get("BucketKeyEnabled") is True
+        owner.delete_object(Bucket=b, Key="x")
+        owner.delete_bucket(Bucket=b)
+
+        second.create_bucket(Bucket=b)
+        second.put_bucket_encryption(Bucket=b, ServerSideEncryptionConfiguration=default)
+        before = kms_operations(srv)
+        assert second.put_object(Bucket=b, Key="y", Body=b"second owner").get("BucketKeyEnabled") is True
+        assert kms_operations(srv) - before == 1, "the new bucket reused the old bucket's bucket key"
+        g = second.get_object(Bucket=b, Key="y")
+        assert g["Body"].read() == b"second owner" and g.get("BucketKeyEnabled") is True
+        empty_and_delete(second, b)
     assert srv.stop() == 0
 
 

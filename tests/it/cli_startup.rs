@@ -330,3 +330,64 @@ async fn an_operators_arena_setting_is_left_alone() {
         assert!(server.client().list_buckets().send().await.is_ok());
     }
 }
+
+/// Data sealed under a master key that is gone: the server refuses to start with one line saying
+/// "master key missing" and writes no new key file (it once generated a fresh, useless
+/// `master.key` beside the data and left it there). A wrong key is refused as before, and neither
+/// leaves anything behind; the right key still opens the data.
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_master_key_is_refused_when_data_exists() {
+    let mut server = Server::start(&[]);
+    let s3 = server.client();
+    let b = new_bucket(&s3, "mkey").await;
+    put(&s3, &b, "k", "sealed under the master key").await;
+    assert!(server.terminate().success());
+    let dir = server.data_dir().unwrap().to_path_buf();
+    let d = dir.to_str().unwrap();
+    let key_file = dir.join("master.key");
+    let good = std::fs::read(&key_file).unwrap();
+    std::fs::remove_file(&key_file).unwrap();
+    let before = files_under(&dir);
+
+    let serve = ["serve", "--listen", "127.0.0.1:0", "--data-dir", d];
+    assert_clean_failure(&serve, "master key missing");
+    assert!(!key_file.exists(), "a new master key was written");
+    assert_eq!(files_under(&dir), before);
+
+    // --master-key-file naming a file that is not there: the same answer.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let gone = elsewhere.path().join("gone.key");
+    let gone_arg = gone.to_str().unwrap();
+    fn with_file<'a>(serve: &[&'a str], f: &'a str) -> Vec<&'a str> {
+        [serve, &["--master-key-file", f]].concat()
+    }
+    assert_clean_failure(&with_file(&serve, gone_arg), "master key missing");
+    assert!(!gone.exists() && !key_file.exists());
+
+    // A wrong key: refused as before, nothing left behind.
+    let wrong = elsewhere.path().join("wrong.key");
+    std::fs::write(&wrong, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n").unwrap();
+    assert_clean_failure(
+        &with_file(&serve, wrong.to_str().unwrap()),
+        "does not match",
+    );
+    assert!(!key_file.exists());
+    assert_eq!(files_under(&dir), before);
+
+    // The right key back in place: the server starts on the same data.
+    std::fs::write(&key_file, &good).unwrap();
+    let mut child = KillOnDrop(
+        Command::new(BIN)
+            .args(serve)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let line = first_line_with_deadline(&mut child.0);
+    assert!(
+        parse_ready_line(&line).is_some(),
+        "readiness line: {line:?}"
+    );
+    assert_eq!(std::fs::read(&key_file).unwrap(), good);
+}

@@ -4,6 +4,8 @@
 //! Run: `cargo test --test it` (add `-- --test-threads=2` on small machines).
 
 #[cfg(test)]
+mod bucket_lifecycle;
+#[cfg(test)]
 mod cli_startup;
 #[cfg(test)]
 mod clients;

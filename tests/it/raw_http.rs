@@ -411,3 +411,58 @@ async fn crash_during_upload_keeps_old_object_and_leaves_no_orphans() {
         "files left behind by the interrupted upload: {new:?}"
     );
 }
+
+/// RFC 9112 §6.1/§6.3: a request with both `Content-Length` and `Transfer-Encoding` may be a
+/// smuggling attempt (a proxy and the server disagreeing on where the body ends); a server that
+/// may sit behind a proxy treats it as an error and closes the connection. hyper used to hand it
+/// over as a plain chunked request (stripping `Content-Length`), so a validly signed PUT stored an
+/// object. Now: S3's 400 `BadRequest`, `Connection: close`, the connection closed by the server
+/// (a request smuggled behind the body gets no answer), and nothing stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn content_length_with_transfer_encoding_is_refused() {
+    let server = Server::start(&[]);
+    let s3 = server.client();
+    let b = new_bucket(&s3, "smuggle").await;
+    let host = server.addr();
+    for (i, fields) in [
+        "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+        "Transfer-Encoding: chunked\r\nContent-Length: 40\r\n",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let key = format!("k{i}");
+        let path = presigned_put_path(&s3, &b, &key).await;
+        let head = format!("PUT {path} HTTP/1.1\r\nHost: {host}\r\n{fields}\r\n");
+        let smuggled =
+            format!("5\r\nhello\r\n0\r\n\r\nGET /{b}/{key} HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        // No `Connection: close` from the client: the server must close by itself.
+        let resp = raw_exchange(host, &head, &[smuggled.as_bytes()], false).await;
+        assert_eq!(status_of(&resp), 400, "{resp}");
+        assert!(resp.contains("<Code>BadRequest</Code>"), "{resp}");
+        assert!(
+            resp.contains("<Message>An error occurred when parsing the HTTP request.</Message>"),
+            "{resp}"
+        );
+        assert!(
+            resp.to_ascii_lowercase()
+                .contains("\r\nconnection: close\r\n"),
+            "{resp}"
+        );
+        assert_eq!(
+            resp.matches("HTTP/1.1 ").count(),
+            1,
+            "one answer only: {resp}"
+        );
+        let err = s3
+            .head_object()
+            .bucket(&b)
+            .key(&key)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(404));
+    }
+    let listed = s3.list_objects_v2().bucket(&b).send().await.unwrap();
+    assert_eq!(listed.key_count(), Some(0), "nothing stored");
+}

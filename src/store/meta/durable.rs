@@ -92,6 +92,24 @@ impl Tables for RedbTables<'_> {
         self.config.insert(name, value).map_err(StoreError::db)?;
         Ok(())
     }
+    fn remove_config(&mut self, name: &str) -> Result<(), StoreError> {
+        self.config.remove(name).map_err(StoreError::db)?;
+        Ok(())
+    }
+    fn remove_config_prefix(&mut self, prefix: &str) -> Result<(), StoreError> {
+        let mut names = Vec::new();
+        for e in self.config.range(prefix..).map_err(StoreError::db)? {
+            let (k, _) = e.map_err(StoreError::db)?;
+            if !k.value().starts_with(prefix) {
+                break;
+            }
+            names.push(k.value().to_string());
+        }
+        for name in names {
+            self.config.remove(name.as_str()).map_err(StoreError::db)?;
+        }
+        Ok(())
+    }
     fn upload(&self, k: &[u8]) -> Result<Option<UploadMeta>, StoreError> {
         self.uploads
             .get(k)
@@ -259,7 +277,7 @@ fn commit_loop(db: &Database, buckets: &BucketCache, rx: mpsc::Receiver<Pending>
                 WriteOp::CreateBucket { meta, .. } | WriteOp::UpdateBucket(meta) => {
                     buckets.forget(&meta.name)
                 }
-                WriteOp::DeleteBucket(name) => buckets.forget(name),
+                WriteOp::DeleteBucket { name, .. } => buckets.forget(name),
                 _ => {}
             }
         }

@@ -297,7 +297,7 @@ impl MetaStore {
         upload_id: &str,
     ) -> Result<Option<UploadMeta>, StoreError> {
         let k = upload_key(bucket, key, upload_id);
-        match self {
+        let found: Option<UploadMeta> = match self {
             MetaStore::Redb(r) => {
                 r.read(move |txn| {
                     let t = txn.open_table(UPLOADS).map_err(StoreError::db)?;
@@ -306,10 +306,12 @@ impl MetaStore {
                         .map(|g| decode(g.value()))
                         .transpose()
                 })
-                .await
+                .await?
             }
-            MetaStore::Memory(m) => m.with(|t| t.upload(&k)),
-        }
+            MetaStore::Memory(m) => m.with(|t| t.upload(&k))?,
+        };
+        // Only that exact upload: see `exact_upload` (keys may contain NUL).
+        Ok(found.filter(|u| u.key == key && u.upload_id == upload_id))
     }
 
     /// Up to `limit` parts of an upload numbered above `after`, in order.

@@ -52,6 +52,14 @@ impl Tables for MemoryTables {
         self.config.insert(name.to_string(), value.to_vec());
         Ok(())
     }
+    fn remove_config(&mut self, name: &str) -> Result<(), StoreError> {
+        self.config.remove(name);
+        Ok(())
+    }
+    fn remove_config_prefix(&mut self, prefix: &str) -> Result<(), StoreError> {
+        self.config.retain(|name, _| !name.starts_with(prefix));
+        Ok(())
+    }
     fn upload(&self, k: &[u8]) -> Result<Option<UploadMeta>, StoreError> {
         Ok(self.uploads.get(k).cloned())
     }

@@ -50,14 +50,6 @@ fn parts_bounds(upload_id: &str) -> (Vec<u8>, Vec<u8>) {
     (start, end)
 }
 
-/// Splits an `a NUL b` key.
-fn split_nul(k: &[u8]) -> (&[u8], &[u8]) {
-    match k.iter().position(|b| *b == 0) {
-        Some(i) => (&k[..i], &k[i + 1..]),
-        None => (k, &[]),
-    }
-}
-
 /// The half-open range of a bucket's object keys.
 fn bucket_bounds(bucket: &str) -> (Vec<u8>, Vec<u8>) {
     let mut start = bucket.as_bytes().to_vec();
@@ -87,7 +79,12 @@ pub enum WriteOp {
         meta: BucketMeta,
         quota: usize,
     },
-    DeleteBucket(String),
+    /// Deletes the bucket `name` if it is still incarnation `incarnation` (the record the caller
+    /// authorized the deletion against: not one deleted and created again since).
+    DeleteBucket {
+        name: String,
+        incarnation: String,
+    },
     /// Replaces an existing bucket's record (its configuration).
     UpdateBucket(BucketMeta),
     PutObject {
@@ -105,6 +102,8 @@ pub enum WriteOp {
         name: String,
         value: Vec<u8>,
     },
+    /// Removes config records by name (absent ones are ignored).
+    RemoveConfig(Vec<String>),
     CreateUpload {
         bucket: String,
         upload: Box<UploadMeta>,
@@ -149,6 +148,9 @@ trait Tables {
     -> Result<Option<ObjectMeta>, StoreError>;
     fn remove_object(&mut self, k: &[u8]) -> Result<Option<ObjectMeta>, StoreError>;
     fn put_config(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError>;
+    fn remove_config(&mut self, name: &str) -> Result<(), StoreError>;
+    /// Removes every config record whose name starts with `prefix`.
+    fn remove_config_prefix(&mut self, prefix: &str) -> Result<(), StoreError>;
     fn upload(&self, k: &[u8]) -> Result<Option<UploadMeta>, StoreError>;
     fn put_upload(&mut self, k: &[u8], upload: &UploadMeta) -> Result<(), StoreError>;
     fn remove_upload(&mut self, k: &[u8]) -> Result<(), StoreError>;
@@ -186,6 +188,22 @@ fn release(
     }
 }
 
+/// The upload `upload_id` of `key`, only if the record found is exactly that one. Table keys are
+/// `bucket NUL key NUL id` and keys may contain NUL, so key `a` with id `b NUL u` names the same
+/// table key as key `a NUL b` with id `u`: checking the record keeps such a request from reaching
+/// another key's upload.
+fn exact_upload(
+    t: &impl Tables,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+) -> Result<Option<(Vec<u8>, UploadMeta)>, StoreError> {
+    let k = upload_key(bucket, key, upload_id);
+    Ok(t.upload(&k)?
+        .filter(|u| u.key == key && u.upload_id == upload_id)
+        .map(|u| (k, u)))
+}
+
 /// Removes an upload and its parts; returns the part bodies to free.
 fn drop_upload(
     t: &mut impl Tables,
@@ -218,29 +236,42 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
             Ok(Vec::new())
         }
         WriteOp::UpdateBucket(meta) => {
-            if t.bucket(&meta.name)?.is_none() {
+            // Only the bucket the update was read from: not one deleted and created again since.
+            let same = t
+                .bucket(&meta.name)?
+                .is_some_and(|b| b.incarnation_id() == meta.incarnation_id());
+            if !same {
                 return Err(StoreError::NoSuchBucket(meta.name.clone()));
             }
             t.put_bucket(meta)?;
             Ok(Vec::new())
         }
-        WriteOp::DeleteBucket(name) => {
-            if t.bucket(name)?.is_none() {
+        WriteOp::DeleteBucket { name, incarnation } => {
+            let Some(meta) = t
+                .bucket(name)?
+                .filter(|b| b.incarnation_id() == *incarnation)
+            else {
                 return Err(StoreError::NoSuchBucket(name.clone()));
-            }
+            };
             if !t.bucket_is_empty(name)? {
                 return Err(StoreError::BucketNotEmpty(name.clone()));
             }
-            // In-progress uploads do not keep a bucket alive: they are aborted with it.
+            // In-progress uploads do not keep a bucket alive: they are aborted with it. The upload
+            // id comes from the record, not from splitting its table key at a NUL: object keys may
+            // contain NUL, so `bucket NUL key NUL id` cannot be split back unambiguously.
             let mut freed = Vec::new();
             for k in t.bucket_uploads(name)? {
-                let upload_id = String::from_utf8_lossy(split_nul(split_nul(&k).1).1).into_owned();
+                let Some(upload) = t.upload(&k)? else {
+                    continue;
+                };
                 freed.extend(
-                    drop_upload(t, &k, &upload_id)?
+                    drop_upload(t, &k, &upload.upload_id)?
                         .into_iter()
                         .map(|(_, p)| BodyRef::Blob(p.blob)),
                 );
             }
+            // Records bound to this incarnation (its bucket keys) go with it.
+            t.remove_config_prefix(&meta.scoped_config_prefix())?;
             t.remove_bucket(name)?;
             Ok(freed)
         }
@@ -270,6 +301,12 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
             t.put_config(name, value)?;
             Ok(Vec::new())
         }
+        WriteOp::RemoveConfig(names) => {
+            for name in names {
+                t.remove_config(name)?;
+            }
+            Ok(Vec::new())
+        }
         WriteOp::CreateUpload { bucket, upload } => {
             if t.bucket(bucket)?.is_none() {
                 return Err(StoreError::NoSuchBucket(bucket.clone()));
@@ -284,7 +321,7 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
             number,
             part,
         } => {
-            if t.upload(&upload_key(bucket, key, upload_id))?.is_none() {
+            if exact_upload(t, bucket, key, upload_id)?.is_none() {
                 return Err(StoreError::NoSuchUpload(upload_id.clone()));
             }
             Ok(t.put_part(&part_key(upload_id, *number), part)?
@@ -297,10 +334,9 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
             key,
             upload_id,
         } => {
-            let k = upload_key(bucket, key, upload_id);
-            if t.upload(&k)?.is_none() {
+            let Some((k, _)) = exact_upload(t, bucket, key, upload_id)? else {
                 return Err(StoreError::NoSuchUpload(upload_id.clone()));
-            }
+            };
             Ok(drop_upload(t, &k, upload_id)?
                 .into_iter()
                 .map(|(_, p)| BodyRef::Blob(p.blob))
@@ -316,10 +352,9 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
             if t.bucket(bucket)?.is_none() {
                 return Err(StoreError::NoSuchBucket(bucket.clone()));
             }
-            let k = upload_key(bucket, key, upload_id);
-            if t.upload(&k)?.is_none() {
+            let Some((k, _)) = exact_upload(t, bucket, key, upload_id)? else {
                 return Err(StoreError::NoSuchUpload(upload_id.clone()));
-            }
+            };
             for (number, blob) in used {
                 let current = t.part(&part_key(upload_id, *number))?;
                 if current.as_ref().map(|p| &p.blob) != Some(blob) {
@@ -348,6 +383,9 @@ fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
 }
 
 #[cfg(test)]
+mod upload_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -362,6 +400,7 @@ mod tests {
             blocked_encryption_types: blocked.iter().map(|s| s.to_string()).collect(),
             default_blocked_encryption_types: Vec::new(),
             directory: None,
+            incarnation: format!("inc-{name}"),
         }
     }
 
@@ -387,7 +426,13 @@ mod tests {
             meta.bucket("b").await.unwrap(),
             Some(bucket("b", &["SSE-C"]))
         );
-        meta.write(WriteOp::DeleteBucket("b".into())).await.unwrap();
+        let incarnation = bucket("b", &[]).incarnation_id();
+        meta.write(WriteOp::DeleteBucket {
+            name: "b".into(),
+            incarnation,
+        })
+        .await
+        .unwrap();
         assert_eq!(meta.bucket("b").await.unwrap(), None);
 
         // A record read before a commit (generation 0) is not cached after it.
