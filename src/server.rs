@@ -68,6 +68,7 @@ impl AppState {
         };
         let master = master_key(&config)?;
         let system = crate::crypto::system::load_or_init(&store, &master).await?;
+        store.set_record_keys(crate::crypto::records::RecordKeys::new(&system.metadata));
         let keyring = Keyring::load(
             &store,
             system.keyring.clone(),

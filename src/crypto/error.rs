@@ -15,6 +15,12 @@ pub enum CryptoError {
     MasterKey(String),
     #[error("KMS key not found: {message}")]
     KmsNotFound { message: String },
+    /// The data dir holds object or upload records of metadata format 1 (unsealed checksums, no
+    /// MAC), written before sealstore authenticated its records.
+    #[error(
+        "this data dir was written by an older sealstore (metadata format 1: object records neither sealed nor authenticated); this version serves only format 2. Copy the objects out with the older version (e.g. aws s3 sync) and into a new data dir"
+    )]
+    OldFormat,
     #[error("key store: {0}")]
     KeyStore(String),
 }

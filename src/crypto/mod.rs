@@ -21,6 +21,7 @@ pub mod envelope;
 pub mod error;
 pub mod keys;
 pub mod kms;
+pub mod records;
 pub mod segment;
 pub mod sse;
 pub mod ssec;

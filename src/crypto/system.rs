@@ -1,4 +1,5 @@
-//! The keys the master key protects directly: the SSE-S3 key-encryption key and the keyring key,
+//! The keys the master key protects directly: the SSE-S3 key-encryption key, the keyring key and
+//! the metadata key (which seals and authenticates object records, see [`super::records`]),
 //! stored sealed in one metadata record together with the master key's check value. Because the
 //! master key seals only this record, rotating it re-seals one record in one transaction: object
 //! bodies and their sealed data keys are untouched, and no state in between is ever visible.
@@ -17,12 +18,17 @@ struct Record {
     check_value: [u8; 32],
     sse_s3: SealedKey,
     keyring: SealedKey,
+    /// Absent in data dirs written before records were sealed (metadata format 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    metadata: Option<SealedKey>,
 }
 
 /// The unsealed system keys.
 pub struct SystemKeys {
     pub sse_s3: DataKey,
     pub keyring: DataKey,
+    /// Seals and authenticates object, upload and part records (metadata format 2).
+    pub metadata: DataKey,
 }
 
 fn ctx(purpose: &str) -> KeyContext<'_> {
@@ -41,6 +47,11 @@ fn seal_record(master: &MasterKey, keys: &SystemKeys) -> Result<Vec<u8>, CryptoE
         check_value: master.check_value(),
         sse_s3: envelope::seal(&kek, &keys.sse_s3, &ctx("system/sse-s3"))?,
         keyring: envelope::seal(&kek, &keys.keyring, &ctx("system/keyring"))?,
+        metadata: Some(envelope::seal(
+            &kek,
+            &keys.metadata,
+            &ctx("system/metadata"),
+        )?),
     };
     serde_json::to_vec(&record).map_err(|e| CryptoError::KeyStore(e.to_string()))
 }
@@ -60,7 +71,8 @@ async fn read_record(store: &Store) -> Result<Option<Record>, CryptoError> {
 }
 
 /// Opens the system keys with `master`, creating them on first start. A different master key than
-/// the one the data was written with fails here, before anything is served.
+/// the one the data was written with fails here, before anything is served, and so does a data
+/// dir whose object records predate sealed, authenticated records (see `CryptoError::OldFormat`).
 pub async fn load_or_init(store: &Store, master: &MasterKey) -> Result<SystemKeys, CryptoError> {
     match read_record(store).await? {
         Some(rec) => {
@@ -68,15 +80,42 @@ pub async fn load_or_init(store: &Store, master: &MasterKey) -> Result<SystemKey
                 return Err(CryptoError::WrongMasterKey);
             }
             let kek = master.kek("system");
-            Ok(SystemKeys {
-                sse_s3: envelope::unseal(&kek, &rec.sse_s3, &ctx("system/sse-s3"))?,
-                keyring: envelope::unseal(&kek, &rec.keyring, &ctx("system/keyring"))?,
-            })
+            let sse_s3 = envelope::unseal(&kek, &rec.sse_s3, &ctx("system/sse-s3"))?;
+            let keyring = envelope::unseal(&kek, &rec.keyring, &ctx("system/keyring"))?;
+            if let Some(m) = &rec.metadata {
+                let metadata = envelope::unseal(&kek, m, &ctx("system/metadata"))?;
+                return Ok(SystemKeys {
+                    sse_s3,
+                    keyring,
+                    metadata,
+                });
+            }
+            // Format 1: unauthenticated records cannot be trusted after the fact (an edit made
+            // before an upgrade would be signed by it), so a data dir holding any is refused;
+            // one holding only buckets and keys gains its metadata key now.
+            let holds = store
+                .holds_records()
+                .await
+                .map_err(|e| CryptoError::KeyStore(e.to_string()))?;
+            if holds {
+                return Err(CryptoError::OldFormat);
+            }
+            let keys = SystemKeys {
+                sse_s3,
+                keyring,
+                metadata: DataKey::generate(),
+            };
+            store
+                .put_config(RECORD, seal_record(master, &keys)?)
+                .await
+                .map_err(|e| CryptoError::KeyStore(e.to_string()))?;
+            Ok(keys)
         }
         None => {
             let keys = SystemKeys {
                 sse_s3: DataKey::generate(),
                 keyring: DataKey::generate(),
+                metadata: DataKey::generate(),
             };
             store
                 .put_config(RECORD, seal_record(master, &keys)?)
@@ -118,6 +157,7 @@ mod tests {
         let after = load_or_init(&store, &m2).await.unwrap();
         assert_eq!(after.sse_s3, first.sse_s3);
         assert_eq!(after.keyring, first.keyring);
+        assert_eq!(after.metadata, first.metadata);
         assert!(matches!(
             load_or_init(&store, &m1).await,
             Err(CryptoError::WrongMasterKey)

@@ -24,6 +24,10 @@ mod loadgen;
 #[allow(dead_code)]
 mod loadgen_example;
 #[cfg(test)]
+mod metadata_at_rest;
+#[cfg(test)]
+mod metadata_tamper;
+#[cfg(test)]
 mod raw_auth;
 #[cfg(test)]
 mod raw_captures;
