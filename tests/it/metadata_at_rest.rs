@@ -129,11 +129,14 @@ fn scan(dir: &Path, needles: &[(String, Vec<u8>)]) -> Vec<String> {
         by_prefix.entry(prefix).or_default().push(i);
     }
     let mut found = Vec::new();
+    let mut scanned = Vec::new();
     for file in crate::common::files_under(dir) {
-        if file.file_name().is_some_and(|n| n == "master.key") || !file.is_file() {
+        if file.file_name().is_some_and(|n| n == "master.key") {
             continue;
         }
+        let file = dir.join(file);
         let bytes = std::fs::read(&file).unwrap();
+        scanned.push(file.clone());
         for pos in 0..bytes.len().saturating_sub(7) {
             let prefix: [u8; 8] = bytes[pos..pos + 8].try_into().unwrap();
             for &i in by_prefix.get(&prefix).into_iter().flatten() {
@@ -144,6 +147,9 @@ fn scan(dir: &Path, needles: &[(String, Vec<u8>)]) -> Vec<String> {
             }
         }
     }
+    // The scan cannot pass by reading nothing: the database and blob files were read.
+    assert!(scanned.iter().any(|f| f.ends_with("meta.redb")), "{scanned:?}");
+    assert!(scanned.len() > 5, "{scanned:?}");
     found
 }
 
