@@ -167,4 +167,66 @@ mod tests {
             "rotation needs the current key"
         );
     }
+
+    /// A format-1 system record (no metadata key): gains one when the data dir holds no object or
+    /// upload record; refused, with the format named, when it does.
+    #[tokio::test]
+    async fn format_1_data_dirs_upgrade_only_when_empty_of_records() {
+        let master = MasterKey::generate();
+        let old_record = |keys: &SystemKeys| {
+            let kek = master.kek("system");
+            serde_json::to_vec(&Record {
+                check_value: master.check_value(),
+                sse_s3: envelope::seal(&kek, &keys.sse_s3, &ctx("system/sse-s3")).unwrap(),
+                keyring: envelope::seal(&kek, &keys.keyring, &ctx("system/keyring")).unwrap(),
+                metadata: None,
+            })
+            .unwrap()
+        };
+        let empty = Store::memory();
+        let keys = load_or_init(&empty, &master).await.unwrap();
+        empty.put_config(RECORD, old_record(&keys)).await.unwrap();
+        let upgraded = load_or_init(&empty, &master).await.unwrap();
+        assert_eq!(upgraded.sse_s3, keys.sse_s3);
+        assert_eq!(
+            load_or_init(&empty, &master).await.unwrap().metadata,
+            upgraded.metadata
+        );
+
+        let full = Store::memory();
+        let keys = load_or_init(&full, &master).await.unwrap();
+        full.set_record_keys(super::super::records::RecordKeys::new(&keys.metadata));
+        // Built from JSON so a field added to bucket records (with a default) needs no edit here.
+        let bucket: crate::store::BucketMeta = serde_json::from_value(serde_json::json!({
+            "name": "b", "owner": "000000000000", "region": "us-east-1",
+            "location_constraint": null, "created_millis": 1
+        }))
+        .unwrap();
+        full.create_bucket(bucket, usize::MAX).await.unwrap();
+        let meta = crate::store::ObjectMeta {
+            size: 0,
+            etag: "d41d8cd98f00b204e9800998ecf8427e".into(),
+            last_modified_millis: 1,
+            content_headers: Vec::new(),
+            user_metadata: Vec::new(),
+            checksum: None,
+            composite_checksum: false,
+            encryption: super::super::Encryption::SseS3 {
+                key: envelope::seal(&keys.sse_s3, &DataKey::generate(), &ctx("x")).unwrap(),
+            },
+            body: crate::store::BodyRef::Empty,
+            seal: None,
+        };
+        full.commit_object("b", "k", meta, None, None)
+            .await
+            .unwrap();
+        full.put_config(RECORD, old_record(&keys)).await.unwrap();
+        let refused = load_or_init(&full, &master).await;
+        assert!(matches!(refused, Err(CryptoError::OldFormat)));
+        assert!(
+            CryptoError::OldFormat
+                .to_string()
+                .contains("metadata format 1")
+        );
+    }
 }

@@ -148,7 +148,10 @@ fn scan(dir: &Path, needles: &[(String, Vec<u8>)]) -> Vec<String> {
         }
     }
     // The scan cannot pass by reading nothing: the database and blob files were read.
-    assert!(scanned.iter().any(|f| f.ends_with("meta.redb")), "{scanned:?}");
+    assert!(
+        scanned.iter().any(|f| f.ends_with("meta.redb")),
+        "{scanned:?}"
+    );
     assert!(scanned.len() > 5, "{scanned:?}");
     found
 }
