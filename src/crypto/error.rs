@@ -21,6 +21,11 @@ pub enum CryptoError {
         "this data dir was written by an older sealstore (metadata format 1: object records neither sealed nor authenticated); this version serves only format 2. Copy the objects out with the older version (e.g. aws s3 sync) and into a new data dir"
     )]
     OldFormat,
+    /// A `rotate-system-keys` run was interrupted: records may be under either generation.
+    #[error(
+        "a system-key rotation is unfinished (it was interrupted): run `sealstore rotate-system-keys` again to complete it before serving"
+    )]
+    RotationPending,
     #[error("key store: {0}")]
     KeyStore(String),
 }

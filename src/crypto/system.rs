@@ -21,6 +21,20 @@ struct Record {
     /// Absent in data dirs written before records were sealed (metadata format 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     metadata: Option<SealedKey>,
+    /// How many system-key rotations have completed.
+    #[serde(default)]
+    generation: u32,
+    /// The next generation's keys while a system-key rotation is under way (`rotate-system-keys`):
+    /// records are re-sealed one by one from the current keys to these, then these become current.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    next: Option<NextKeys>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct NextKeys {
+    sse_s3: SealedKey,
+    keyring: SealedKey,
+    metadata: SealedKey,
 }
 
 /// The unsealed system keys.
@@ -42,8 +56,27 @@ fn ctx(purpose: &str) -> KeyContext<'_> {
 }
 
 fn seal_record(master: &MasterKey, keys: &SystemKeys) -> Result<Vec<u8>, CryptoError> {
+    seal_record_at(master, keys, 0, None)
+}
+
+fn seal_record_at(
+    master: &MasterKey,
+    keys: &SystemKeys,
+    generation: u32,
+    next: Option<&SystemKeys>,
+) -> Result<Vec<u8>, CryptoError> {
     let kek = master.kek("system");
+    let next = match next {
+        Some(n) => Some(NextKeys {
+            sse_s3: envelope::seal(&kek, &n.sse_s3, &ctx("system/next/sse-s3"))?,
+            keyring: envelope::seal(&kek, &n.keyring, &ctx("system/next/keyring"))?,
+            metadata: envelope::seal(&kek, &n.metadata, &ctx("system/next/metadata"))?,
+        }),
+        None => None,
+    };
     let record = Record {
+        generation,
+        next,
         check_value: master.check_value(),
         sse_s3: envelope::seal(&kek, &keys.sse_s3, &ctx("system/sse-s3"))?,
         keyring: envelope::seal(&kek, &keys.keyring, &ctx("system/keyring"))?,
@@ -78,6 +111,9 @@ pub async fn load_or_init(store: &Store, master: &MasterKey) -> Result<SystemKey
         Some(rec) => {
             if rec.check_value != master.check_value() {
                 return Err(CryptoError::WrongMasterKey);
+            }
+            if rec.next.is_some() {
+                return Err(CryptoError::RotationPending);
             }
             let kek = master.kek("system");
             let sse_s3 = envelope::unseal(&kek, &rec.sse_s3, &ctx("system/sse-s3"))?;
@@ -126,11 +162,77 @@ pub async fn load_or_init(store: &Store, master: &MasterKey) -> Result<SystemKey
     }
 }
 
+/// A system-key rotation under way: the current keys and the next generation's.
+pub struct Rotation {
+    pub old: SystemKeys,
+    pub new: SystemKeys,
+    /// The generation `new` becomes.
+    pub generation: u32,
+}
+
+/// Starts a system-key rotation, or picks up the one a kill interrupted: the next generation's
+/// keys are generated once and stored (sealed by the master key) beside the current ones, in one
+/// write, before any record changes.
+pub async fn begin_rotation(store: &Store, master: &MasterKey) -> Result<Rotation, CryptoError> {
+    let rec = read_record(store)
+        .await?
+        .ok_or_else(|| CryptoError::KeyStore("no system keys: nothing to rotate".into()))?;
+    if rec.check_value != master.check_value() {
+        return Err(CryptoError::WrongMasterKey);
+    }
+    let kek = master.kek("system");
+    let metadata = rec.metadata.as_ref().ok_or(CryptoError::OldFormat)?;
+    let old = SystemKeys {
+        sse_s3: envelope::unseal(&kek, &rec.sse_s3, &ctx("system/sse-s3"))?,
+        keyring: envelope::unseal(&kek, &rec.keyring, &ctx("system/keyring"))?,
+        metadata: envelope::unseal(&kek, metadata, &ctx("system/metadata"))?,
+    };
+    let new = match &rec.next {
+        Some(n) => SystemKeys {
+            sse_s3: envelope::unseal(&kek, &n.sse_s3, &ctx("system/next/sse-s3"))?,
+            keyring: envelope::unseal(&kek, &n.keyring, &ctx("system/next/keyring"))?,
+            metadata: envelope::unseal(&kek, &n.metadata, &ctx("system/next/metadata"))?,
+        },
+        None => {
+            let new = SystemKeys {
+                sse_s3: DataKey::generate(),
+                keyring: DataKey::generate(),
+                metadata: DataKey::generate(),
+            };
+            let bytes = seal_record_at(master, &old, rec.generation, Some(&new))?;
+            store
+                .put_config(RECORD, bytes)
+                .await
+                .map_err(|e| CryptoError::KeyStore(e.to_string()))?;
+            new
+        }
+    };
+    Ok(Rotation {
+        old,
+        new,
+        generation: rec.generation + 1,
+    })
+}
+
+/// Ends a rotation once every record is re-sealed: the next keys become current, in one write.
+pub async fn finish_rotation(
+    store: &Store,
+    master: &MasterKey,
+    rotation: &Rotation,
+) -> Result<(), CryptoError> {
+    let bytes = seal_record_at(master, &rotation.new, rotation.generation, None)?;
+    store
+        .put_config(RECORD, bytes)
+        .await
+        .map_err(|e| CryptoError::KeyStore(e.to_string()))
+}
+
 /// Re-seals the system keys under `new` (after checking `old`), in one write.
 pub async fn rotate(store: &Store, old: &MasterKey, new: &MasterKey) -> Result<(), CryptoError> {
     let keys = load_or_init(store, old).await?;
+    let generation = read_record(store).await?.map(|r| r.generation).unwrap_or(0);
     store
-        .put_config(RECORD, seal_record(new, &keys)?)
+        .put_config(RECORD, seal_record_at(new, &keys, generation, None)?)
         .await
         .map_err(|e| CryptoError::KeyStore(e.to_string()))
 }
@@ -180,6 +282,8 @@ mod tests {
                 sse_s3: envelope::seal(&kek, &keys.sse_s3, &ctx("system/sse-s3")).unwrap(),
                 keyring: envelope::seal(&kek, &keys.keyring, &ctx("system/keyring")).unwrap(),
                 metadata: None,
+                generation: 0,
+                next: None,
             })
             .unwrap()
         };

@@ -8,6 +8,7 @@ mod blobs;
 mod error;
 mod meta;
 mod model;
+mod rotation;
 pub mod sealed;
 
 use std::path::Path;
@@ -20,6 +21,7 @@ pub use model::{
     BodyRef, BucketMeta, ChecksumType, DirectoryInfo, EncryptionRule, ObjectMeta, PartBody,
     PartMeta, RecordSeal, UploadMeta,
 };
+pub use rotation::Progress;
 
 use crate::crypto::records::RecordKeys;
 use crate::crypto::ssec::CustomerKey;

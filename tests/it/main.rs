@@ -34,6 +34,8 @@ mod raw_captures;
 #[cfg(test)]
 mod raw_http;
 #[cfg(test)]
+mod rotate_system_keys;
+#[cfg(test)]
 mod sdk_bucket_encryption;
 #[cfg(test)]
 mod sdk_buckets;
