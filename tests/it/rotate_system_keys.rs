@@ -12,7 +12,7 @@ use aws_sdk_s3::types::{
 };
 use base64::Engine;
 use md5::{Digest, Md5};
-use redb::{Database, TableDefinition};
+use redb::{Database, ReadableTable, TableDefinition};
 
 use crate::common::{BIN, Options, Server, get_bytes, new_bucket, pattern, run_to_exit};
 
@@ -209,4 +209,54 @@ async fn system_key_rotation_survives_kills_and_rotates() {
         .await
         .unwrap();
     assert_eq!(get_bytes(&c, &b, "open").await, b"open part");
+}
+
+/// An unfinished rotation (the system record still holds the next generation's keys): `serve`
+/// and `rotate-master-key` refuse to start and say what to do, and nothing is served meanwhile.
+#[tokio::test]
+async fn serve_refuses_an_unfinished_rotation() {
+    let mut srv = Server::start(&[]);
+    let c = srv.client();
+    let b = new_bucket(&c, "pending").await;
+    crate::common::put(&c, &b, "k", b"v".to_vec()).await;
+    let _ = srv.terminate();
+    let dir = srv.data_dir().unwrap().to_path_buf();
+    {
+        let db = Database::open(dir.join("meta.redb")).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let mut t = txn.open_table(CONFIG).unwrap();
+            let mut rec: serde_json::Value =
+                serde_json::from_slice(t.get("system-keys").unwrap().unwrap().value()).unwrap();
+            rec["next"] = serde_json::json!({
+                "sse_s3": rec["sse_s3"].clone(),
+                "keyring": rec["keyring"].clone(),
+                "metadata": rec["metadata"].clone(),
+            });
+            t.insert("system-keys", serde_json::to_vec(&rec).unwrap().as_slice())
+                .unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    let d = dir.to_str().unwrap();
+    let (status, out, err) = run_to_exit(&["serve", "--listen", "127.0.0.1:0", "--data-dir", d]);
+    assert!(!status.success(), "{out}{err}");
+    assert!(
+        err.contains("system-key rotation is unfinished") && err.contains("rotate-system-keys"),
+        "{err}"
+    );
+    let new_key = dir.join("new.key");
+    std::fs::write(&new_key, b64_key()).unwrap();
+    let (status, _, err) = run_to_exit(&[
+        "rotate-master-key",
+        "--data-dir",
+        d,
+        "--new-key-file",
+        new_key.to_str().unwrap(),
+    ]);
+    assert!(!status.success() && err.contains("unfinished"), "{err}");
+}
+
+fn b64_key() -> String {
+    base64::engine::general_purpose::STANDARD.encode([9u8; 32])
 }
