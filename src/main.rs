@@ -29,6 +29,20 @@ enum Command {
     /// Re-seal the keys the master key protects under a new master key (the server must be
     /// stopped; object bodies are not rewritten).
     RotateMasterKey(RotateArgs),
+    /// Replace the system keys themselves (SSE-S3 key, keyring key, metadata key) and re-seal
+    /// every data key, seal and MAC in the metadata under the new ones (the server must be
+    /// stopped; object bodies are not rewritten). Resumable: after an interruption, run it again.
+    RotateSystemKeys(SystemRotateArgs),
+}
+
+#[derive(clap::Args)]
+struct SystemRotateArgs {
+    /// The data directory.
+    #[arg(long, value_name = "DIR")]
+    data_dir: PathBuf,
+    /// The master key.
+    #[command(flatten)]
+    master: MasterKeyArgs,
 }
 
 #[derive(clap::Args)]
@@ -232,7 +246,7 @@ fn main() -> ExitCode {
     // Before any thread starts: re-execute with glibc's arena count bounded (see `allocator`).
     let exec_error = match cli.command {
         Command::Serve(_) => sealstore::allocator::bound_malloc_arenas(),
-        Command::RotateMasterKey(_) => None,
+        Command::RotateMasterKey(_) | Command::RotateSystemKeys(_) => None,
     };
     // Log lines are formatted on the request's thread but written by a logging thread, in batches:
     // one `write` per request cost about 5 % of a small GET's CPU. Nothing is dropped (a full
@@ -269,6 +283,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => runtime.block_on(serve(*args)),
         Command::RotateMasterKey(args) => runtime.block_on(rotate(args)),
+        Command::RotateSystemKeys(args) => runtime.block_on(rotate_system_keys(args)),
     };
     // Queued log lines first, then the final error (if any), in that order.
     drop(runtime);
@@ -322,6 +337,58 @@ async fn rotate(args: RotateArgs) -> Result<(), String> {
             args.data_dir.join(server::GENERATED_MASTER_KEY).display()
         );
     }
+    Ok(())
+}
+
+/// `rotate-system-keys`: new system keys, every record re-sealed under them, progress on stdout.
+async fn rotate_system_keys(args: SystemRotateArgs) -> Result<(), String> {
+    use sealstore::crypto::{kms, records::RecordKeys, system};
+    let mut config = Config::new(StorageMode::Dir(args.data_dir.clone()), Default::default());
+    config.master_key = args.master.source()?;
+    if matches!(config.master_key, MasterKeySource::Default)
+        && !args.data_dir.join(server::GENERATED_MASTER_KEY).exists()
+    {
+        return Err(format!("no master key in {}", args.data_dir.display()));
+    }
+    let master = server::master_key(&config).map_err(|e| e.to_string())?;
+    let store = sealstore::store::Store::open_dir(&args.data_dir)
+        .await
+        .map_err(|e| format!("cannot open data dir {}: {e}", args.data_dir.display()))?;
+    let rotation = system::begin_rotation(&store, &master)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "sealstore: rotating the system keys to generation {}",
+        rotation.generation
+    );
+    let (keys, total) = kms::reseal_keyring(&store, &rotation.old.keyring, &rotation.new.keyring)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("sealstore: KMS keys: {keys} re-sealed of {total}");
+    let (old, new) = (
+        RecordKeys::new(&rotation.old.metadata),
+        RecordKeys::new(&rotation.new.metadata),
+    );
+    let rekey = sealstore::store::sealed::Rekey {
+        old: &old,
+        new: &new,
+        old_sse_s3: &rotation.old.sse_s3,
+        new_sse_s3: &rotation.new.sse_s3,
+    };
+    let mut progress = |what: &str, done: usize, seen: usize| {
+        println!("sealstore: {what}: {done} re-sealed of {seen} so far");
+    };
+    let n = store
+        .rekey_records(&rekey, &mut progress)
+        .await
+        .map_err(|e| e.to_string())?;
+    system::finish_rotation(&store, &master, &rotation)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "sealstore: system keys rotated (generation {}); {n} records re-sealed",
+        rotation.generation
+    );
     Ok(())
 }
 

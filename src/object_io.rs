@@ -141,6 +141,7 @@ pub async fn upload_keys(
 pub async fn write_part<S, E>(
     state: &AppState,
     upload_keys: &[DataKey],
+    number: u32,
     mut body: RequestBody<S>,
 ) -> Result<WrittenPart, S3Error>
 where
@@ -149,7 +150,7 @@ where
 {
     // Parts are always files: CompleteMultipartUpload refers to them by blob.
     let blob = state.store.create_blob(false).await?;
-    let keys = sse::part_keys(upload_keys, blob.id());
+    let keys = sse::part_keys(upload_keys, blob.id(), number);
     let hint = body.expected_len();
     let mut sealer = Sealer::new(EncryptingWriter::new(blob, &keys, hint)?);
     while let Some(chunk) = body.next().await {
@@ -215,24 +216,19 @@ pub async fn read_body(
     customer: Option<&CustomerKey>,
 ) -> Result<ByteStream, ReadError> {
     let store = &state.store;
-    if let BodyRef::Parts { upload_id, parts } = &meta.body {
-        let enc = meta
-            .encryption
-            .as_ref()
-            .ok_or_else(|| S3Error::internal("multipart object without encryption"))?;
-        return read_parts(
-            state, account, bucket, key, meta, enc, upload_id, parts, range, customer,
-        )
-        .await;
-    }
-    let blob = store.open_body(&meta.body).await.map_err(store_error)?;
-    let (Some(enc), BodyRef::Blob(blob_id) | BodyRef::Inline(blob_id)) =
-        (&meta.encryption, &meta.body)
-    else {
-        // Written before encryption existed: stored as is.
-        let (offset, len) = range.map(|r| (r.start, r.len())).unwrap_or((0, meta.size));
-        return blob.read(offset, len).await.map_err(store_error);
+    let enc = &meta.encryption;
+    let blob_id = match &meta.body {
+        BodyRef::Parts { upload_id, parts } => {
+            return read_parts(
+                state, account, bucket, key, meta, enc, upload_id, parts, range, customer,
+            )
+            .await;
+        }
+        // Nothing stored: the record's MAC vouches for the size being 0 (`store::sealed`).
+        BodyRef::Empty => return Ok(futures_util::stream::empty().boxed()),
+        BodyRef::Blob(id) | BodyRef::Inline(id) => id,
     };
+    let blob = store.open_body(&meta.body).await.map_err(store_error)?;
     let keys = state
         .crypto
         .open(
@@ -333,7 +329,7 @@ async fn read_parts(
             .map_err(store_error)?;
         plan.push((
             blob,
-            sse::part_keys(keys, &part.blob),
+            sse::part_keys(keys, &part.blob, part.number),
             part.size,
             (!whole).then_some(local),
         ));

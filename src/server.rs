@@ -88,6 +88,7 @@ impl AppState {
         let holds_data = crate::crypto::system::initialised(&store).await?;
         let master = master_key(&config, holds_data)?;
         let system = crate::crypto::system::load_or_init(&store, &master).await?;
+        store.set_record_keys(crate::crypto::records::RecordKeys::new(&system.metadata));
         let keyring = Keyring::load(
             &store,
             system.keyring.clone(),

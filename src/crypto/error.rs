@@ -23,6 +23,17 @@ pub enum CryptoError {
     /// (incarnation) or KMS key.
     #[error("the bucket key does not belong to this object's account, bucket and KMS key")]
     BucketKeyMismatch,
+    /// The data dir holds object or upload records of metadata format 1 (unsealed checksums, no
+    /// MAC), written before sealstore authenticated its records.
+    #[error(
+        "this data dir was written by an older sealstore (metadata format 1: object records neither sealed nor authenticated); this version serves only format 2. Copy the objects out with the older version (e.g. aws s3 sync) and into a new data dir"
+    )]
+    OldFormat,
+    /// A `rotate-system-keys` run was interrupted: records may be under either generation.
+    #[error(
+        "a system-key rotation is unfinished (it was interrupted): run `sealstore rotate-system-keys` again to complete it before serving"
+    )]
+    RotationPending,
     #[error("key store: {0}")]
     KeyStore(String),
 }

@@ -87,6 +87,39 @@ enum KeyRef<'a> {
     Alias(String),
 }
 
+/// System-key rotation: re-seals every KMS key's material from the keyring key `old` to `new`.
+/// A record already under `new` is left as it is, so a rerun after a kill carries on. Returns how
+/// many records were re-sealed and how many there are.
+pub async fn reseal_keyring(
+    store: &Store,
+    old: &DataKey,
+    new: &DataKey,
+) -> Result<(usize, usize), CryptoError> {
+    let ks = |e: String| CryptoError::KeyStore(e);
+    let records = store
+        .config(RECORD_PREFIX)
+        .await
+        .map_err(|e| ks(e.to_string()))?;
+    let total = records.len();
+    let mut done = 0;
+    for (name, bytes) in records {
+        let mut rec: KeyRecord = serde_json::from_slice(&bytes).map_err(|e| ks(e.to_string()))?;
+        let ctx = Keyring::context(&rec.account, &rec.id);
+        if envelope::unseal(new, &rec.material, &ctx).is_ok() {
+            continue;
+        }
+        let material = envelope::unseal(old, &rec.material, &ctx)?;
+        rec.material = envelope::seal(new, &material, &ctx)?;
+        let bytes = serde_json::to_vec(&rec).map_err(|e| ks(e.to_string()))?;
+        store
+            .put_config(&name, bytes)
+            .await
+            .map_err(|e| ks(e.to_string()))?;
+        done += 1;
+    }
+    Ok((done, total))
+}
+
 impl Keyring {
     /// Loads every persisted key, opening its material with the master key.
     pub async fn load(

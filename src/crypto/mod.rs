@@ -12,15 +12,18 @@
 //!   master key; SSE-KMS — the KMS key's material; DSSE-KMS — the KMS key, once per layer with
 //!   distinct purposes; SSE-C — the customer's key, never stored (a salted HMAC verifier is, [`ssec`]).
 //! - **Master key** (`--master-key-file`, `SEALSTORE_MASTER_KEY`, or generated into the data dir):
-//!   seals the two system keys — the SSE-S3 key-encryption key and the KMS keyring key — in one
-//!   record with its check value ([`system`]), so a wrong master key fails at start-up and rotation
-//!   re-seals one record atomically. The keyring key seals each KMS key's material ([`kms`]).
+//!   seals the three system keys — the SSE-S3 key-encryption key, the KMS keyring key and the
+//!   metadata key — in one record with its check value ([`system`]), so a wrong master key fails at
+//!   start-up and master-key rotation re-seals one record atomically. The keyring key seals each
+//!   KMS key's material ([`kms`]); the metadata key seals the ETags and checksums of object records
+//!   and authenticates every record ([`records`], `store::sealed`).
 
 pub mod bucket_keys;
 pub mod envelope;
 pub mod error;
 pub mod keys;
 pub mod kms;
+pub mod records;
 pub mod segment;
 pub mod sse;
 pub mod ssec;

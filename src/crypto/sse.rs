@@ -387,11 +387,13 @@ impl Crypto {
 }
 
 /// The keys of one part of a multipart upload, derived from the upload's data keys for the part's
-/// own blob: no two blobs share a key, and a part file moved under another name does not open.
-pub fn part_keys(upload_keys: &[DataKey], blob_id: &str) -> Vec<DataKey> {
+/// own blob and part number: no two blobs share a key, a part file moved under another name does
+/// not open, and neither does a part moved to another number. Its position in the completed
+/// object (which parts, in which order) is fixed by the object record's MAC (`store::sealed`).
+pub fn part_keys(upload_keys: &[DataKey], blob_id: &str, number: u32) -> Vec<DataKey> {
     upload_keys
         .iter()
-        .map(|k| k.derive(&format!("multipart-part/{blob_id}")))
+        .map(|k| k.derive(&format!("multipart-part/v2/{number}/{blob_id}")))
         .collect()
 }
 

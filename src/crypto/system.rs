@@ -1,4 +1,5 @@
-//! The keys the master key protects directly: the SSE-S3 key-encryption key and the keyring key,
+//! The keys the master key protects directly: the SSE-S3 key-encryption key, the keyring key and
+//! the metadata key (which seals and authenticates object records, see [`super::records`]),
 //! stored sealed in one metadata record together with the master key's check value. Because the
 //! master key seals only this record, rotating it re-seals one record in one transaction: object
 //! bodies and their sealed data keys are untouched, and no state in between is ever visible.
@@ -17,12 +18,31 @@ struct Record {
     check_value: [u8; 32],
     sse_s3: SealedKey,
     keyring: SealedKey,
+    /// Absent in data dirs written before records were sealed (metadata format 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    metadata: Option<SealedKey>,
+    /// How many system-key rotations have completed.
+    #[serde(default)]
+    generation: u32,
+    /// The next generation's keys while a system-key rotation is under way (`rotate-system-keys`):
+    /// records are re-sealed one by one from the current keys to these, then these become current.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    next: Option<NextKeys>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct NextKeys {
+    sse_s3: SealedKey,
+    keyring: SealedKey,
+    metadata: SealedKey,
 }
 
 /// The unsealed system keys.
 pub struct SystemKeys {
     pub sse_s3: DataKey,
     pub keyring: DataKey,
+    /// Seals and authenticates object, upload and part records (metadata format 2).
+    pub metadata: DataKey,
 }
 
 fn ctx(purpose: &str) -> KeyContext<'_> {
@@ -36,11 +56,35 @@ fn ctx(purpose: &str) -> KeyContext<'_> {
 }
 
 fn seal_record(master: &MasterKey, keys: &SystemKeys) -> Result<Vec<u8>, CryptoError> {
+    seal_record_at(master, keys, 0, None)
+}
+
+fn seal_record_at(
+    master: &MasterKey,
+    keys: &SystemKeys,
+    generation: u32,
+    next: Option<&SystemKeys>,
+) -> Result<Vec<u8>, CryptoError> {
     let kek = master.kek("system");
+    let next = match next {
+        Some(n) => Some(NextKeys {
+            sse_s3: envelope::seal(&kek, &n.sse_s3, &ctx("system/next/sse-s3"))?,
+            keyring: envelope::seal(&kek, &n.keyring, &ctx("system/next/keyring"))?,
+            metadata: envelope::seal(&kek, &n.metadata, &ctx("system/next/metadata"))?,
+        }),
+        None => None,
+    };
     let record = Record {
+        generation,
+        next,
         check_value: master.check_value(),
         sse_s3: envelope::seal(&kek, &keys.sse_s3, &ctx("system/sse-s3"))?,
         keyring: envelope::seal(&kek, &keys.keyring, &ctx("system/keyring"))?,
+        metadata: Some(envelope::seal(
+            &kek,
+            &keys.metadata,
+            &ctx("system/metadata"),
+        )?),
     };
     serde_json::to_vec(&record).map_err(|e| CryptoError::KeyStore(e.to_string()))
 }
@@ -65,23 +109,54 @@ pub async fn initialised(store: &Store) -> Result<bool, CryptoError> {
 }
 
 /// Opens the system keys with `master`, creating them on first start. A different master key than
-/// the one the data was written with fails here, before anything is served.
+/// the one the data was written with fails here, before anything is served, and so does a data
+/// dir whose object records predate sealed, authenticated records (see `CryptoError::OldFormat`).
 pub async fn load_or_init(store: &Store, master: &MasterKey) -> Result<SystemKeys, CryptoError> {
     match read_record(store).await? {
         Some(rec) => {
             if rec.check_value != master.check_value() {
                 return Err(CryptoError::WrongMasterKey);
             }
+            if rec.next.is_some() {
+                return Err(CryptoError::RotationPending);
+            }
             let kek = master.kek("system");
-            Ok(SystemKeys {
-                sse_s3: envelope::unseal(&kek, &rec.sse_s3, &ctx("system/sse-s3"))?,
-                keyring: envelope::unseal(&kek, &rec.keyring, &ctx("system/keyring"))?,
-            })
+            let sse_s3 = envelope::unseal(&kek, &rec.sse_s3, &ctx("system/sse-s3"))?;
+            let keyring = envelope::unseal(&kek, &rec.keyring, &ctx("system/keyring"))?;
+            if let Some(m) = &rec.metadata {
+                let metadata = envelope::unseal(&kek, m, &ctx("system/metadata"))?;
+                return Ok(SystemKeys {
+                    sse_s3,
+                    keyring,
+                    metadata,
+                });
+            }
+            // Format 1: unauthenticated records cannot be trusted after the fact (an edit made
+            // before an upgrade would be signed by it), so a data dir holding any is refused;
+            // one holding only buckets and keys gains its metadata key now.
+            let holds = store
+                .holds_records()
+                .await
+                .map_err(|e| CryptoError::KeyStore(e.to_string()))?;
+            if holds {
+                return Err(CryptoError::OldFormat);
+            }
+            let keys = SystemKeys {
+                sse_s3,
+                keyring,
+                metadata: DataKey::generate(),
+            };
+            store
+                .put_config(RECORD, seal_record(master, &keys)?)
+                .await
+                .map_err(|e| CryptoError::KeyStore(e.to_string()))?;
+            Ok(keys)
         }
         None => {
             let keys = SystemKeys {
                 sse_s3: DataKey::generate(),
                 keyring: DataKey::generate(),
+                metadata: DataKey::generate(),
             };
             store
                 .put_config(RECORD, seal_record(master, &keys)?)
@@ -92,11 +167,77 @@ pub async fn load_or_init(store: &Store, master: &MasterKey) -> Result<SystemKey
     }
 }
 
+/// A system-key rotation under way: the current keys and the next generation's.
+pub struct Rotation {
+    pub old: SystemKeys,
+    pub new: SystemKeys,
+    /// The generation `new` becomes.
+    pub generation: u32,
+}
+
+/// Starts a system-key rotation, or picks up the one a kill interrupted: the next generation's
+/// keys are generated once and stored (sealed by the master key) beside the current ones, in one
+/// write, before any record changes.
+pub async fn begin_rotation(store: &Store, master: &MasterKey) -> Result<Rotation, CryptoError> {
+    let rec = read_record(store)
+        .await?
+        .ok_or_else(|| CryptoError::KeyStore("no system keys: nothing to rotate".into()))?;
+    if rec.check_value != master.check_value() {
+        return Err(CryptoError::WrongMasterKey);
+    }
+    let kek = master.kek("system");
+    let metadata = rec.metadata.as_ref().ok_or(CryptoError::OldFormat)?;
+    let old = SystemKeys {
+        sse_s3: envelope::unseal(&kek, &rec.sse_s3, &ctx("system/sse-s3"))?,
+        keyring: envelope::unseal(&kek, &rec.keyring, &ctx("system/keyring"))?,
+        metadata: envelope::unseal(&kek, metadata, &ctx("system/metadata"))?,
+    };
+    let new = match &rec.next {
+        Some(n) => SystemKeys {
+            sse_s3: envelope::unseal(&kek, &n.sse_s3, &ctx("system/next/sse-s3"))?,
+            keyring: envelope::unseal(&kek, &n.keyring, &ctx("system/next/keyring"))?,
+            metadata: envelope::unseal(&kek, &n.metadata, &ctx("system/next/metadata"))?,
+        },
+        None => {
+            let new = SystemKeys {
+                sse_s3: DataKey::generate(),
+                keyring: DataKey::generate(),
+                metadata: DataKey::generate(),
+            };
+            let bytes = seal_record_at(master, &old, rec.generation, Some(&new))?;
+            store
+                .put_config(RECORD, bytes)
+                .await
+                .map_err(|e| CryptoError::KeyStore(e.to_string()))?;
+            new
+        }
+    };
+    Ok(Rotation {
+        old,
+        new,
+        generation: rec.generation + 1,
+    })
+}
+
+/// Ends a rotation once every record is re-sealed: the next keys become current, in one write.
+pub async fn finish_rotation(
+    store: &Store,
+    master: &MasterKey,
+    rotation: &Rotation,
+) -> Result<(), CryptoError> {
+    let bytes = seal_record_at(master, &rotation.new, rotation.generation, None)?;
+    store
+        .put_config(RECORD, bytes)
+        .await
+        .map_err(|e| CryptoError::KeyStore(e.to_string()))
+}
+
 /// Re-seals the system keys under `new` (after checking `old`), in one write.
 pub async fn rotate(store: &Store, old: &MasterKey, new: &MasterKey) -> Result<(), CryptoError> {
     let keys = load_or_init(store, old).await?;
+    let generation = read_record(store).await?.map(|r| r.generation).unwrap_or(0);
     store
-        .put_config(RECORD, seal_record(new, &keys)?)
+        .put_config(RECORD, seal_record_at(new, &keys, generation, None)?)
         .await
         .map_err(|e| CryptoError::KeyStore(e.to_string()))
 }
@@ -123,6 +264,7 @@ mod tests {
         let after = load_or_init(&store, &m2).await.unwrap();
         assert_eq!(after.sse_s3, first.sse_s3);
         assert_eq!(after.keyring, first.keyring);
+        assert_eq!(after.metadata, first.metadata);
         assert!(matches!(
             load_or_init(&store, &m1).await,
             Err(CryptoError::WrongMasterKey)
@@ -130,6 +272,70 @@ mod tests {
         assert!(
             rotate(&store, &m1, &m2).await.is_err(),
             "rotation needs the current key"
+        );
+    }
+
+    /// A format-1 system record (no metadata key): gains one when the data dir holds no object or
+    /// upload record; refused, with the format named, when it does.
+    #[tokio::test]
+    async fn format_1_data_dirs_upgrade_only_when_empty_of_records() {
+        let master = MasterKey::generate();
+        let old_record = |keys: &SystemKeys| {
+            let kek = master.kek("system");
+            serde_json::to_vec(&Record {
+                check_value: master.check_value(),
+                sse_s3: envelope::seal(&kek, &keys.sse_s3, &ctx("system/sse-s3")).unwrap(),
+                keyring: envelope::seal(&kek, &keys.keyring, &ctx("system/keyring")).unwrap(),
+                metadata: None,
+                generation: 0,
+                next: None,
+            })
+            .unwrap()
+        };
+        let empty = Store::memory();
+        let keys = load_or_init(&empty, &master).await.unwrap();
+        empty.put_config(RECORD, old_record(&keys)).await.unwrap();
+        let upgraded = load_or_init(&empty, &master).await.unwrap();
+        assert_eq!(upgraded.sse_s3, keys.sse_s3);
+        assert_eq!(
+            load_or_init(&empty, &master).await.unwrap().metadata,
+            upgraded.metadata
+        );
+
+        let full = Store::memory();
+        let keys = load_or_init(&full, &master).await.unwrap();
+        full.set_record_keys(super::super::records::RecordKeys::new(&keys.metadata));
+        // Built from JSON so a field added to bucket records (with a default) needs no edit here.
+        let bucket: crate::store::BucketMeta = serde_json::from_value(serde_json::json!({
+            "name": "b", "owner": "000000000000", "region": "us-east-1",
+            "location_constraint": null, "created_millis": 1
+        }))
+        .unwrap();
+        full.create_bucket(bucket, usize::MAX).await.unwrap();
+        let meta = crate::store::ObjectMeta {
+            size: 0,
+            etag: "d41d8cd98f00b204e9800998ecf8427e".into(),
+            last_modified_millis: 1,
+            content_headers: Vec::new(),
+            user_metadata: Vec::new(),
+            checksum: None,
+            composite_checksum: false,
+            encryption: super::super::Encryption::SseS3 {
+                key: envelope::seal(&keys.sse_s3, &DataKey::generate(), &ctx("x")).unwrap(),
+            },
+            body: crate::store::BodyRef::Empty,
+            seal: None,
+        };
+        full.commit_object("b", "k", meta, None, None)
+            .await
+            .unwrap();
+        full.put_config(RECORD, old_record(&keys)).await.unwrap();
+        let refused = load_or_init(&full, &master).await;
+        assert!(matches!(refused, Err(CryptoError::OldFormat)));
+        assert!(
+            CryptoError::OldFormat
+                .to_string()
+                .contains("metadata format 1")
         );
     }
 }

@@ -44,6 +44,22 @@ async fn load(ctx: &ReqCtx<'_>) -> Result<ObjectMeta, S3Error> {
         .ok_or_else(|| S3Error::no_such_key(ctx.key()))
 }
 
+/// The object's record, after S3's SSE-C checks; an SSE-C record's checksums are opened with the
+/// customer's key.
+async fn load_checked(
+    ctx: &ReqCtx<'_>,
+    customer: Option<&CustomerKey>,
+) -> Result<ObjectMeta, S3Error> {
+    let mut meta = load(ctx).await?;
+    check_customer_key(&meta, customer)?;
+    if let Some(c) = customer {
+        ctx.state
+            .store
+            .unlock_object(ctx.bucket_name(), ctx.key(), &mut meta, c)?;
+    }
+    Ok(meta)
+}
+
 /// S3's rules for reading an object with (or without) a customer key; `headers` names the prefix
 /// (the object's own, or a copy source's).
 pub fn check_customer_key(
@@ -51,17 +67,17 @@ pub fn check_customer_key(
     customer: Option<&CustomerKey>,
 ) -> Result<(), S3Error> {
     match (&meta.encryption, customer) {
-        (Some(Encryption::SseC { .. }), None) => Err(S3Error::with_message(
+        (Encryption::SseC { .. }, None) => Err(S3Error::with_message(
             S3ErrorCode::InvalidRequest,
             "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.",
         )),
-        (Some(Encryption::SseC { verifier, .. }), Some(c)) if !c.matches(verifier) => {
+        (Encryption::SseC { verifier, .. }, Some(c)) if !c.matches(verifier) => {
             Err(S3Error::with_message(
                 S3ErrorCode::AccessDenied,
                 "Requests specifying Server Side Encryption with Customer provided keys must provide the correct secret key.",
             ))
         }
-        (Some(Encryption::SseC { .. }), Some(_)) => Ok(()),
+        (Encryption::SseC { .. }, Some(_)) => Ok(()),
         (_, Some(_)) => Err(S3Error::with_message(
             S3ErrorCode::InvalidRequest,
             "The encryption parameters are not applicable to this object.",
@@ -80,8 +96,7 @@ pub async fn get_object(ctx: &ReqCtx<'_>, head: bool) -> Result<Response, S3Erro
     let bucket = ctx.bucket().await?;
     check_version_id(ctx)?;
     let customer = ssec::parse(&ctx.parts.headers, ssec::OBJECT)?;
-    let mut meta = load(ctx).await?;
-    check_customer_key(&meta, customer.as_ref())?;
+    let mut meta = load_checked(ctx, customer.as_ref()).await?;
     match Conditionals::from_headers(&ctx.parts.headers, "")
         .evaluate(&meta.etag, meta.last_modified_millis)
     {
@@ -111,8 +126,7 @@ pub async fn get_object(ctx: &ReqCtx<'_>, head: bool) -> Result<Response, S3Erro
                 Ok(s) => break s,
                 Err(ReadError::BlobMissing) if attempts < 16 => {
                     attempts += 1;
-                    meta = load(ctx).await?;
-                    check_customer_key(&meta, customer.as_ref())?;
+                    meta = load_checked(ctx, customer.as_ref()).await?;
                     range = requested_range(ctx, &meta, part)?;
                 }
                 Err(e) => return Err(e.into()),
@@ -287,12 +301,12 @@ fn respond_headers(
             res.headers_mut().insert(n, v);
         }
     }
-    if let Some(enc) = &meta.encryption {
-        for (name, value) in
-            sse::response_headers(enc, customer.map(|c| c.md5_base64.as_str()), false)
-        {
-            set_header(res, name, &value);
-        }
+    for (name, value) in sse::response_headers(
+        &meta.encryption,
+        customer.map(|c| c.md5_base64.as_str()),
+        false,
+    ) {
+        set_header(res, name, &value);
     }
     for (param, name) in OVERRIDES {
         if let Some(v) = ctx.query.get(param) {

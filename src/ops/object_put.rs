@@ -53,8 +53,9 @@ fn new_meta(
         user_metadata: user,
         checksum: Some(written.checksum),
         composite_checksum: false,
-        encryption: Some(written.encryption),
+        encryption: written.encryption,
         body: written.body,
+        seal: None,
     }
 }
 
@@ -64,16 +65,22 @@ fn write_response(res: &mut Response, meta: &ObjectMeta, customer_md5: Option<&s
     if let Some(c) = &meta.checksum {
         checksum_headers(res, c);
     }
-    if let Some(enc) = &meta.encryption {
-        for (name, value) in sse::response_headers(enc, customer_md5, true) {
-            set_header(res, name, &value);
-        }
+    for (name, value) in sse::response_headers(&meta.encryption, customer_md5, true) {
+        set_header(res, name, &value);
     }
 }
 
 pub(super) fn customer_md5(request: &SseRequest) -> Option<String> {
     match request {
         SseRequest::Customer(c) => Some(c.md5_base64.clone()),
+        _ => None,
+    }
+}
+
+/// The SSE-C key of a write: the store seals the new object's checksums under it.
+pub(super) fn customer_key(request: &SseRequest) -> Option<ssec::CustomerKey> {
+    match request {
+        SseRequest::Customer(c) => Some(c.clone()),
         _ => None,
     }
 }
@@ -120,6 +127,7 @@ pub async fn put_object(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Erro
     check_user_metadata_size(&ctx.parts.headers)?;
     let request = object_request(ctx, &bucket, sse::parse_write(&ctx.parts.headers)?).await?;
     let md5 = customer_md5(&request);
+    let customer = customer_key(&request);
     let expect = Expectations::from_headers(&ctx.parts.headers, &ctx.verified.payload)?;
     // The plan resolves KMS keys: an unknown key fails here, before a byte is read.
     let plan = ctx
@@ -142,7 +150,13 @@ pub async fn put_object(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Erro
     write_response(&mut res, &meta, md5.as_deref());
     ctx.state
         .store
-        .commit_object(ctx.bucket_name(), ctx.key(), meta, inline)
+        .commit_object(
+            ctx.bucket_name(),
+            ctx.key(),
+            meta,
+            inline,
+            customer.as_ref(),
+        )
         .await?;
     Ok(res)
 }
@@ -212,12 +226,16 @@ pub async fn copy_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     ctx.owned_bucket(&src_bucket, "x-amz-source-expected-bucket-owner")
         .await?;
     let store = &ctx.state.store;
-    let source = store
+    let mut source = store
         .object(&src_bucket, &src_key)
         .await?
         .ok_or_else(|| S3Error::no_such_key(&src_key))?;
     let source_key = ssec::parse(&ctx.parts.headers, ssec::COPY_SOURCE)?;
     check_customer_key(&source, source_key.as_ref())?;
+    if let Some(k) = &source_key {
+        // The copy takes the source's checksum algorithm: an SSE-C source's is sealed under its key.
+        store.unlock_object(&src_bucket, &src_key, &mut source, k)?;
+    }
     let conditions = Conditionals::from_headers(&ctx.parts.headers, "x-amz-copy-source-");
     if conditions.evaluate(&source.etag, source.last_modified_millis) != Precondition::Proceed {
         return Err(S3Error::new(S3ErrorCode::PreconditionFailed)
@@ -250,6 +268,7 @@ pub async fn copy_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     }
     let request = object_request(ctx, &bucket, request).await?;
     let md5 = customer_md5(&request);
+    let customer = customer_key(&request);
     let plan = ctx
         .state
         .crypto
@@ -285,7 +304,13 @@ pub async fn copy_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     write_response(&mut res, &meta, md5.as_deref());
     res.headers_mut().remove("etag");
     store
-        .commit_object(ctx.bucket_name(), ctx.key(), meta, inline)
+        .commit_object(
+            ctx.bucket_name(),
+            ctx.key(),
+            meta,
+            inline,
+            customer.as_ref(),
+        )
         .await?;
     Ok(res)
 }

@@ -26,6 +26,9 @@ pub enum StoreError {
     Db(String),
     #[error("metadata encoding: {0}")]
     Encoding(#[from] serde_json::Error),
+    /// A record failed its MAC or its sealed values failed to open: edited or corrupted on disk.
+    #[error("metadata record failed authentication: {0}")]
+    Tampered(String),
     #[error("the commit thread has stopped")]
     Closed,
 }

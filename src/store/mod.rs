@@ -8,17 +8,23 @@ mod blobs;
 mod error;
 mod meta;
 mod model;
+mod rotation;
+pub mod sealed;
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 pub use blobs::{BlobWriter, ByteStream, FinishedBlob, INLINE_MAX, OpenBlob};
 pub use error::StoreError;
 pub use meta::ObjectPage;
 pub use model::{
     BodyRef, BucketMeta, ChecksumType, DirectoryInfo, EncryptionRule, ObjectMeta, PartBody,
-    PartMeta, UploadMeta,
+    PartMeta, RecordSeal, UploadMeta,
 };
+pub use rotation::Progress;
+
+use crate::crypto::records::RecordKeys;
+use crate::crypto::ssec::CustomerKey;
 
 use blobs::{BlobStore, FsBlobs, MemoryBlobs};
 use meta::{MemoryMeta, MetaStore, RedbMeta, WriteOp};
@@ -26,6 +32,9 @@ use meta::{MemoryMeta, MetaStore, RedbMeta, WriteOp};
 pub struct Store {
     meta: MetaStore,
     blobs: BlobStore,
+    /// The keys that seal and authenticate object, upload and part records (`sealed`), set once
+    /// the system keys are open.
+    records: OnceLock<RecordKeys>,
 }
 
 impl Store {
@@ -42,6 +51,7 @@ impl Store {
         Ok(Store {
             meta,
             blobs: BlobStore::Fs(fs),
+            records: OnceLock::new(),
         })
     }
 
@@ -49,7 +59,33 @@ impl Store {
         Store {
             meta: MetaStore::Memory(MemoryMeta::default()),
             blobs: BlobStore::Memory(Arc::new(MemoryBlobs::default())),
+            records: OnceLock::new(),
         }
+    }
+
+    /// Installs the record keys (once, at start-up, from the system keys).
+    pub fn set_record_keys(&self, keys: RecordKeys) {
+        // A second call keeps the first keys: they are the ones the records were checked with.
+        let _ = self.records.set(keys);
+    }
+
+    fn keys(&self) -> Result<&RecordKeys, StoreError> {
+        self.records
+            .get()
+            .ok_or_else(|| StoreError::Db("metadata record keys are not loaded".into()))
+    }
+
+    /// Whether any object or upload record exists (the format check at start-up).
+    pub async fn holds_records(&self) -> Result<bool, StoreError> {
+        if !self.meta.all_objects(None, 1).await?.is_empty() {
+            return Ok(true);
+        }
+        for b in self.meta.buckets().await? {
+            if !self.meta.uploads(&b.name, "", None, 1).await?.is_empty() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Creates a bucket; `quota` is how many buckets of its kind its owner may have (see
@@ -89,8 +125,27 @@ impl Store {
         self.meta.buckets().await
     }
 
+    /// An object's record, checked and opened (an SSE-C record's checksums stay sealed until
+    /// `unlock_object`). A record that fails its check is an error, never a value.
     pub async fn object(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
-        self.meta.object(bucket, key).await
+        let keys = self.keys()?;
+        self.meta
+            .object(bucket, key)
+            .await?
+            .map(|m| sealed::open_object(keys, bucket, key, m))
+            .transpose()
+    }
+
+    /// Opens an SSE-C record's checksums with the customer's key (checked against the record's
+    /// verifier by the caller).
+    pub fn unlock_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        meta: &mut ObjectMeta,
+        customer: &CustomerKey,
+    ) -> Result<(), StoreError> {
+        sealed::unlock_object(bucket, key, meta, customer)
     }
 
     pub async fn scan(
@@ -100,7 +155,15 @@ impl Store {
         after: Option<&str>,
         limit: usize,
     ) -> Result<ObjectPage, StoreError> {
-        self.meta.scan(bucket, prefix, after, limit).await
+        let keys = self.keys()?;
+        // A listing with a record that fails its check fails whole: it never shows that
+        // record's values (and the log names it).
+        self.meta
+            .scan(bucket, prefix, after, limit)
+            .await?
+            .into_iter()
+            .map(|(k, m)| sealed::open_object(keys, bucket, &k, m).map(|m| (k, m)))
+            .collect()
     }
 
     /// Starts a new blob. Nothing refers to it until `commit_object` names it. With `inline`, a
@@ -112,14 +175,27 @@ impl Store {
 
     /// The commit point of a write: metadata naming the (already synced, or `inline`) body becomes
     /// visible, and the body it replaced is freed. On failure the new body is freed instead.
+    /// `customer` is an SSE-C object's key (its checksums are sealed under it).
     pub async fn commit_object(
         &self,
         bucket: &str,
         key: &str,
         meta: ObjectMeta,
         inline: Option<bytes::Bytes>,
+        customer: Option<&CustomerKey>,
     ) -> Result<(), StoreError> {
         let body = meta.body.clone();
+        let meta = match self.keys() {
+            Ok(keys) => sealed::close_object(keys, bucket, key, meta, customer),
+            Err(e) => Err(e),
+        };
+        let meta = match meta {
+            Ok(m) => m,
+            Err(e) => {
+                self.free(vec![body]);
+                return Err(e);
+            }
+        };
         let op = WriteOp::PutObject {
             bucket: bucket.to_string(),
             key: key.to_string(),
@@ -152,6 +228,7 @@ impl Store {
     }
 
     pub async fn create_upload(&self, bucket: &str, upload: UploadMeta) -> Result<(), StoreError> {
+        let upload = sealed::close_upload(self.keys()?, bucket, upload)?;
         self.meta
             .write(WriteOp::CreateUpload {
                 bucket: bucket.to_string(),
@@ -167,7 +244,12 @@ impl Store {
         key: &str,
         upload_id: &str,
     ) -> Result<Option<UploadMeta>, StoreError> {
-        self.meta.upload(bucket, key, upload_id).await
+        let keys = self.keys()?;
+        self.meta
+            .upload(bucket, key, upload_id)
+            .await?
+            .map(|u| sealed::open_upload(keys, bucket, key, upload_id, u))
+            .transpose()
     }
 
     /// Records a part (its blob already synced), freeing the part it replaces. If the upload is
@@ -178,8 +260,20 @@ impl Store {
         upload: &UploadMeta,
         number: u32,
         part: PartMeta,
+        customer: Option<&CustomerKey>,
     ) -> Result<(), StoreError> {
         let blob = BodyRef::Blob(part.blob.clone());
+        let part = match self.keys() {
+            Ok(keys) => sealed::close_part(keys, upload, number, part, customer),
+            Err(e) => Err(e),
+        };
+        let part = match part {
+            Ok(p) => p,
+            Err(e) => {
+                self.free(vec![blob]);
+                return Err(e);
+            }
+        };
         let op = WriteOp::PutPart {
             bucket: bucket.to_string(),
             key: upload.key.clone(),
@@ -199,14 +293,22 @@ impl Store {
         }
     }
 
-    /// Up to `limit` parts numbered above `after`.
+    /// Up to `limit` parts numbered above `after`, checked and opened (an SSE-C upload's part
+    /// checksums only with `customer`).
     pub async fn parts(
         &self,
         upload_id: &str,
         after: u32,
         limit: usize,
+        customer: Option<&CustomerKey>,
     ) -> Result<Vec<(u32, PartMeta)>, StoreError> {
-        self.meta.parts(upload_id, after, limit).await
+        let keys = self.keys()?;
+        self.meta
+            .parts(upload_id, after, limit)
+            .await?
+            .into_iter()
+            .map(|(n, p)| sealed::open_part(keys, upload_id, n, p, customer).map(|p| (n, p)))
+            .collect()
     }
 
     pub async fn uploads(
@@ -216,7 +318,16 @@ impl Store {
         after: Option<(String, Option<String>)>,
         limit: usize,
     ) -> Result<Vec<UploadMeta>, StoreError> {
-        self.meta.uploads(bucket, prefix, after, limit).await
+        let keys = self.keys()?;
+        self.meta
+            .uploads(bucket, prefix, after, limit)
+            .await?
+            .into_iter()
+            .map(|u| {
+                let (key, id) = (u.key.clone(), u.upload_id.clone());
+                sealed::open_upload(keys, bucket, &key, &id, u)
+            })
+            .collect()
     }
 
     /// Aborts an upload and frees its parts.
@@ -247,7 +358,9 @@ impl Store {
         key: &str,
         upload_id: &str,
         meta: ObjectMeta,
+        customer: Option<&CustomerKey>,
     ) -> Result<(), StoreError> {
+        let meta = sealed::close_object(self.keys()?, bucket, key, meta, customer)?;
         let used = match &meta.body {
             BodyRef::Parts { parts, .. } => {
                 parts.iter().map(|p| (p.number, p.blob.clone())).collect()
@@ -310,7 +423,8 @@ impl Store {
         self.meta.config(prefix).await
     }
 
-    /// A page of all objects (bucket, key, metadata), for maintenance such as key rotation.
+    /// A page of all objects (bucket, key, metadata) as stored (sealed, unchecked), for
+    /// maintenance such as key rotation.
     pub async fn all_objects(
         &self,
         after: Option<Vec<u8>>,

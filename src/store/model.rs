@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::Encryption;
+use crate::crypto::records::SealedValue;
 use crate::integrity::checksum::{Checksum, ChecksumAlgorithm};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -146,6 +147,15 @@ pub enum BodyRef {
 }
 
 impl BodyRef {
+    /// The id a record is bound to: the blob (or inline) id, or the upload id of a multipart body.
+    pub fn id(&self) -> &str {
+        match self {
+            BodyRef::Empty => "",
+            BodyRef::Blob(id) | BodyRef::Inline(id) => id,
+            BodyRef::Parts { upload_id, .. } => upload_id,
+        }
+    }
+
     /// Every blob id this body occupies in the blob store (an inline body occupies none).
     pub fn blobs(&self) -> Vec<&str> {
         match self {
@@ -163,8 +173,24 @@ pub struct PartBody {
     pub blob: String,
     pub size: u64,
     /// The part's checksum in the upload's algorithm (for `partNumber` reads of COMPOSITE objects).
+    /// Never stored in the clear: `None` on disk (it is in the record's [`RecordSeal`]), and `None`
+    /// in memory while an SSE-C record is locked or when the object has none.
     #[serde(default)]
     pub checksum: Option<Checksum>,
+}
+
+/// What makes a record safe at rest (`store::sealed`): the values computed from the plaintext,
+/// sealed, and a MAC over the whole record and its place.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RecordSeal {
+    /// ETag and checksums, sealed under the metadata key (SSE-C: the ETag only, which is opaque).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<SealedValue>,
+    /// SSE-C: the checksums, sealed under a key derived from the customer's key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<SealedValue>,
+    /// HMAC-SHA256 of the record as stored (this field zeroed) and of its place.
+    pub mac: [u8; 32],
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -184,11 +210,15 @@ pub struct ObjectMeta {
     /// checksums, shown as `<value>-<parts>`) rather than one of the whole payload.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub composite_checksum: bool,
-    /// How the body is encrypted (sealed data keys only). `None` only for bodies written before
-    /// sealstore encrypted (and for zero-byte bodies of that time).
-    #[serde(default)]
-    pub encryption: Option<Encryption>,
+    /// How the body is encrypted (sealed data keys only). Every record has one: there is no
+    /// plaintext body.
+    pub encryption: Encryption,
     pub body: BodyRef,
+    /// The seal and MAC as stored. `None` for a record being written (the store seals it); in a
+    /// record read back it still holds an SSE-C record's customer-sealed checksums, which
+    /// `Store::unlock_object` opens with the customer's key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<RecordSeal>,
 }
 
 impl ObjectMeta {
@@ -247,6 +277,9 @@ pub struct UploadMeta {
     pub checksum: Option<(ChecksumAlgorithm, ChecksumType)>,
     /// The upload's data keys, sealed for (bucket, key, upload id). Parts use keys derived from them.
     pub encryption: Encryption,
+    /// The record's MAC as stored (see [`RecordSeal`]; an upload holds no plaintext-derived value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<RecordSeal>,
 }
 
 impl UploadMeta {
@@ -264,9 +297,14 @@ impl UploadMeta {
 pub struct PartMeta {
     pub blob: String,
     pub size: u64,
-    /// Lower-case hex, unquoted (the MD5 for SSE-S3, opaque otherwise, as for objects).
+    /// Lower-case hex, unquoted (the MD5 for SSE-S3, opaque otherwise, as for objects). Empty on
+    /// disk: it is sealed in `seal`.
     pub etag: String,
     pub last_modified_millis: i64,
-    /// The part's checksum in `UploadMeta::part_algorithm`.
-    pub checksum: Checksum,
+    /// The part's checksum in `UploadMeta::part_algorithm`; `None` on disk (sealed) and while an
+    /// SSE-C part is read without the customer's key.
+    #[serde(default)]
+    pub checksum: Option<Checksum>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<RecordSeal>,
 }

@@ -161,25 +161,45 @@ def raw_xml(srv, bucket: str) -> bytes:
 
 # -- what was stored -----------------------------------------------------------------------------
 
-def sealed_records(data_dir, etag: str) -> list[tuple[str, bytes]]:
-    """(enum tag, the start of its JSON) of every copy of the object record with this ETag in
-    meta.redb (redb stores our serde_json values as they are). Old pages may hold older copies of
-    the same record, so every copy is returned; an ETag is unique to one object write here."""
+def object_records(data_dir, bucket: str, key: str) -> list[dict]:
+    """Every copy of the object record of bucket/key in meta.redb (old pages may hold older copies).
+    Records no longer hold their ETag in the clear (issue 18 item 8: it is sealed), so they are found
+    by their table key: redb's leaf pages (type 1) hold `type, pad, u16 count, u32 key ends, u32
+    value ends, keys, values` (little-endian, offsets from the page start, 4 KiB-aligned pages)."""
     raw = (data_dir / "meta.redb").read_bytes()
-    plain = etag.strip('"').encode()
-    pat = re.compile(rb'"etag":"' + re.escape(plain) + rb'".{0,4096}?"encryption":(null|\{"(\w+)":\{([^{}]*))',
-                     re.S)
-    return [((m.group(2) or b"null").decode(), m.group(3) or b"") for m in pat.finditer(raw)]
+    want = bucket.encode() + b"\0" + key.encode()
+    out = []
+    for start in range(0, len(raw) - 4, 4096):
+        if raw[start] != 1:
+            continue
+        n = int.from_bytes(raw[start + 2:start + 4], "little")
+        head = start + 4 + 8 * n
+        if n == 0 or head > len(raw):
+            continue
+        ends = [int.from_bytes(raw[start + 4 + 4 * i:start + 8 + 4 * i], "little") for i in range(2 * n)]
+        key_ends, value_ends = ends[:n], ends[n:]
+        bounds = [head - start] + key_ends + value_ends
+        if bounds != sorted(bounds) or start + bounds[-1] > len(raw):
+            continue
+        for i in range(n):
+            k = raw[start + (key_ends[i - 1] if i else head - start):start + key_ends[i]]
+            if k != want:
+                continue
+            v0 = value_ends[i - 1] if i else key_ends[-1]
+            try:
+                out.append(json.loads(raw[start + v0:start + value_ends[i]]))
+            except ValueError:
+                pass
+    return out
 
 
-def assert_sealed(data_dir, etag: str, kind: str, bucket_key: bool | None = None):
-    recs = sealed_records(data_dir, etag)
-    assert recs, f"no metadata record with etag {etag} in meta.redb"
-    kinds = {k for k, _ in recs}
+def assert_sealed(data_dir, bucket: str, key: str, kind: str, bucket_key: bool | None = None):
+    recs = [r for r in object_records(data_dir, bucket, key) if isinstance(r, dict) and "encryption" in r]
+    assert recs, f"no metadata record of {bucket}/{key} in meta.redb"
+    kinds = {next(iter(r["encryption"])) for r in recs}
     assert kinds == {kind}, f"sealed key kind {kinds}, expected {kind}"
     if bucket_key is not None:
-        want = b'"bucket_key":' + (b"true" if bucket_key else b"false")
-        assert all(want in j for _, j in recs), recs
+        assert all(r["encryption"]["SseKms"]["bucket_key"] is bucket_key for r in recs), recs
 
 
 def sse_of(resp) -> dict:
@@ -620,10 +640,10 @@ def test_ssec_blocked_on_new_buckets_then_unblocked_then_reblocked(esrv, ec, eb)
     assert get_view(ec, eb) == expected_view("AES256", blocked=["NONE"])
     p = ec.put_object(Bucket=eb, Key="c1", Body=b"secret", **ssec_args(key))
     assert p["SSECustomerAlgorithm"] == "AES256" and "ServerSideEncryption" not in p
-    assert_sealed(esrv.data_dir, p["ETag"], "SseC")
+    assert_sealed(esrv.data_dir, eb, "c1", "SseC")
     cp = ec.copy_object(Bucket=eb, Key="c2", CopySource={"Bucket": eb, "Key": "plain"}, **ssec_args(key))
     assert cp["SSECustomerAlgorithm"] == "AES256"
-    assert_sealed(esrv.data_dir, cp["CopyObjectResult"]["ETag"], "SseC")
+    assert_sealed(esrv.data_dir, eb, "c2", "SseC")
     # A later rule without BlockedEncryptionTypes keeps it unblocked.
     ec.put_bucket_encryption(Bucket=eb, ServerSideEncryptionConfiguration=config("aws:kms", KMS_ID))
     assert get_view(ec, eb) == expected_view("aws:kms", KMS_ID, blocked=["NONE"])
@@ -711,7 +731,7 @@ def test_rule_applies_to_put_and_copy(esrv, ec, eb, managed_arn, name):
             assert sse_of(hd) == want, k
             assert hd["ETag"] == etag
             assert ec.get_object(Bucket=eb, Key=k)["Body"].read() == data
-            assert_sealed(esrv.data_dir, etag, kind, bucket_key if kind == "SseKms" else None)
+            assert_sealed(esrv.data_dir, eb, k, kind, bucket_key if kind == "SseKms" else None)
     finally:
         empty_and_delete(ec, src_bucket)
 
@@ -721,14 +741,14 @@ def test_request_sse_headers_override_the_rule(esrv, ec, eb, managed_arn):
     ec.put_object(Bucket=eb, Key="src", Body=b"source")
     p = ec.put_object(Bucket=eb, Key="aes", Body=unique_body("aes"), ServerSideEncryption="AES256")
     assert sse_of(p) == {SSE: "AES256"}
-    assert_sealed(esrv.data_dir, p["ETag"], "SseS3")
+    assert_sealed(esrv.data_dir, eb, "aes", "SseS3")
     cp = ec.copy_object(Bucket=eb, Key="aes-copy", CopySource={"Bucket": eb, "Key": "src"},
                         ServerSideEncryption="AES256")
     assert sse_of(cp) == {SSE: "AES256"}
     p = ec.put_object(Bucket=eb, Key="other-kms", Body=unique_body("k"), ServerSideEncryption="aws:kms",
                       SSEKMSKeyId=KMS_UUID, BucketKeyEnabled=False)
     assert sse_of(p) == {SSE: "aws:kms", SSE_KEY_ID: arn(KMS_UUID)}
-    assert_sealed(esrv.data_dir, p["ETag"], "SseKms", bucket_key=False)
+    assert_sealed(esrv.data_dir, eb, "other-kms", "SseKms", bucket_key=False)
     # The bucket's BucketKeyEnabled applies when the request leaves the header out (§2.2 item 4).
     p = ec.put_object(Bucket=eb, Key="other-kms-bk", Body=unique_body("k2"), ServerSideEncryption="aws:kms",
                       SSEKMSKeyId=KMS_UUID)
@@ -736,11 +756,11 @@ def test_request_sse_headers_override_the_rule(esrv, ec, eb, managed_arn):
     p = ec.put_object(Bucket=eb, Key="dsse", Body=unique_body("d"), ServerSideEncryption="aws:kms:dsse",
                       SSEKMSKeyId=KMS_UUID)
     assert sse_of(p) == {SSE: "aws:kms:dsse", SSE_KEY_ID: arn(KMS_UUID)}
-    assert_sealed(esrv.data_dir, p["ETag"], "Dsse")
+    assert_sealed(esrv.data_dir, eb, "dsse", "Dsse")
     key = b"S" * 32
     p = ec.put_object(Bucket=eb, Key="ssec", Body=unique_body("c"), **ssec_args(key))
     assert "ServerSideEncryption" not in p and p["SSECustomerKeyMD5"] == md5_b64(key)
-    assert_sealed(esrv.data_dir, p["ETag"], "SseC")
+    assert_sealed(esrv.data_dir, eb, "ssec", "SseC")
     hd = ec.head_object(Bucket=eb, Key="ssec", **ssec_args(key))
     assert "ServerSideEncryption" not in hd
     # A rule of AES256 and an explicit aws:kms without a key: the aws/s3 key.
@@ -770,7 +790,7 @@ def test_changing_the_rule_affects_only_new_objects(esrv, ec, eb, managed_arn):
     for k, _, want, kind in steps:
         hd = ec.head_object(Bucket=eb, Key=k)
         assert sse_of(hd) == want, k
-        assert_sealed(esrv.data_dir, hd["ETag"], kind)
+        assert_sealed(esrv.data_dir, eb, k, kind)
         g = ec.get_object(Bucket=eb, Key=k)
         assert g["Body"].read() == bodies[k] and sse_of(g) == want, k
 

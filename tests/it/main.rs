@@ -26,11 +26,17 @@ mod loadgen;
 #[allow(dead_code)]
 mod loadgen_example;
 #[cfg(test)]
+mod metadata_at_rest;
+#[cfg(test)]
+mod metadata_tamper;
+#[cfg(test)]
 mod raw_auth;
 #[cfg(test)]
 mod raw_captures;
 #[cfg(test)]
 mod raw_http;
+#[cfg(test)]
+mod rotate_system_keys;
 #[cfg(test)]
 mod sdk_bucket_encryption;
 #[cfg(test)]

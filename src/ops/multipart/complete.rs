@@ -108,12 +108,9 @@ struct CompleteResult {
 
 /// The answer to a Complete (also to a retried Complete of an upload already completed).
 fn complete_response(ctx: &ReqCtx<'_>, meta: &ObjectMeta) -> Result<Response, S3Error> {
-    let enc = meta.encryption.as_ref();
+    let enc = &meta.encryption;
     // S3 leaves the checksum out of a KMS object's Complete response.
-    let kms = matches!(
-        enc,
-        Some(Encryption::SseKms { .. } | Encryption::Dsse { .. })
-    );
+    let kms = matches!(enc, Encryption::SseKms { .. } | Encryption::Dsse { .. });
     let view = meta.checksum_view().filter(|_| !kms);
     let fields = match &view {
         Some((alg, value, _)) => ChecksumFields::of(*alg, value.clone()),
@@ -143,10 +140,7 @@ fn complete_response(ctx: &ReqCtx<'_>, meta: &ObjectMeta) -> Result<Response, S3
         })?,
     );
     // SSE-C objects answer Complete without any SSE header; the others with their usual ones.
-    if let Some(
-        enc @ (Encryption::SseS3 { .. } | Encryption::SseKms { .. } | Encryption::Dsse { .. }),
-    ) = enc
-    {
+    if !matches!(enc, Encryption::SseC { .. }) {
         sse_headers(&mut res, enc, None);
     }
     Ok(res)
@@ -179,6 +173,18 @@ pub async fn complete_multipart_upload(ctx: &ReqCtx<'_>, body: Body) -> Result<R
             ));
         }
     }
+    // AWS API reference, CompleteMultipartUpload: the SSE-C key "is required only when the object
+    // was created using a checksum algorithm" (s3transfer 0.7.0 began sending it for this): the
+    // part checksums are sealed under it. Without it, an SSE-C upload created without an
+    // algorithm completes without a checksum. (Wording as for parts: unverified.)
+    if let (Encryption::SseC { .. }, None, Some(_)) =
+        (&upload.encryption, &customer, upload.checksum)
+    {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.",
+        ));
+    }
     // On a Complete, `x-amz-checksum-<alg>` is the whole object's checksum (checked in
     // `object_checksum`), not a checksum of this XML body.
     let mut body_headers = ctx.parts.headers.clone();
@@ -195,7 +201,9 @@ pub async fn complete_multipart_upload(ctx: &ReqCtx<'_>, body: Body) -> Result<R
     .await?;
     let request = parse_complete(&raw, &id)?;
     check_checksum_mode(ctx, &upload)?;
-    let stored = store.parts(&id, 0, MAX_PART_NUMBER as usize).await?;
+    let stored = store
+        .parts(&id, 0, MAX_PART_NUMBER as usize, customer.as_ref())
+        .await?;
     // Every listed part must exist with the listed ETag.
     let mut chosen: Vec<(&CompletedPart, &PartMeta)> = Vec::with_capacity(request.parts.len());
     for p in &request.parts {
@@ -241,9 +249,10 @@ pub async fn complete_multipart_upload(ctx: &ReqCtx<'_>, body: Body) -> Result<R
         last_modified_millis: now_millis(),
         content_headers: upload.content_headers.clone(),
         user_metadata: upload.user_metadata.clone(),
-        checksum: Some(checksum),
+        checksum,
         composite_checksum: matches!(upload.checksum, Some((_, ChecksumType::Composite))),
-        encryption: Some(upload.encryption.clone()),
+        encryption: upload.encryption.clone(),
+        seal: None,
         body: BodyRef::Parts {
             upload_id: id.clone(),
             parts: chosen
@@ -252,13 +261,19 @@ pub async fn complete_multipart_upload(ctx: &ReqCtx<'_>, body: Body) -> Result<R
                     number: p.number,
                     blob: part.blob.clone(),
                     size: part.size,
-                    checksum: Some(part.checksum.clone()),
+                    checksum: part.checksum.clone(),
                 })
                 .collect(),
         },
     };
     match store
-        .complete_upload(ctx.bucket_name(), ctx.key(), &id, meta.clone())
+        .complete_upload(
+            ctx.bucket_name(),
+            ctx.key(),
+            &id,
+            meta.clone(),
+            customer.as_ref(),
+        )
         .await
     {
         Ok(()) => complete_response(ctx, &meta),
@@ -272,9 +287,17 @@ pub async fn complete_multipart_upload(ctx: &ReqCtx<'_>, body: Body) -> Result<R
 /// A Complete of an upload that no longer exists: if it is the one that made the current object,
 /// S3 answers as it did the first time; otherwise the upload is unknown.
 async fn retried_complete(ctx: &ReqCtx<'_>, id: &str) -> Result<Response, S3Error> {
-    let current = ctx.state.store.object(ctx.bucket_name(), ctx.key()).await?;
+    let store = &ctx.state.store;
+    let current = store.object(ctx.bucket_name(), ctx.key()).await?;
     match current {
-        Some(meta) if matches!(&meta.body, BodyRef::Parts { upload_id, .. } if upload_id == id) => {
+        Some(mut meta) if matches!(&meta.body, BodyRef::Parts { upload_id, .. } if upload_id == id) =>
+        {
+            let customer = ssec::parse(&ctx.parts.headers, ssec::OBJECT)?.filter(|c| {
+                matches!(&meta.encryption, Encryption::SseC { verifier, .. } if c.matches(verifier))
+            });
+            if let Some(c) = &customer {
+                store.unlock_object(ctx.bucket_name(), ctx.key(), &mut meta, c)?;
+            }
             complete_response(ctx, &meta)
         }
         _ => Err(no_such_upload(id)),
@@ -306,11 +329,20 @@ fn object_checksum(
     ctx: &ReqCtx<'_>,
     upload: &UploadMeta,
     chosen: &[(&CompletedPart, &PartMeta)],
-) -> Result<Checksum, S3Error> {
+) -> Result<Option<Checksum>, S3Error> {
+    // Locked part checksums (an SSE-C upload completed without its key, allowed only for an
+    // upload created without an algorithm): the object gets no checksum.
+    let Some(sums) = chosen
+        .iter()
+        .map(|(_, part)| part.checksum.as_ref().map(|c| (c, part.size)))
+        .collect::<Option<Vec<(&Checksum, u64)>>>()
+    else {
+        return Ok(None);
+    };
     let alg = upload.part_algorithm();
     let lower = alg.name().to_ascii_lowercase();
     if let Some((alg, kind)) = upload.checksum {
-        for (p, part) in chosen {
+        for ((p, _), (stored, _)) in chosen.iter().zip(&sums) {
             match p.checksum(alg) {
                 None if kind == ChecksumType::Composite => {
                     return Err(S3Error::with_message(
@@ -321,9 +353,7 @@ fn object_checksum(
                         ),
                     ));
                 }
-                Some(given)
-                    if alg.decode(given).as_deref() != Some(part.checksum.value.as_slice()) =>
-                {
+                Some(given) if alg.decode(given).as_deref() != Some(stored.value.as_slice()) => {
                     return Err(bad_digest(format!(
                         "The {lower} you specified for part {} did not match what we received.",
                         p.number
@@ -335,17 +365,11 @@ fn object_checksum(
     }
     let checksum = match upload.checksum {
         Some((alg, ChecksumType::Composite)) => {
-            let parts: Vec<&Checksum> = chosen.iter().map(|(_, part)| &part.checksum).collect();
+            let parts: Vec<&Checksum> = sums.iter().map(|(c, _)| *c).collect();
             Checksum::composite(alg, &parts)
         }
-        _ => {
-            let parts: Vec<(&Checksum, u64)> = chosen
-                .iter()
-                .map(|(_, part)| (&part.checksum, part.size))
-                .collect();
-            Checksum::combine(&parts)
-                .ok_or_else(|| S3Error::internal("part checksums do not combine"))?
-        }
+        _ => Checksum::combine(&sums)
+            .ok_or_else(|| S3Error::internal("part checksums do not combine"))?,
     };
     // A whole-object checksum sent with the Complete must match (a COMPOSITE one may carry its
     // `-<parts>` suffix).
@@ -360,7 +384,7 @@ fn object_checksum(
             )));
         }
     }
-    Ok(checksum)
+    Ok(Some(checksum))
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@ use http::StatusCode;
 use serde::Serialize;
 
 use super::{ChecksumFields, KEY_SET, MAX_LIST, load_upload};
+use crate::crypto::Encryption;
+use crate::crypto::ssec;
 use crate::error::S3Error;
 use crate::http::headers::iso8601;
 use crate::http::xml::{S3_XMLNS, to_xml};
@@ -82,10 +84,16 @@ pub async fn list_parts(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
             )
         })?,
     };
+    // AWS API reference, ListParts: the SSE-C key "is needed only when the object was created
+    // using a checksum algorithm": an SSE-C upload's part checksums are sealed under it, and show
+    // only when the request carries the upload's key.
+    let customer = ssec::parse(&ctx.parts.headers, ssec::OBJECT)?.filter(
+        |c| matches!(&upload.encryption, Encryption::SseC { verifier, .. } if c.matches(verifier)),
+    );
     let mut parts = ctx
         .state
         .store
-        .parts(&upload.upload_id, marker, max_parts + 1)
+        .parts(&upload.upload_id, marker, max_parts + 1, customer.as_ref())
         .await?;
     let is_truncated = parts.len() > max_parts;
     parts.truncate(max_parts);
@@ -94,9 +102,9 @@ pub async fn list_parts(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
         .into_iter()
         .map(|(number, part)| {
             // Part checksums show only for uploads created with an algorithm, as in S3.
-            let f = match upload.checksum {
-                Some(_) => ChecksumFields::of(part.checksum.algorithm, part.checksum.base64()),
-                None => ChecksumFields::default(),
+            let f = match (upload.checksum, &part.checksum) {
+                (Some(_), Some(c)) => ChecksumFields::of(c.algorithm, c.base64()),
+                _ => ChecksumFields::default(),
             };
             PartEntry {
                 number,

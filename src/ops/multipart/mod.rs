@@ -175,6 +175,7 @@ pub async fn create_multipart_upload(ctx: &ReqCtx<'_>) -> Result<Response, S3Err
         user_metadata: user_metadata(h),
         checksum,
         encryption,
+        seal: None,
     };
     let mut res = xml_response(
         StatusCode::OK,
@@ -249,6 +250,7 @@ async fn record_part(
     number: u32,
     written: WrittenPart,
     client_sent_checksum: bool,
+    customer: Option<&CustomerKey>,
 ) -> Result<PartOutcome, S3Error> {
     let part_alg = upload.part_algorithm();
     let stored = if written.checksum.algorithm == part_alg {
@@ -276,11 +278,12 @@ async fn record_part(
         size: written.size,
         etag: etag.clone(),
         last_modified_millis,
-        checksum: stored,
+        checksum: Some(stored),
+        seal: None,
     };
     ctx.state
         .store
-        .put_part(ctx.bucket_name(), upload, number, part)
+        .put_part(ctx.bucket_name(), upload, number, part, customer)
         .await?;
     Ok(PartOutcome {
         etag,
@@ -321,8 +324,17 @@ pub async fn upload_part(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Err
     .await?;
     let body = RequestBody::new(body.into_data_stream(), expect, MAX_PART_SIZE)
         .also_compute(upload.part_algorithm());
-    let written = object_io::write_part(ctx.state, &keys, body).await?;
-    let outcome = record_part(ctx, &upload, &keys, number, written, client_sent_checksum).await?;
+    let written = object_io::write_part(ctx.state, &keys, number, body).await?;
+    let outcome = record_part(
+        ctx,
+        &upload,
+        &keys,
+        number,
+        written,
+        client_sent_checksum,
+        customer.as_ref(),
+    )
+    .await?;
     let mut res = empty_response(StatusCode::OK);
     set_header(&mut res, "etag", &format!("\"{}\"", outcome.etag));
     if let Some(c) = &outcome.reported {
@@ -464,8 +476,17 @@ pub async fn upload_part_copy(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     .await?;
     let part_alg = upload.part_algorithm();
     let body = RequestBody::new(bytes, Expectations::internal(len, part_alg), MAX_PART_SIZE);
-    let written = object_io::write_part(ctx.state, &keys, body).await?;
-    let outcome = record_part(ctx, &upload, &keys, number, written, false).await?;
+    let written = object_io::write_part(ctx.state, &keys, number, body).await?;
+    let outcome = record_part(
+        ctx,
+        &upload,
+        &keys,
+        number,
+        written,
+        false,
+        customer.as_ref(),
+    )
+    .await?;
     let fields = match &outcome.reported {
         Some(c) => ChecksumFields::of(c.algorithm, c.base64()),
         None => ChecksumFields::default(),

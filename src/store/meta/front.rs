@@ -11,7 +11,7 @@ use super::{
     parts_bounds, upload_key,
 };
 use crate::store::error::StoreError;
-use crate::store::model::{BucketMeta, ObjectMeta, PartMeta, UploadMeta};
+use crate::store::model::{BodyRef, BucketMeta, ObjectMeta, PartMeta, UploadMeta};
 
 pub enum MetaStore {
     Redb(RedbMeta),
@@ -244,9 +244,9 @@ impl MetaStore {
     pub async fn referenced_blobs(&self) -> Result<std::collections::HashSet<String>, StoreError> {
         type Ids = std::collections::HashSet<String>;
         let objects =
-            |ids: &mut Ids, iter: &mut dyn Iterator<Item = Result<ObjectMeta, StoreError>>| {
-                for m in iter {
-                    ids.extend(m?.body.blobs().into_iter().map(str::to_string));
+            |ids: &mut Ids, iter: &mut dyn Iterator<Item = Result<BodyRef, StoreError>>| {
+                for body in iter {
+                    ids.extend(body?.blobs().into_iter().map(str::to_string));
                 }
                 Ok::<(), StoreError>(())
             };
@@ -266,7 +266,9 @@ impl MetaStore {
                         &mut ids,
                         &mut t.iter().map_err(StoreError::db)?.map(|e| {
                             let (_, v) = e.map_err(StoreError::db)?;
-                            decode::<ObjectMeta>(v.value())
+                            // The body only: one unreadable record must not stop the start (it
+                            // is refused when read), nor free the blobs of the others.
+                            decode::<BodyOnly>(v.value()).map(|b| b.body)
                         }),
                     )?;
                     let t = txn.open_table(PARTS).map_err(StoreError::db)?;
@@ -283,7 +285,10 @@ impl MetaStore {
             }
             MetaStore::Memory(m) => m.with(|t| {
                 let mut ids = Ids::new();
-                objects(&mut ids, &mut t.objects.values().cloned().map(Ok))?;
+                objects(
+                    &mut ids,
+                    &mut t.objects.values().map(|m| Ok(m.body.clone())),
+                )?;
                 parts(&mut ids, &mut t.parts.values().cloned().map(Ok))?;
                 Ok(ids)
             }),
@@ -422,4 +427,10 @@ impl MetaStore {
             }),
         }
     }
+}
+
+/// The part of an object record the start-up collection reads.
+#[derive(serde::Deserialize)]
+struct BodyOnly {
+    body: BodyRef,
 }

@@ -224,6 +224,26 @@ impl Server {
         self.startup = startup;
     }
 
+    /// SIGTERM (asserting exit status 0), runs `edit` on the stopped server's data dir, then
+    /// starts again (new port: build new clients after this).
+    pub fn restart_after(&mut self, edit: impl FnOnce(&Path)) {
+        let status = self.terminate();
+        assert!(
+            status.success(),
+            "exit {status}; stderr:\n{}",
+            self.stderr()
+        );
+        if let Some(dir) = self.data_dir.as_ref() {
+            edit(dir.path());
+        }
+        let (child, endpoint, stderr, startup) =
+            spawn_ready(&self.opts, self.data_dir.as_ref().map(|d| d.path()));
+        self.child = child;
+        self.endpoint = endpoint;
+        self.stderr = stderr;
+        self.startup = startup;
+    }
+
     /// SIGTERM (asserting exit status 0), then starts again with the same options and data dir.
     /// The port changes: build new clients after this.
     pub fn restart(&mut self) {

@@ -1,0 +1,624 @@
+//! Records as stored: the values computed from an object's plaintext (the ETag, which is the MD5
+//! for SSE-S3; the checksums of the object and of its parts) leave the record and are sealed, and a
+//! MAC covers the whole record and binds it to its place (bucket, key, version, body or upload id,
+//! part number). A record that fails is refused with a log line, never served.
+//!
+//! The rest of the server sees records open (`ObjectMeta` with its ETag and checksum); only the
+//! store's front (`Store`) closes them on write and opens them on read. An SSE-C record opens
+//! without its checksums (they are sealed under the customer's key) until `unlock_object`.
+
+use serde::{Deserialize, Serialize};
+
+use super::error::StoreError;
+use super::model::{BodyRef, ObjectMeta, PartMeta, RecordSeal, UploadMeta};
+use crate::crypto::envelope::{self, KeyContext};
+use crate::crypto::records::{self, RecordKeys, SealedValue};
+use crate::crypto::ssec::CustomerKey;
+use crate::crypto::{DataKey, Encryption};
+use crate::integrity::checksum::Checksum;
+
+/// The version an object record is bound to: there is no versioning yet, so every record is the
+/// "null" version; a version id slots in here.
+const NULL_VERSION: &[u8] = b"null";
+
+/// What an object record seals.
+#[derive(Serialize, Deserialize, Default)]
+struct ObjectSecrets {
+    etag: String,
+    checksum: Option<Checksum>,
+    /// The checksum of each part, in the order of `BodyRef::Parts`.
+    parts: Vec<Option<Checksum>>,
+}
+
+/// What a part record seals.
+#[derive(Serialize, Deserialize, Default)]
+struct PartSecrets {
+    etag: String,
+    checksum: Option<Checksum>,
+}
+
+fn tampered(what: &str, bucket: &str, key: &str) -> StoreError {
+    // The bucket and key only: no value of the record, no key material.
+    tracing::error!(
+        bucket,
+        key,
+        record = what,
+        "metadata record failed authentication (edited or corrupted on disk); refusing to serve it"
+    );
+    StoreError::Tampered(format!("{what} record of {bucket}/{key}"))
+}
+
+fn sealing(e: crate::crypto::CryptoError) -> StoreError {
+    StoreError::Db(e.to_string())
+}
+
+fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
+    Ok(serde_json::to_vec(v)?)
+}
+
+/// The record's canonical bytes for its MAC: the record as stored, with a zero MAC.
+fn mac_input<T: Serialize + Clone>(
+    record: &T,
+    with_zero_mac: impl FnOnce(&mut T),
+) -> Result<Vec<u8>, StoreError> {
+    let mut r = record.clone();
+    with_zero_mac(&mut r);
+    encode(&r)
+}
+
+fn object_binding<'a>(bucket: &'a str, key: &'a str, body_id: &'a str) -> [&'a [u8]; 5] {
+    [
+        b"object",
+        bucket.as_bytes(),
+        key.as_bytes(),
+        NULL_VERSION,
+        body_id.as_bytes(),
+    ]
+}
+
+fn is_ssec(enc: &Encryption) -> bool {
+    matches!(enc, Encryption::SseC { .. })
+}
+
+/// Closes an object record for storage. `customer` is the SSE-C key of an SSE-C object (its
+/// checksums are sealed under it); without it an SSE-C object is stored without checksums.
+pub fn close_object(
+    keys: &RecordKeys,
+    bucket: &str,
+    key: &str,
+    mut meta: ObjectMeta,
+    customer: Option<&CustomerKey>,
+) -> Result<ObjectMeta, StoreError> {
+    let mut part_sums = Vec::new();
+    if let BodyRef::Parts { parts, .. } = &mut meta.body {
+        for p in parts.iter_mut() {
+            part_sums.push(p.checksum.take());
+        }
+    }
+    let mut secrets = ObjectSecrets {
+        etag: std::mem::take(&mut meta.etag),
+        checksum: meta.checksum.take(),
+        parts: part_sums,
+    };
+    let body_id = meta.body.id().to_string();
+    let binding = object_binding(bucket, key, &body_id);
+    let customer_sealed = match (is_ssec(&meta.encryption), customer) {
+        (true, Some(c)) => {
+            let theirs = ObjectSecrets {
+                etag: String::new(),
+                checksum: secrets.checksum.take(),
+                parts: std::mem::take(&mut secrets.parts),
+            };
+            Some(
+                records::seal_with(&records::customer_key(c), &binding, &encode(&theirs)?)
+                    .map_err(sealing)?,
+            )
+        }
+        (true, None) => {
+            secrets.checksum = None;
+            secrets.parts.clear();
+            None
+        }
+        _ => None,
+    };
+    let sealed = keys.seal(&binding, &encode(&secrets)?).map_err(sealing)?;
+    meta.seal = Some(RecordSeal {
+        secrets: Some(sealed),
+        customer: customer_sealed,
+        mac: [0; 32],
+    });
+    let mac = keys.mac(&binding, &encode(&meta)?);
+    if let Some(s) = meta.seal.as_mut() {
+        s.mac = mac;
+    }
+    Ok(meta)
+}
+
+/// Checks a stored object record and opens what the metadata key opens (an SSE-C record's
+/// checksums stay sealed: see [`unlock_object`]).
+pub fn open_object(
+    keys: &RecordKeys,
+    bucket: &str,
+    key: &str,
+    mut meta: ObjectMeta,
+) -> Result<ObjectMeta, StoreError> {
+    let bad = || tampered("object", bucket, key);
+    let seal = meta.seal.clone().ok_or_else(bad)?;
+    let input = mac_input(&meta, |r| {
+        if let Some(s) = r.seal.as_mut() {
+            s.mac = [0; 32];
+        }
+    })?;
+    let body_id = meta.body.id().to_string();
+    let binding = object_binding(bucket, key, &body_id);
+    if !keys.verify(&binding, &input, &seal.mac) || !consistent(&meta) {
+        return Err(bad());
+    }
+    let sealed = seal.secrets.as_ref().ok_or_else(bad)?;
+    let plain = keys.open(&binding, sealed).map_err(|_| bad())?;
+    let secrets: ObjectSecrets = serde_json::from_slice(&plain).map_err(|_| bad())?;
+    apply_object_secrets(&mut meta, secrets);
+    Ok(meta)
+}
+
+/// Opens an SSE-C record's checksums with the customer's key (already checked against the
+/// record's verifier by the caller). Nothing to do for other records.
+pub fn unlock_object(
+    bucket: &str,
+    key: &str,
+    meta: &mut ObjectMeta,
+    customer: &CustomerKey,
+) -> Result<(), StoreError> {
+    let Some(sealed) = meta.seal.as_ref().and_then(|s| s.customer.clone()) else {
+        return Ok(());
+    };
+    let body_id = meta.body.id().to_string();
+    let binding = object_binding(bucket, key, &body_id);
+    let plain = records::open_with(&records::customer_key(customer), &binding, &sealed)
+        .map_err(|_| tampered("object", bucket, key))?;
+    let secrets: ObjectSecrets =
+        serde_json::from_slice(&plain).map_err(|_| tampered("object", bucket, key))?;
+    let etag = std::mem::take(&mut meta.etag);
+    apply_object_secrets(meta, secrets);
+    meta.etag = etag;
+    Ok(())
+}
+
+fn apply_object_secrets(meta: &mut ObjectMeta, secrets: ObjectSecrets) {
+    if !secrets.etag.is_empty() {
+        meta.etag = secrets.etag;
+    }
+    if secrets.checksum.is_some() {
+        meta.checksum = secrets.checksum;
+    }
+    if let BodyRef::Parts { parts, .. } = &mut meta.body {
+        for (p, c) in parts.iter_mut().zip(secrets.parts) {
+            p.checksum = c;
+        }
+    }
+}
+
+/// What the MAC already guarantees, checked again where a slip would serve the wrong bytes: the
+/// parts are in ascending order without repeats and add up to the size; an empty body is empty.
+fn consistent(meta: &ObjectMeta) -> bool {
+    match &meta.body {
+        BodyRef::Empty => meta.size == 0,
+        BodyRef::Parts { parts, .. } => {
+            parts.windows(2).all(|w| w[0].number < w[1].number)
+                && parts.iter().map(|p| p.size).sum::<u64>() == meta.size
+        }
+        _ => true,
+    }
+}
+
+fn upload_binding<'a>(bucket: &'a str, upload: &'a UploadMeta) -> [&'a [u8]; 4] {
+    [
+        b"upload",
+        bucket.as_bytes(),
+        upload.key.as_bytes(),
+        upload.upload_id.as_bytes(),
+    ]
+}
+
+/// Closes an upload record: a MAC only (it holds nothing computed from plaintext).
+pub fn close_upload(
+    keys: &RecordKeys,
+    bucket: &str,
+    mut upload: UploadMeta,
+) -> Result<UploadMeta, StoreError> {
+    upload.seal = Some(RecordSeal {
+        secrets: None,
+        customer: None,
+        mac: [0; 32],
+    });
+    let mac = keys.mac(&upload_binding(bucket, &upload), &encode(&upload)?);
+    if let Some(s) = upload.seal.as_mut() {
+        s.mac = mac;
+    }
+    Ok(upload)
+}
+
+/// Checks an upload record read at `bucket`/`key`/`upload_id`.
+pub fn open_upload(
+    keys: &RecordKeys,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    upload: UploadMeta,
+) -> Result<UploadMeta, StoreError> {
+    let mac = upload.seal.as_ref().map(|s| s.mac);
+    let input = mac_input(&upload, |r| {
+        if let Some(s) = r.seal.as_mut() {
+            s.mac = [0; 32];
+        }
+    })?;
+    let placed = upload.key == key && upload.upload_id == upload_id;
+    match mac {
+        Some(m) if placed && keys.verify(&upload_binding(bucket, &upload), &input, &m) => {
+            Ok(upload)
+        }
+        _ => Err(tampered("upload", bucket, key)),
+    }
+}
+
+fn part_binding(upload_id: &str, number: u32) -> [Vec<u8>; 3] {
+    [
+        b"part".to_vec(),
+        upload_id.as_bytes().to_vec(),
+        number.to_be_bytes().to_vec(),
+    ]
+}
+
+fn refs(b: &[Vec<u8>; 3]) -> [&[u8]; 3] {
+    [&b[0], &b[1], &b[2]]
+}
+
+/// Closes a part record of `upload`: ETag and checksum sealed (an SSE-C upload's checksum under
+/// the customer's key), bound to the upload id and part number.
+pub fn close_part(
+    keys: &RecordKeys,
+    upload: &UploadMeta,
+    number: u32,
+    mut part: PartMeta,
+    customer: Option<&CustomerKey>,
+) -> Result<PartMeta, StoreError> {
+    let owned = part_binding(&upload.upload_id, number);
+    let binding = refs(&owned);
+    let mut secrets = PartSecrets {
+        etag: std::mem::take(&mut part.etag),
+        checksum: part.checksum.take(),
+    };
+    let customer_sealed = match (is_ssec(&upload.encryption), customer) {
+        (true, Some(c)) => {
+            let theirs = PartSecrets {
+                etag: String::new(),
+                checksum: secrets.checksum.take(),
+            };
+            Some(
+                records::seal_with(&records::customer_key(c), &binding, &encode(&theirs)?)
+                    .map_err(sealing)?,
+            )
+        }
+        (true, None) => {
+            secrets.checksum = None;
+            None
+        }
+        _ => None,
+    };
+    part.seal = Some(RecordSeal {
+        secrets: Some(keys.seal(&binding, &encode(&secrets)?).map_err(sealing)?),
+        customer: customer_sealed,
+        mac: [0; 32],
+    });
+    let mac = keys.mac(&binding, &encode(&part)?);
+    if let Some(s) = part.seal.as_mut() {
+        s.mac = mac;
+    }
+    Ok(part)
+}
+
+/// Checks a stored part record and opens it; an SSE-C part's checksum opens only with `customer`.
+pub fn open_part(
+    keys: &RecordKeys,
+    upload_id: &str,
+    number: u32,
+    mut part: PartMeta,
+    customer: Option<&CustomerKey>,
+) -> Result<PartMeta, StoreError> {
+    let bad = || tampered("part", upload_id, &number.to_string());
+    let seal = part.seal.clone().ok_or_else(bad)?;
+    let owned = part_binding(upload_id, number);
+    let binding = refs(&owned);
+    let input = mac_input(&part, |r| {
+        if let Some(s) = r.seal.as_mut() {
+            s.mac = [0; 32];
+        }
+    })?;
+    if !keys.verify(&binding, &input, &seal.mac) {
+        return Err(bad());
+    }
+    let open = |key: Option<&crate::crypto::DataKey>, sealed: &SealedValue| {
+        let plain = match key {
+            Some(k) => records::open_with(k, &binding, sealed),
+            None => keys.open(&binding, sealed),
+        };
+        plain
+            .ok()
+            .and_then(|p| serde_json::from_slice::<PartSecrets>(&p).ok())
+    };
+    let secrets = open(None, seal.secrets.as_ref().ok_or_else(bad)?).ok_or_else(bad)?;
+    part.etag = secrets.etag;
+    part.checksum = secrets.checksum;
+    if let (Some(sealed), Some(c)) = (&seal.customer, customer) {
+        let k = records::customer_key(c);
+        part.checksum = open(Some(&k), sealed).ok_or_else(bad)?.checksum;
+    }
+    Ok(part)
+}
+
+/// The keys of a system-key rotation, from the current generation to the next.
+pub struct Rekey<'a> {
+    pub old: &'a RecordKeys,
+    pub new: &'a RecordKeys,
+    pub old_sse_s3: &'a DataKey,
+    pub new_sse_s3: &'a DataKey,
+}
+
+impl Rekey<'_> {
+    /// An SSE-S3 data key re-sealed from the old SSE-S3 key to the new one (other modes' data
+    /// keys are sealed by KMS keys or the customer's, which do not change).
+    fn data_key(&self, enc: &mut Encryption, ctx: &KeyContext<'_>) -> Result<(), StoreError> {
+        if let Encryption::SseS3 { key } = enc {
+            let dk = envelope::unseal(self.old_sse_s3, key, ctx).map_err(sealing)?;
+            *key = envelope::seal(self.new_sse_s3, &dk, ctx).map_err(sealing)?;
+        }
+        Ok(())
+    }
+
+    /// The sealed values re-sealed and the MAC recomputed under the new keys.
+    fn remac<T: Serialize + Clone>(
+        &self,
+        binding: &[&[u8]],
+        record: &mut T,
+        seal: impl Fn(&mut T) -> Option<&mut RecordSeal>,
+    ) -> Result<(), StoreError> {
+        if let Some(s) = seal(record) {
+            if let Some(v) = &s.secrets {
+                let plain = self.old.open(binding, v).map_err(sealing)?;
+                s.secrets = Some(self.new.seal(binding, &plain).map_err(sealing)?);
+            }
+            s.mac = [0; 32];
+        }
+        let mac = self.new.mac(binding, &encode(record)?);
+        if let Some(s) = seal(record) {
+            s.mac = mac;
+        }
+        Ok(())
+    }
+}
+
+fn sse_s3_ctx<'a>(bucket: &'a str, key: &'a str, id: &'a str) -> KeyContext<'a> {
+    KeyContext {
+        purpose: "sse-s3",
+        bucket,
+        key,
+        object_id: id,
+        extra: "",
+    }
+}
+
+/// Rotation of one stored object record: `None` when it is already under the new keys (a rerun
+/// after a kill), else the record re-sealed. A record neither generation vouches for is refused.
+pub fn rekey_object(
+    r: &Rekey<'_>,
+    bucket: &str,
+    key: &str,
+    mut meta: ObjectMeta,
+) -> Result<Option<ObjectMeta>, StoreError> {
+    let mac = meta
+        .seal
+        .as_ref()
+        .map(|s| s.mac)
+        .ok_or_else(|| tampered("object", bucket, key))?;
+    let input = mac_input(&meta, |m| {
+        if let Some(s) = m.seal.as_mut() {
+            s.mac = [0; 32];
+        }
+    })?;
+    let body_id = meta.body.id().to_string();
+    let binding = object_binding(bucket, key, &body_id);
+    if r.new.verify(&binding, &input, &mac) {
+        return Ok(None);
+    }
+    if !r.old.verify(&binding, &input, &mac) {
+        return Err(tampered("object", bucket, key));
+    }
+    r.data_key(&mut meta.encryption, &sse_s3_ctx(bucket, key, &body_id))?;
+    r.remac(&binding, &mut meta, |m| m.seal.as_mut())?;
+    Ok(Some(meta))
+}
+
+/// Rotation of one upload record (see [`rekey_object`]).
+pub fn rekey_upload(
+    r: &Rekey<'_>,
+    bucket: &str,
+    mut upload: UploadMeta,
+) -> Result<Option<UploadMeta>, StoreError> {
+    let key = upload.key.clone();
+    let id = upload.upload_id.clone();
+    let mac = upload
+        .seal
+        .as_ref()
+        .map(|s| s.mac)
+        .ok_or_else(|| tampered("upload", bucket, &key))?;
+    let input = mac_input(&upload, |u| {
+        if let Some(s) = u.seal.as_mut() {
+            s.mac = [0; 32];
+        }
+    })?;
+    let binding: [&[u8]; 4] = [b"upload", bucket.as_bytes(), key.as_bytes(), id.as_bytes()];
+    if r.new.verify(&binding, &input, &mac) {
+        return Ok(None);
+    }
+    if !r.old.verify(&binding, &input, &mac) {
+        return Err(tampered("upload", bucket, &key));
+    }
+    r.data_key(&mut upload.encryption, &sse_s3_ctx(bucket, &key, &id))?;
+    r.remac(&binding, &mut upload, |u| u.seal.as_mut())?;
+    Ok(Some(upload))
+}
+
+/// Rotation of one part record (see [`rekey_object`]); its data keys derive from the upload's.
+pub fn rekey_part(
+    r: &Rekey<'_>,
+    upload_id: &str,
+    number: u32,
+    mut part: PartMeta,
+) -> Result<Option<PartMeta>, StoreError> {
+    let owned = part_binding(upload_id, number);
+    let binding = refs(&owned);
+    let bad = || tampered("part", upload_id, &number.to_string());
+    let mac = part.seal.as_ref().map(|s| s.mac).ok_or_else(bad)?;
+    let input = mac_input(&part, |p| {
+        if let Some(s) = p.seal.as_mut() {
+            s.mac = [0; 32];
+        }
+    })?;
+    if r.new.verify(&binding, &input, &mac) {
+        return Ok(None);
+    }
+    if !r.old.verify(&binding, &input, &mac) {
+        return Err(bad());
+    }
+    r.remac(&binding, &mut part, |p| p.seal.as_mut())?;
+    Ok(Some(part))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::envelope::SealedKey;
+    use crate::integrity::checksum::ChecksumAlgorithm;
+    use crate::store::model::PartBody;
+
+    fn meta(enc: Encryption) -> ObjectMeta {
+        ObjectMeta {
+            size: 10,
+            etag: "0123456789abcdef0123456789abcdef".into(),
+            last_modified_millis: 1,
+            content_headers: Vec::new(),
+            user_metadata: Vec::new(),
+            checksum: Some(Checksum {
+                algorithm: ChecksumAlgorithm::Crc32,
+                value: vec![1, 2, 3, 4],
+            }),
+            composite_checksum: true,
+            encryption: enc,
+            body: BodyRef::Parts {
+                upload_id: "u1".into(),
+                parts: [(1, 4), (2, 6)]
+                    .into_iter()
+                    .map(|(n, size)| PartBody {
+                        number: n,
+                        blob: format!("blob{n}"),
+                        size,
+                        checksum: Some(Checksum {
+                            algorithm: ChecksumAlgorithm::Crc32,
+                            value: vec![n as u8; 4],
+                        }),
+                    })
+                    .collect(),
+            },
+            seal: None,
+        }
+    }
+
+    fn sealed_key() -> SealedKey {
+        SealedKey {
+            nonce: [0; 12],
+            ciphertext: vec![0; 48],
+        }
+    }
+
+    #[test]
+    fn object_records_round_trip_and_refuse_any_edit() {
+        let keys = RecordKeys::new(&DataKey::generate());
+        let open = meta(Encryption::SseS3 { key: sealed_key() });
+        let closed = close_object(&keys, "b", "k", open.clone(), None).unwrap();
+        assert!(closed.etag.is_empty() && closed.checksum.is_none());
+        let json = String::from_utf8(serde_json::to_vec(&closed).unwrap()).unwrap();
+        assert!(!json.contains("0123456789abcdef"), "{json}");
+        let mut back = open_object(&keys, "b", "k", closed.clone()).unwrap();
+        back.seal = None;
+        assert_eq!(back, open);
+        assert!(open_object(&keys, "b", "k2", closed.clone()).is_err());
+        let mut edited = closed.clone();
+        edited.size = 11;
+        assert!(open_object(&keys, "b", "k", edited).is_err());
+        let mut swapped = closed.clone();
+        if let BodyRef::Parts { parts, .. } = &mut swapped.body {
+            parts.swap(0, 1);
+        }
+        assert!(open_object(&keys, "b", "k", swapped).is_err());
+        let mut unsealed = closed;
+        unsealed.seal = None;
+        assert!(open_object(&keys, "b", "k", unsealed).is_err());
+    }
+
+    #[test]
+    fn ssec_checksums_open_only_with_the_customer_key() {
+        let keys = RecordKeys::new(&DataKey::generate());
+        let customer = CustomerKey {
+            key: DataKey::generate(),
+            md5_base64: String::new(),
+        };
+        let enc = Encryption::SseC {
+            key: sealed_key(),
+            verifier: customer.verifier(),
+        };
+        let open = meta(enc);
+        let closed = close_object(&keys, "b", "k", open.clone(), Some(&customer)).unwrap();
+        let mut locked = open_object(&keys, "b", "k", closed).unwrap();
+        assert_eq!(locked.etag, open.etag);
+        assert_eq!(locked.checksum, None);
+        unlock_object("b", "k", &mut locked, &customer).unwrap();
+        assert_eq!(locked.checksum, open.checksum);
+        assert_eq!(locked.body, open.body);
+    }
+
+    #[test]
+    fn part_records_are_bound_to_their_number() {
+        let keys = RecordKeys::new(&DataKey::generate());
+        let upload = UploadMeta {
+            upload_id: "u1".into(),
+            key: "k".into(),
+            initiated_millis: 1,
+            owner: "o".into(),
+            content_headers: Vec::new(),
+            user_metadata: Vec::new(),
+            checksum: None,
+            encryption: Encryption::SseS3 { key: sealed_key() },
+            seal: None,
+        };
+        let part = PartMeta {
+            blob: "blob".into(),
+            size: 3,
+            etag: "ab".into(),
+            last_modified_millis: 1,
+            checksum: None,
+            seal: None,
+        };
+        let closed = close_part(&keys, &upload, 2, part.clone(), None).unwrap();
+        assert_eq!(
+            open_part(&keys, "u1", 2, closed.clone(), None)
+                .unwrap()
+                .etag,
+            "ab"
+        );
+        assert!(open_part(&keys, "u1", 3, closed.clone(), None).is_err());
+        assert!(open_part(&keys, "u2", 2, closed, None).is_err());
+        let u = close_upload(&keys, "b", upload).unwrap();
+        assert!(open_upload(&keys, "b", "k", "u1", u.clone()).is_ok());
+        assert!(open_upload(&keys, "b2", "k", "u1", u).is_err());
+    }
+}
