@@ -350,7 +350,7 @@ async fn rotate_system_keys(args: SystemRotateArgs) -> Result<(), String> {
     {
         return Err(format!("no master key in {}", args.data_dir.display()));
     }
-    let master = server::master_key(&config).map_err(|e| e.to_string())?;
+    let master = server::master_key(&config, true).map_err(|e| e.to_string())?;
     let store = sealstore::store::Store::open_dir(&args.data_dir)
         .await
         .map_err(|e| format!("cannot open data dir {}: {e}", args.data_dir.display()))?;

@@ -19,6 +19,7 @@ fn upload(key: &str, upload_id: &str) -> UploadMeta {
                 ciphertext: Vec::new(),
             },
         },
+        seal: None,
     }
 }
 
@@ -29,10 +30,11 @@ fn part(blob: &str) -> Box<PartMeta> {
         size: 1,
         etag: "e".into(),
         last_modified_millis: 1,
-        checksum: Checksum {
+        checksum: Some(Checksum {
             algorithm: ChecksumAlgorithm::Crc64Nvme,
             value: vec![0; 8],
-        },
+        }),
+        seal: None,
     })
 }
 
