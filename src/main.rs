@@ -369,7 +369,7 @@ async fn rotate_system_keys(args: SystemRotateArgs) -> Result<(), String> {
         RecordKeys::new(&rotation.old.metadata),
         RecordKeys::new(&rotation.new.metadata),
     );
-    let rekey = sealstore::store::sealed::Rekey {
+    let rekey = sealstore::store::rotation::Rekey {
         old: &old,
         new: &new,
         old_sse_s3: &rotation.old.sse_s3,

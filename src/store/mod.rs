@@ -8,7 +8,7 @@ mod blobs;
 mod error;
 mod meta;
 mod model;
-mod rotation;
+pub mod rotation;
 pub mod sealed;
 
 use std::path::Path;

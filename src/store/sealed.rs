@@ -11,10 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use super::error::StoreError;
 use super::model::{BodyRef, ObjectMeta, PartMeta, RecordSeal, UploadMeta};
-use crate::crypto::envelope::{self, KeyContext};
+use crate::crypto::Encryption;
 use crate::crypto::records::{self, RecordKeys, SealedValue};
 use crate::crypto::ssec::CustomerKey;
-use crate::crypto::{DataKey, Encryption};
 use crate::integrity::checksum::Checksum;
 
 /// The version an object record is bound to: there is no versioning yet, so every record is the
@@ -37,7 +36,7 @@ struct PartSecrets {
     checksum: Option<Checksum>,
 }
 
-fn tampered(what: &str, bucket: &str, key: &str) -> StoreError {
+pub(super) fn tampered(what: &str, bucket: &str, key: &str) -> StoreError {
     // The bucket and key only: no value of the record, no key material.
     tracing::error!(
         bucket,
@@ -48,16 +47,16 @@ fn tampered(what: &str, bucket: &str, key: &str) -> StoreError {
     StoreError::Tampered(format!("{what} record of {bucket}/{key}"))
 }
 
-fn sealing(e: crate::crypto::CryptoError) -> StoreError {
+pub(super) fn sealing(e: crate::crypto::CryptoError) -> StoreError {
     StoreError::Db(e.to_string())
 }
 
-fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
+pub(super) fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
     Ok(serde_json::to_vec(v)?)
 }
 
 /// The record's canonical bytes for its MAC: the record as stored, with a zero MAC.
-fn mac_input<T: Serialize + Clone>(
+pub(super) fn mac_input<T: Serialize + Clone>(
     record: &T,
     with_zero_mac: impl FnOnce(&mut T),
 ) -> Result<Vec<u8>, StoreError> {
@@ -66,7 +65,7 @@ fn mac_input<T: Serialize + Clone>(
     encode(&r)
 }
 
-fn object_binding<'a>(bucket: &'a str, key: &'a str, body_id: &'a str) -> [&'a [u8]; 5] {
+pub(super) fn object_binding<'a>(bucket: &'a str, key: &'a str, body_id: &'a str) -> [&'a [u8]; 5] {
     [
         b"object",
         bucket.as_bytes(),
@@ -261,7 +260,7 @@ pub fn open_upload(
     }
 }
 
-fn part_binding(upload_id: &str, number: u32) -> [Vec<u8>; 3] {
+pub(super) fn part_binding(upload_id: &str, number: u32) -> [Vec<u8>; 3] {
     [
         b"part".to_vec(),
         upload_id.as_bytes().to_vec(),
@@ -269,7 +268,7 @@ fn part_binding(upload_id: &str, number: u32) -> [Vec<u8>; 3] {
     ]
 }
 
-fn refs(b: &[Vec<u8>; 3]) -> [&[u8]; 3] {
+pub(super) fn refs(b: &[Vec<u8>; 3]) -> [&[u8]; 3] {
     [&b[0], &b[1], &b[2]]
 }
 
@@ -356,147 +355,10 @@ pub fn open_part(
     Ok(part)
 }
 
-/// The keys of a system-key rotation, from the current generation to the next.
-pub struct Rekey<'a> {
-    pub old: &'a RecordKeys,
-    pub new: &'a RecordKeys,
-    pub old_sse_s3: &'a DataKey,
-    pub new_sse_s3: &'a DataKey,
-}
-
-impl Rekey<'_> {
-    /// An SSE-S3 data key re-sealed from the old SSE-S3 key to the new one (other modes' data
-    /// keys are sealed by KMS keys or the customer's, which do not change).
-    fn data_key(&self, enc: &mut Encryption, ctx: &KeyContext<'_>) -> Result<(), StoreError> {
-        if let Encryption::SseS3 { key } = enc {
-            let dk = envelope::unseal(self.old_sse_s3, key, ctx).map_err(sealing)?;
-            *key = envelope::seal(self.new_sse_s3, &dk, ctx).map_err(sealing)?;
-        }
-        Ok(())
-    }
-
-    /// The sealed values re-sealed and the MAC recomputed under the new keys.
-    fn remac<T: Serialize + Clone>(
-        &self,
-        binding: &[&[u8]],
-        record: &mut T,
-        seal: impl Fn(&mut T) -> Option<&mut RecordSeal>,
-    ) -> Result<(), StoreError> {
-        if let Some(s) = seal(record) {
-            if let Some(v) = &s.secrets {
-                let plain = self.old.open(binding, v).map_err(sealing)?;
-                s.secrets = Some(self.new.seal(binding, &plain).map_err(sealing)?);
-            }
-            s.mac = [0; 32];
-        }
-        let mac = self.new.mac(binding, &encode(record)?);
-        if let Some(s) = seal(record) {
-            s.mac = mac;
-        }
-        Ok(())
-    }
-}
-
-fn sse_s3_ctx<'a>(bucket: &'a str, key: &'a str, id: &'a str) -> KeyContext<'a> {
-    KeyContext {
-        purpose: "sse-s3",
-        bucket,
-        key,
-        object_id: id,
-        extra: "",
-    }
-}
-
-/// Rotation of one stored object record: `None` when it is already under the new keys (a rerun
-/// after a kill), else the record re-sealed. A record neither generation vouches for is refused.
-pub fn rekey_object(
-    r: &Rekey<'_>,
-    bucket: &str,
-    key: &str,
-    mut meta: ObjectMeta,
-) -> Result<Option<ObjectMeta>, StoreError> {
-    let mac = meta
-        .seal
-        .as_ref()
-        .map(|s| s.mac)
-        .ok_or_else(|| tampered("object", bucket, key))?;
-    let input = mac_input(&meta, |m| {
-        if let Some(s) = m.seal.as_mut() {
-            s.mac = [0; 32];
-        }
-    })?;
-    let body_id = meta.body.id().to_string();
-    let binding = object_binding(bucket, key, &body_id);
-    if r.new.verify(&binding, &input, &mac) {
-        return Ok(None);
-    }
-    if !r.old.verify(&binding, &input, &mac) {
-        return Err(tampered("object", bucket, key));
-    }
-    r.data_key(&mut meta.encryption, &sse_s3_ctx(bucket, key, &body_id))?;
-    r.remac(&binding, &mut meta, |m| m.seal.as_mut())?;
-    Ok(Some(meta))
-}
-
-/// Rotation of one upload record (see [`rekey_object`]).
-pub fn rekey_upload(
-    r: &Rekey<'_>,
-    bucket: &str,
-    mut upload: UploadMeta,
-) -> Result<Option<UploadMeta>, StoreError> {
-    let key = upload.key.clone();
-    let id = upload.upload_id.clone();
-    let mac = upload
-        .seal
-        .as_ref()
-        .map(|s| s.mac)
-        .ok_or_else(|| tampered("upload", bucket, &key))?;
-    let input = mac_input(&upload, |u| {
-        if let Some(s) = u.seal.as_mut() {
-            s.mac = [0; 32];
-        }
-    })?;
-    let binding: [&[u8]; 4] = [b"upload", bucket.as_bytes(), key.as_bytes(), id.as_bytes()];
-    if r.new.verify(&binding, &input, &mac) {
-        return Ok(None);
-    }
-    if !r.old.verify(&binding, &input, &mac) {
-        return Err(tampered("upload", bucket, &key));
-    }
-    r.data_key(&mut upload.encryption, &sse_s3_ctx(bucket, &key, &id))?;
-    r.remac(&binding, &mut upload, |u| u.seal.as_mut())?;
-    Ok(Some(upload))
-}
-
-/// Rotation of one part record (see [`rekey_object`]); its data keys derive from the upload's.
-pub fn rekey_part(
-    r: &Rekey<'_>,
-    upload_id: &str,
-    number: u32,
-    mut part: PartMeta,
-) -> Result<Option<PartMeta>, StoreError> {
-    let owned = part_binding(upload_id, number);
-    let binding = refs(&owned);
-    let bad = || tampered("part", upload_id, &number.to_string());
-    let mac = part.seal.as_ref().map(|s| s.mac).ok_or_else(bad)?;
-    let input = mac_input(&part, |p| {
-        if let Some(s) = p.seal.as_mut() {
-            s.mac = [0; 32];
-        }
-    })?;
-    if r.new.verify(&binding, &input, &mac) {
-        return Ok(None);
-    }
-    if !r.old.verify(&binding, &input, &mac) {
-        return Err(bad());
-    }
-    r.remac(&binding, &mut part, |p| p.seal.as_mut())?;
-    Ok(Some(part))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::DataKey;
     use crate::crypto::envelope::SealedKey;
     use crate::integrity::checksum::ChecksumAlgorithm;
     use crate::store::model::PartBody;
