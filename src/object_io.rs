@@ -16,7 +16,7 @@ use crate::error::S3Error;
 use crate::http::headers::ByteRange;
 use crate::integrity::RequestBody;
 use crate::integrity::checksum::Checksum;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{
     BodyRef, ByteStream, FinishedBlob, ObjectMeta, OpenBlob, PartBody, StoreError, UploadMeta,
 };
