@@ -12,6 +12,8 @@
 
 pub mod allocator;
 pub mod auth;
+pub mod byte_range;
+pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod error;
@@ -26,4 +28,7 @@ mod proptest_support;
 pub mod server;
 pub mod state;
 pub mod store;
+#[cfg(test)]
+mod test_headers;
 pub mod tls;
+pub mod xml_text;
