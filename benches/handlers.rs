@@ -4,7 +4,7 @@
 //! `cargo test --all-targets` runs every benchmark once, as a smoke test.
 //!
 //! Setup builds the server as `sealstore serve --memory` does — `Config::new(StorageMode::Memory,
-//! ..)`, `AppState::open`, `server::app` (the axum `Router`) — and creates one bucket. Each
+//! ..)`, `state::AppState::open`, `server::app` (the axum `Router`) — and creates one bucket. Each
 //! iteration sends one SigV4-signed request with `tower::ServiceExt::oneshot` and consumes the
 //! whole response body (a GET checks its length). No socket, no HTTP parsing, no log subscriber:
 //! what is timed is routing, authentication, the S3 operation, integrity digests, encryption and
@@ -40,7 +40,8 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri}
 use http_body_util::BodyExt;
 use md5::{Digest as _, Md5};
 use sealstore::config::{Config, StorageMode};
-use sealstore::server::{AppState, app};
+use sealstore::server::app;
+use sealstore::state::AppState;
 use tokio::runtime::Runtime;
 use tower::ServiceExt;
 

@@ -1,8 +1,8 @@
 //! sealstore: an S3-compatible object store.
 //!
 //! Layout (see `docs/architecture.md`):
-//! - [`server`] runs the axum app; [`http`] routes each request to one [`http::router::Endpoint`],
-//!   parses headers and renders XML;
+//! - [`server`] runs the axum app over the shared [`state::AppState`]; [`http`] routes each
+//!   request to one [`http::router::Endpoint`], parses headers and renders XML;
 //! - [`auth`] verifies SigV4/SigV2; [`ops`] has one handler per S3 operation;
 //! - [`object_io`] is the single write path and read path of object bytes;
 //! - [`store`] keeps metadata (redb or memory) and blobs;
@@ -12,6 +12,8 @@
 
 pub mod allocator;
 pub mod auth;
+pub mod byte_range;
+pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod error;
@@ -24,5 +26,9 @@ pub mod ops;
 #[cfg(test)]
 mod proptest_support;
 pub mod server;
+pub mod state;
 pub mod store;
+#[cfg(test)]
+mod test_headers;
 pub mod tls;
+pub mod xml_text;

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use sealstore::config::{Config, MasterKeySource, StorageMode};
 use sealstore::crypto::MasterKey;
-use sealstore::server::{self, AppState};
+use sealstore::server;
+use sealstore::state::{self, AppState};
 use sealstore::tls::{self, TlsSource};
 
 #[derive(Parser)]
@@ -312,14 +313,14 @@ async fn rotate(args: RotateArgs) -> Result<(), String> {
     let mut config = Config::new(StorageMode::Dir(args.data_dir.clone()), Default::default());
     config.master_key = source;
     let generated = matches!(config.master_key, MasterKeySource::Default);
-    if generated && !args.data_dir.join(server::GENERATED_MASTER_KEY).exists() {
+    if generated && !args.data_dir.join(state::GENERATED_MASTER_KEY).exists() {
         return Err(format!(
             "no master key: {} has none, and neither --master-key-file nor SEALSTORE_MASTER_KEY is set",
             args.data_dir.display()
         ));
     }
     // Rotation needs the key the data was sealed with: never a generated one.
-    let old = server::master_key(&config, true).map_err(|e| e.to_string())?;
+    let old = state::master_key(&config, true).map_err(|e| e.to_string())?;
     let new = MasterKey::load(&args.new_key_file).map_err(|e| e.to_string())?;
     let store = sealstore::store::Store::open_dir(&args.data_dir)
         .await
@@ -334,7 +335,7 @@ async fn rotate(args: RotateArgs) -> Result<(), String> {
     if generated {
         eprintln!(
             "sealstore: {} still holds the old key; remove it once the new key is stored safely",
-            args.data_dir.join(server::GENERATED_MASTER_KEY).display()
+            args.data_dir.join(state::GENERATED_MASTER_KEY).display()
         );
     }
     Ok(())
@@ -346,11 +347,11 @@ async fn rotate_system_keys(args: SystemRotateArgs) -> Result<(), String> {
     let mut config = Config::new(StorageMode::Dir(args.data_dir.clone()), Default::default());
     config.master_key = args.master.source()?;
     if matches!(config.master_key, MasterKeySource::Default)
-        && !args.data_dir.join(server::GENERATED_MASTER_KEY).exists()
+        && !args.data_dir.join(state::GENERATED_MASTER_KEY).exists()
     {
         return Err(format!("no master key in {}", args.data_dir.display()));
     }
-    let master = server::master_key(&config, true).map_err(|e| e.to_string())?;
+    let master = state::master_key(&config, true).map_err(|e| e.to_string())?;
     let store = sealstore::store::Store::open_dir(&args.data_dir)
         .await
         .map_err(|e| format!("cannot open data dir {}: {e}", args.data_dir.display()))?;
@@ -502,7 +503,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     if !args.memory {
         let key_file = match &state.config.master_key {
             MasterKeySource::File(path) => Some(path.clone()),
-            MasterKeySource::Default => Some(args.data_dir.join(server::GENERATED_MASTER_KEY)),
+            MasterKeySource::Default => Some(args.data_dir.join(state::GENERATED_MASTER_KEY)),
             MasterKeySource::Key(_) => None,
         };
         for warning in sealstore::fsmode::loose_modes(Some(&args.data_dir), key_file.as_deref()) {

@@ -9,14 +9,14 @@
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt, TryStreamExt};
 
+use crate::byte_range::ByteRange;
 use crate::crypto::ssec::CustomerKey;
 use crate::crypto::stream::{self as cstream, EncryptingWriter, Sealer, WriteError};
 use crate::crypto::{DataKey, Encryption, ObjectRef, Plan, sse};
 use crate::error::S3Error;
-use crate::http::headers::ByteRange;
 use crate::integrity::RequestBody;
 use crate::integrity::checksum::Checksum;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{
     BodyRef, ByteStream, FinishedBlob, ObjectMeta, OpenBlob, PartBody, StoreError, UploadMeta,
 };

@@ -114,7 +114,7 @@ mod tests {
 
     const EMPTY_SHA: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-    use crate::http::headers::header_map as headers;
+    use crate::test_headers::header_map as headers;
 
     /// AWS S3 SigV4 example "GET Object" (reference §7 #1): the canonical request, byte for byte.
     #[test]

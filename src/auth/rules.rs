@@ -108,7 +108,7 @@ pub fn check_bodiless_payload(headers: &HeaderMap, declared: &[u8; 32]) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::headers::header_map;
+    use crate::test_headers::header_map;
 
     fn names(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()

@@ -15,7 +15,7 @@ use super::{
     AuthContext, AuthError, MAX_SKEW_SECS, PayloadCheck, SignedScope, Verified, canonical, rules,
     unix_secs,
 };
-use crate::http::headers::parse_http_date;
+use crate::clock::parse_http_date;
 
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 /// The header that carries an S3 Express session token.

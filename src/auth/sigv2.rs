@@ -10,7 +10,7 @@ use subtle::ConstantTimeEq;
 use super::header::format_iso;
 use super::signature::check_skew;
 use super::{AuthContext, AuthError, PayloadCheck, Verified, unix_secs};
-use crate::http::headers::parse_http_date;
+use crate::clock::parse_http_date;
 
 /// The longest a SigV2 presigned URL may still be valid for, as for SigV4 (7 days).
 const MAX_PRESIGN_EXPIRES: i64 = 604_800;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::envelope::{self, KeyContext, SealedKey};
 use super::error::CryptoError;
 use super::keys::DataKey;
-use crate::http::headers::now_millis;
+use crate::clock::now_millis;
 use crate::store::Store;
 
 const RECORD_PREFIX: &str = "kms-key/";

@@ -16,7 +16,7 @@ use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 
 use super::error::CryptoError;
 use super::keys::DataKey;
-use crate::http::headers::ByteRange;
+use crate::byte_range::ByteRange;
 
 pub const SEGMENT_SIZE: u64 = 64 * 1024;
 pub const TAG_SIZE: u64 = 16;

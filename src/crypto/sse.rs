@@ -461,7 +461,7 @@ pub fn response_headers(
 mod tests {
     use super::*;
 
-    use crate::http::headers::header_map as headers;
+    use crate::test_headers::header_map as headers;
 
     #[test]
     fn write_header_validation() {

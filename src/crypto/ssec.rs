@@ -106,7 +106,7 @@ mod tests {
     const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
     const MD5: &str = "hRasmdxgYDKV3nvbahU1MA==";
 
-    use crate::http::headers::header_map as headers;
+    use crate::test_headers::header_map as headers;
 
     #[test]
     fn captured_key_parses_and_verifies() {

@@ -9,7 +9,7 @@ use rand::RngCore;
 use super::error::CryptoError;
 use super::keys::DataKey;
 use super::segment::{HEADER_SIZE, Header, Layout, SEGMENT_SIZE, SegmentCipher, TAG_SIZE};
-use crate::http::headers::ByteRange;
+use crate::byte_range::ByteRange;
 use crate::store::{BlobWriter, ByteStream, FinishedBlob, OpenBlob, StoreError};
 
 /// Errors of the write side: the blob store's or the cipher's.

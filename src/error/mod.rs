@@ -91,19 +91,19 @@ impl S3Error {
         out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>");
         out.push_str(self.code.as_str());
         out.push_str("</Code><Message>");
-        out.push_str(&crate::http::xml::escape(&self.message));
+        out.push_str(&crate::xml_text::escape(&self.message));
         out.push_str("</Message>");
         for (name, value) in &self.fields {
             out.push('<');
             out.push_str(name);
             out.push('>');
-            out.push_str(&crate::http::xml::escape(value));
+            out.push_str(&crate::xml_text::escape(value));
             out.push_str("</");
             out.push_str(name);
             out.push('>');
         }
         out.push_str("<Resource>");
-        out.push_str(&crate::http::xml::escape(resource));
+        out.push_str(&crate::xml_text::escape(resource));
         out.push_str("</Resource><RequestId>");
         out.push_str(request_id);
         out.push_str("</RequestId><HostId>");

@@ -19,7 +19,7 @@ use super::timeout::IdleTimeout;
 use crate::auth::{self, AuthContext};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::ops::{self, ReqCtx};
-use crate::server::AppState;
+use crate::state::AppState;
 
 pub async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let started = Instant::now();

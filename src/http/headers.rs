@@ -1,10 +1,11 @@
-//! Typed views of the request headers handlers care about: dates, `Range`, the `If-*` conditionals
-//! and the stored content headers and `x-amz-meta-*` metadata.
-
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+//! Typed views of the request headers handlers care about: `Range`, the `If-*` conditionals and
+//! the stored content headers and `x-amz-meta-*` metadata. The clock and date forms are in
+//! `clock`, the resolved range in `byte_range` (leaf modules, which the lower layers use too).
 
 use http::HeaderMap;
 
+use crate::byte_range::ByteRange;
+use crate::clock::parse_http_date;
 use crate::error::{S3Error, S3ErrorCode};
 
 pub const X_AMZ_META: &str = "x-amz-meta-";
@@ -12,68 +13,6 @@ pub const X_AMZ_META: &str = "x-amz-meta-";
 /// The value of a header as text, if present and visible ASCII/UTF-8.
 pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// Milliseconds since the epoch, the unit object and bucket times are stored in.
-pub fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-fn to_system_time(millis: i64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_millis(millis.max(0) as u64)
-}
-
-/// `Wed, 01 Jan 2025 00:00:00 GMT`, for Last-Modified.
-pub fn http_date(millis: i64) -> String {
-    httpdate::fmt_http_date(to_system_time(millis))
-}
-
-/// `2025-01-01T00:00:00.000Z`, for XML listings.
-pub fn iso8601(millis: i64) -> String {
-    let t = time::OffsetDateTime::UNIX_EPOCH + time::Duration::milliseconds(millis);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
-}
-
-/// Parses an HTTP date (RFC 1123 and the two legacy forms) into epoch seconds.
-pub fn parse_http_date(s: &str) -> Option<i64> {
-    let t = httpdate::parse_http_date(s.trim()).ok()?;
-    t.duration_since(UNIX_EPOCH)
-        .ok()
-        .map(|d| d.as_secs() as i64)
-}
-
-/// A byte range request, resolved against an object size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ByteRange {
-    pub start: u64,
-    /// Inclusive.
-    pub end: u64,
-}
-
-impl ByteRange {
-    pub fn len(&self) -> u64 {
-        self.end - self.start + 1
-    }
-
-    pub fn is_empty(&self) -> bool {
-        false
-    }
-
-    pub fn content_range(&self, size: u64) -> String {
-        format!("bytes {}-{}/{}", self.start, self.end, size)
-    }
 }
 
 /// The syntactic forms of one `Range: bytes=` spec.
@@ -257,21 +196,6 @@ pub fn check_user_metadata_size(h: &HeaderMap) -> Result<(), S3Error> {
     Ok(())
 }
 
-/// A header map from name/value pairs (repeated names are appended), for tests.
-#[cfg(test)]
-pub fn header_map(pairs: &[(&str, &str)]) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    for (k, v) in pairs {
-        let name = http::HeaderName::from_bytes(k.as_bytes())
-            .unwrap_or_else(|_| panic!("bad test header name {k}"));
-        let value = v
-            .parse()
-            .unwrap_or_else(|_| panic!("bad test header value for {k}"));
-        h.append(name, value);
-    }
-    h
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,18 +274,5 @@ mod tests {
         };
         assert_eq!(c.evaluate(etag, lm), Precondition::Proceed);
         assert!(etag_matches("*", etag));
-    }
-
-    #[test]
-    fn dates() {
-        assert_eq!(iso8601(1_735_689_600_123), "2025-01-01T00:00:00.123Z");
-        assert_eq!(
-            http_date(1_735_689_600_999),
-            "Wed, 01 Jan 2025 00:00:00 GMT"
-        );
-        assert_eq!(
-            parse_http_date("Wed, 01 Jan 2025 00:00:00 GMT"),
-            Some(1_735_689_600)
-        );
     }
 }

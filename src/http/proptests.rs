@@ -7,10 +7,10 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use proptest::prelude::*;
 
 use super::headers::{
-    Conditionals, Precondition, RangeSpec, etag_matches, http_date, parse_http_date, parse_range,
-    user_metadata,
+    Conditionals, Precondition, RangeSpec, etag_matches, parse_range, user_metadata,
 };
 use super::router::{MAX_KEY_BYTES, Query, Route, virtual_host_bucket};
+use crate::clock::{http_date, parse_http_date};
 use crate::error::S3ErrorCode;
 use crate::proptest_support::{any_text, assert_client_error, config, header_map, header_value};
 

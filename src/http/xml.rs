@@ -5,13 +5,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{S3Error, S3ErrorCode};
+use crate::xml_text::control_chars_as_references;
 
 pub const S3_XMLNS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
-
-/// Escapes text for an XML element body.
-pub fn escape(s: &str) -> String {
-    control_chars_as_references(quick_xml::escape::escape(s).into_owned())
-}
 
 /// Serializes a response document with the XML declaration S3 puts in front of every body.
 pub fn to_xml<T: Serialize>(value: &T) -> Result<String, S3Error> {
@@ -21,31 +17,6 @@ pub fn to_xml<T: Serialize>(value: &T) -> Result<String, S3Error> {
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     out.push_str(&body);
     Ok(out)
-}
-
-/// Writes the C0 control characters of element text (keys may hold any of them) as numeric
-/// character references, `&#xD;` for CR, as S3 does. A raw CR would reach a client as LF (XML
-/// end-of-line normalisation), so a listed key would name another object; the others (`&#x1;`)
-/// are not allowed in XML 1.0 either way, which is why S3 offers `encoding-type=url`. Tab and LF
-/// survive parsing unchanged and are left as they are. Markup never holds such a character, so
-/// the whole serialized body can be rewritten.
-fn control_chars_as_references(text: String) -> String {
-    use std::fmt::Write as _;
-
-    let needs = |c: char| c < '\u{20}' && c != '\t' && c != '\n';
-    if !text.contains(needs) {
-        return text;
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if needs(c) {
-            // Writing to a String cannot fail.
-            let _ = write!(out, "&#x{:X};", u32::from(c));
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Parses a request document; anything that does not fit the schema is `MalformedXML`.
@@ -117,6 +88,7 @@ fn check_prolog_only_markup(text: &str) -> Result<(), S3Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::xml_text::escape;
     use serde::Deserialize;
 
     #[derive(Serialize)]

@@ -325,7 +325,7 @@ mod tests {
     use super::*;
     use futures_util::stream;
 
-    use crate::http::headers::header_map as headers;
+    use crate::test_headers::header_map as headers;
 
     async fn run(
         pairs: &[(&str, &str)],

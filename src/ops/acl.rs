@@ -6,7 +6,8 @@ use http::StatusCode;
 
 use super::{ReqCtx, canonical_user_id, empty_response, xml_response};
 use crate::error::{S3Error, S3ErrorCode};
-use crate::http::xml::{S3_XMLNS, escape};
+use crate::http::xml::S3_XMLNS;
+use crate::xml_text::escape;
 
 fn owner_full_control(account_id: &str) -> String {
     let id = canonical_user_id(account_id);

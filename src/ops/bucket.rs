@@ -6,9 +6,9 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::{ReqCtx, canonical_user_id, directory, empty_response, set_header, xml_response};
+use crate::clock::{iso8601, now_millis};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::body::{Digest, read_xml_body};
-use crate::http::headers::{iso8601, now_millis};
 use crate::http::xml::{S3_XMLNS, from_xml, to_xml};
 use crate::store::{BucketMeta, StoreError};
 

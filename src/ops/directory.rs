@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{ReqCtx, set_header, xml_response};
 use crate::auth::session::SessionKeys;
+use crate::clock::{iso8601, now_millis};
 use crate::crypto::SseRequest;
 use crate::error::{S3Error, S3ErrorCode, Unverified};
-use crate::http::headers::{iso8601, now_millis};
 use crate::http::router::Endpoint;
 use crate::http::xml::{S3_XMLNS, to_xml};
 use crate::store::{BucketMeta, DirectoryInfo, EncryptionRule};

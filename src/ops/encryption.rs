@@ -10,8 +10,9 @@ use super::{ReqCtx, empty_response, xml_response};
 use crate::crypto::SseRequest;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::body::{Digest, read_xml_body};
-use crate::http::xml::{S3_XMLNS, escape};
+use crate::http::xml::S3_XMLNS;
 use crate::store::{BucketMeta, EncryptionRule};
+use crate::xml_text::escape;
 
 const ALGORITHMS: [&str; 3] = ["AES256", "aws:kms", "aws:kms:dsse"];
 const ROOT: &str = "ServerSideEncryptionConfiguration";

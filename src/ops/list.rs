@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use super::bucket::Owner;
 use super::{ReqCtx, xml_response};
+use crate::clock::iso8601;
 use crate::error::{S3Error, S3ErrorCode};
-use crate::http::headers::iso8601;
 use crate::http::xml::{S3_XMLNS, to_xml};
 use crate::store::{ObjectMeta, Store};
 

@@ -23,7 +23,7 @@ use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::header;
 use crate::http::request_id::RequestId;
 use crate::http::router::{Endpoint, Query, Route};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::BucketMeta;
 
 /// Everything a handler needs to know about its request, except the body.

@@ -7,10 +7,12 @@ use futures_util::StreamExt;
 use http::StatusCode;
 
 use super::{ReqCtx, empty_response, set_header};
+use crate::byte_range::ByteRange;
+use crate::clock::http_date;
 use crate::crypto::ssec::{self, CustomerKey};
 use crate::crypto::{Encryption, sse};
 use crate::error::{S3Error, S3ErrorCode};
-use crate::http::headers::{ByteRange, Conditionals, Precondition, http_date, parse_range};
+use crate::http::headers::{Conditionals, Precondition, parse_range};
 use crate::object_io::{self, ReadError};
 use crate::store::{BodyRef, ByteStream, ObjectMeta};
 

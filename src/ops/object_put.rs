@@ -8,17 +8,19 @@ use http::{HeaderMap, StatusCode};
 use super::encryption::apply_bucket_rule;
 use super::object_get::check_customer_key;
 use super::{ReqCtx, empty_response, set_header, xml_response};
+use crate::clock::{iso8601, now_millis};
 use crate::crypto::{SseRequest, sse, ssec};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::{
-    Conditionals, Precondition, STORED_CONTENT_HEADERS, check_user_metadata_size, header, iso8601,
-    now_millis, user_metadata,
+    Conditionals, Precondition, STORED_CONTENT_HEADERS, check_user_metadata_size, header,
+    user_metadata,
 };
-use crate::http::xml::{S3_XMLNS, escape};
+use crate::http::xml::S3_XMLNS;
 use crate::integrity::checksum::Checksum;
 use crate::integrity::{ChecksumAlgorithm, Expectations, RequestBody};
 use crate::object_io::{self, MAX_OBJECT_SIZE, WrittenBody};
 use crate::store::ObjectMeta;
+use crate::xml_text::escape;
 
 /// The content headers a write stores, from the request. `aws-chunked` is transfer framing, not
 /// the object's encoding, so it is dropped from Content-Encoding.

@@ -15,8 +15,8 @@ use super::object_delete::{MAX_DELETE_KEYS, parse_delete};
 use super::object_put::parse_copy_source;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::body::MAX_XML_BODY;
-use crate::http::xml::escape;
 use crate::proptest_support::{any_text, assert_client_error, config, mutate, nested, xmlish};
+use crate::xml_text::escape;
 
 const XMLNS: &str = "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"";
 

@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 use super::{
     ChecksumFields, KEY_SET, MAX_PART_NUMBER, MIN_PART_SIZE, no_such_upload, sse_headers, upload_id,
 };
+use crate::clock::now_millis;
 use crate::crypto::Encryption;
 use crate::crypto::ssec::{self};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::body::{Digest, MAX_LARGE_XML_BODY, read_xml_body_limited};
-use crate::http::headers::now_millis;
 use crate::http::xml::{S3_XMLNS, from_xml, to_xml};
 use crate::integrity::checksum::{Checksum, ChecksumAlgorithm};
 use crate::ops::{ReqCtx, xml_response};

@@ -5,10 +5,10 @@ use http::StatusCode;
 use serde::Serialize;
 
 use super::{ChecksumFields, KEY_SET, MAX_LIST, load_upload};
+use crate::clock::iso8601;
 use crate::crypto::Encryption;
 use crate::crypto::ssec;
 use crate::error::S3Error;
-use crate::http::headers::iso8601;
 use crate::http::xml::{S3_XMLNS, to_xml};
 use crate::ops::bucket::Owner;
 use crate::ops::list::count_param;

@@ -17,13 +17,12 @@ use super::object_put::{
     check_body_length, content_headers, customer_md5, object_request, parse_copy_source,
 };
 use super::{ReqCtx, empty_response, set_header, xml_response};
+use crate::byte_range::ByteRange;
+use crate::clock::{iso8601, now_millis};
 use crate::crypto::ssec::{self, CustomerKey};
 use crate::crypto::{DataKey, Encryption, ObjectRef, sse};
 use crate::error::{S3Error, S3ErrorCode};
-use crate::http::headers::{
-    ByteRange, Conditionals, Precondition, check_user_metadata_size, iso8601, now_millis,
-    user_metadata,
-};
+use crate::http::headers::{Conditionals, Precondition, check_user_metadata_size, user_metadata};
 use crate::http::xml::{S3_XMLNS, to_xml};
 use crate::integrity::checksum::{Checksum, ChecksumAlgorithm};
 use crate::integrity::verify::PromisedChecksum;
