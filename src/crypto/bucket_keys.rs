@@ -177,10 +177,8 @@ impl BucketKeys {
                 .ok_or(CryptoError::Integrity("bucket key record missing"))?,
         };
         let incarnation_ok = rec.incarnation.is_empty() || rec.incarnation == meta.incarnation_id();
-        if !incarnation_ok || rec.account != account || rec.bucket != bucket {
-            return Err(CryptoError::BucketKeyMismatch);
-        }
-        if rec.kms_key_id != kms_key_id {
+        let owner_ok = rec.account == account && rec.bucket == bucket;
+        if !incarnation_ok || !owner_ok || rec.kms_key_id != kms_key_id {
             return Err(CryptoError::BucketKeyMismatch);
         }
         let kms = keyring

@@ -55,38 +55,74 @@ fn ctx(purpose: &str) -> KeyContext<'_> {
     }
 }
 
-fn seal_record(master: &MasterKey, keys: &SystemKeys) -> Result<Vec<u8>, CryptoError> {
-    seal_record_at(master, keys, 0, None)
+/// Purposes of the current keys' seals; the next generation's are these under `system/next/`.
+const CURRENT: [&str; 3] = ["system/sse-s3", "system/keyring", "system/metadata"];
+const NEXT: [&str; 3] = [
+    "system/next/sse-s3",
+    "system/next/keyring",
+    "system/next/metadata",
+];
+
+impl SystemKeys {
+    fn generate() -> SystemKeys {
+        SystemKeys {
+            sse_s3: DataKey::generate(),
+            keyring: DataKey::generate(),
+            metadata: DataKey::generate(),
+        }
+    }
+
+    /// The three keys sealed under `kek`, each for its purpose in `purposes`.
+    fn seal(&self, kek: &DataKey, purposes: [&str; 3]) -> Result<NextKeys, CryptoError> {
+        Ok(NextKeys {
+            sse_s3: envelope::seal(kek, &self.sse_s3, &ctx(purposes[0]))?,
+            keyring: envelope::seal(kek, &self.keyring, &ctx(purposes[1]))?,
+            metadata: envelope::seal(kek, &self.metadata, &ctx(purposes[2]))?,
+        })
+    }
 }
 
-fn seal_record_at(
+/// The three keys opened with `kek`, each for its purpose in `purposes`.
+fn open_keys(
+    kek: &DataKey,
+    sse_s3: &SealedKey,
+    keyring: &SealedKey,
+    metadata: &SealedKey,
+    purposes: [&str; 3],
+) -> Result<SystemKeys, CryptoError> {
+    Ok(SystemKeys {
+        sse_s3: envelope::unseal(kek, sse_s3, &ctx(purposes[0]))?,
+        keyring: envelope::unseal(kek, keyring, &ctx(purposes[1]))?,
+        metadata: envelope::unseal(kek, metadata, &ctx(purposes[2]))?,
+    })
+}
+
+fn seal_record(
     master: &MasterKey,
     keys: &SystemKeys,
     generation: u32,
     next: Option<&SystemKeys>,
 ) -> Result<Vec<u8>, CryptoError> {
     let kek = master.kek("system");
-    let next = match next {
-        Some(n) => Some(NextKeys {
-            sse_s3: envelope::seal(&kek, &n.sse_s3, &ctx("system/next/sse-s3"))?,
-            keyring: envelope::seal(&kek, &n.keyring, &ctx("system/next/keyring"))?,
-            metadata: envelope::seal(&kek, &n.metadata, &ctx("system/next/metadata"))?,
-        }),
-        None => None,
-    };
+    let next = next.map(|n| n.seal(&kek, NEXT)).transpose()?;
+    let current = keys.seal(&kek, CURRENT)?;
     let record = Record {
         generation,
         next,
         check_value: master.check_value(),
-        sse_s3: envelope::seal(&kek, &keys.sse_s3, &ctx("system/sse-s3"))?,
-        keyring: envelope::seal(&kek, &keys.keyring, &ctx("system/keyring"))?,
-        metadata: Some(envelope::seal(
-            &kek,
-            &keys.metadata,
-            &ctx("system/metadata"),
-        )?),
+        sse_s3: current.sse_s3,
+        keyring: current.keyring,
+        metadata: Some(current.metadata),
     };
     serde_json::to_vec(&record).map_err(|e| CryptoError::KeyStore(e.to_string()))
+}
+
+/// Writes the system-keys record (one write: the record is always whole).
+async fn write_record(store: &Store, bytes: Vec<u8>) -> Result<(), CryptoError> {
+    store
+        .put_config(RECORD, bytes)
+        .await
+        .map_err(|e| CryptoError::KeyStore(e.to_string()))
 }
 
 async fn read_record(store: &Store) -> Result<Option<Record>, CryptoError> {
@@ -121,15 +157,8 @@ pub async fn load_or_init(store: &Store, master: &MasterKey) -> Result<SystemKey
                 return Err(CryptoError::RotationPending);
             }
             let kek = master.kek("system");
-            let sse_s3 = envelope::unseal(&kek, &rec.sse_s3, &ctx("system/sse-s3"))?;
-            let keyring = envelope::unseal(&kek, &rec.keyring, &ctx("system/keyring"))?;
             if let Some(m) = &rec.metadata {
-                let metadata = envelope::unseal(&kek, m, &ctx("system/metadata"))?;
-                return Ok(SystemKeys {
-                    sse_s3,
-                    keyring,
-                    metadata,
-                });
+                return open_keys(&kek, &rec.sse_s3, &rec.keyring, m, CURRENT);
             }
             // Format 1: unauthenticated records cannot be trusted after the fact (an edit made
             // before an upgrade would be signed by it), so a data dir holding any is refused;
@@ -142,26 +171,16 @@ pub async fn load_or_init(store: &Store, master: &MasterKey) -> Result<SystemKey
                 return Err(CryptoError::OldFormat);
             }
             let keys = SystemKeys {
-                sse_s3,
-                keyring,
+                sse_s3: envelope::unseal(&kek, &rec.sse_s3, &ctx(CURRENT[0]))?,
+                keyring: envelope::unseal(&kek, &rec.keyring, &ctx(CURRENT[1]))?,
                 metadata: DataKey::generate(),
             };
-            store
-                .put_config(RECORD, seal_record(master, &keys)?)
-                .await
-                .map_err(|e| CryptoError::KeyStore(e.to_string()))?;
+            write_record(store, seal_record(master, &keys, rec.generation, None)?).await?;
             Ok(keys)
         }
         None => {
-            let keys = SystemKeys {
-                sse_s3: DataKey::generate(),
-                keyring: DataKey::generate(),
-                metadata: DataKey::generate(),
-            };
-            store
-                .put_config(RECORD, seal_record(master, &keys)?)
-                .await
-                .map_err(|e| CryptoError::KeyStore(e.to_string()))?;
+            let keys = SystemKeys::generate();
+            write_record(store, seal_record(master, &keys, 0, None)?).await?;
             Ok(keys)
         }
     }
@@ -187,28 +206,16 @@ pub async fn begin_rotation(store: &Store, master: &MasterKey) -> Result<Rotatio
     }
     let kek = master.kek("system");
     let metadata = rec.metadata.as_ref().ok_or(CryptoError::OldFormat)?;
-    let old = SystemKeys {
-        sse_s3: envelope::unseal(&kek, &rec.sse_s3, &ctx("system/sse-s3"))?,
-        keyring: envelope::unseal(&kek, &rec.keyring, &ctx("system/keyring"))?,
-        metadata: envelope::unseal(&kek, metadata, &ctx("system/metadata"))?,
-    };
+    let old = open_keys(&kek, &rec.sse_s3, &rec.keyring, metadata, CURRENT)?;
     let new = match &rec.next {
-        Some(n) => SystemKeys {
-            sse_s3: envelope::unseal(&kek, &n.sse_s3, &ctx("system/next/sse-s3"))?,
-            keyring: envelope::unseal(&kek, &n.keyring, &ctx("system/next/keyring"))?,
-            metadata: envelope::unseal(&kek, &n.metadata, &ctx("system/next/metadata"))?,
-        },
+        Some(n) => open_keys(&kek, &n.sse_s3, &n.keyring, &n.metadata, NEXT)?,
         None => {
-            let new = SystemKeys {
-                sse_s3: DataKey::generate(),
-                keyring: DataKey::generate(),
-                metadata: DataKey::generate(),
-            };
-            let bytes = seal_record_at(master, &old, rec.generation, Some(&new))?;
-            store
-                .put_config(RECORD, bytes)
-                .await
-                .map_err(|e| CryptoError::KeyStore(e.to_string()))?;
+            let new = SystemKeys::generate();
+            write_record(
+                store,
+                seal_record(master, &old, rec.generation, Some(&new))?,
+            )
+            .await?;
             new
         }
     };
@@ -225,21 +232,18 @@ pub async fn finish_rotation(
     master: &MasterKey,
     rotation: &Rotation,
 ) -> Result<(), CryptoError> {
-    let bytes = seal_record_at(master, &rotation.new, rotation.generation, None)?;
-    store
-        .put_config(RECORD, bytes)
-        .await
-        .map_err(|e| CryptoError::KeyStore(e.to_string()))
+    write_record(
+        store,
+        seal_record(master, &rotation.new, rotation.generation, None)?,
+    )
+    .await
 }
 
 /// Re-seals the system keys under `new` (after checking `old`), in one write.
 pub async fn rotate(store: &Store, old: &MasterKey, new: &MasterKey) -> Result<(), CryptoError> {
     let keys = load_or_init(store, old).await?;
     let generation = read_record(store).await?.map(|r| r.generation).unwrap_or(0);
-    store
-        .put_config(RECORD, seal_record_at(new, &keys, generation, None)?)
-        .await
-        .map_err(|e| CryptoError::KeyStore(e.to_string()))
+    write_record(store, seal_record(new, &keys, generation, None)?).await
 }
 
 #[cfg(test)]
