@@ -185,11 +185,10 @@ impl Store {
         customer: Option<&CustomerKey>,
     ) -> Result<(), StoreError> {
         let body = meta.body.clone();
-        let meta = match self.keys() {
-            Ok(keys) => sealed::close_object(keys, bucket, key, meta, customer),
-            Err(e) => Err(e),
-        };
-        let meta = match meta {
+        let closed = self
+            .keys()
+            .and_then(|keys| sealed::close_object(keys, bucket, key, meta, customer));
+        let meta = match closed {
             Ok(m) => m,
             Err(e) => {
                 self.free(vec![body]);
@@ -263,11 +262,10 @@ impl Store {
         customer: Option<&CustomerKey>,
     ) -> Result<(), StoreError> {
         let blob = BodyRef::Blob(part.blob.clone());
-        let part = match self.keys() {
-            Ok(keys) => sealed::close_part(keys, upload, number, part, customer),
-            Err(e) => Err(e),
-        };
-        let part = match part {
+        let closed = self
+            .keys()
+            .and_then(|keys| sealed::close_part(keys, upload, number, part, customer));
+        let part = match closed {
             Ok(p) => p,
             Err(e) => {
                 self.free(vec![blob]);
