@@ -6,8 +6,8 @@
 //! Groups:
 //! - `digest_raw`: each primitive alone over one 64 KiB and one 1 MiB buffer — MD5 (`md-5`, the
 //!   ETag), SHA-256 (`sha2`, a signed payload or `x-amz-checksum-sha256`), SHA-1 (`sha1`), CRC32
-//!   (`crc32fast`), CRC32C (`crc32c`), CRC64NVME with `crc64fast-nvme` and with `crc-fast` (what
-//!   the write path uses for all three CRCs; benches/crc.rs compares the CRC crates in full);
+//!   (`crc32fast`), CRC32C (`crc32c`), CRC64NVME (`crc64fast-nvme`), and each of the three with
+//!   `crc-fast` (what the write path uses for all three CRCs; docs/benchmarks.md, "CRC crates");
 //! - `digest_raw_combo`: the primitives a PUT needs, one after the other over the same 1 MiB in
 //!   64 KiB pieces, as plain calls (the CRCs with `crc-fast`, as `Digester`) — the baseline for
 //!   the next group;
@@ -89,18 +89,16 @@ fn raw(c: &mut Criterion) {
                 })
             },
         );
-        g.bench_with_input(
-            BenchmarkId::new("crc64nvme_crc_fast", label),
-            &buf,
-            |b, buf| {
-                b.iter(|| {
-                    black_box(crc_fast::checksum(
-                        crc_fast::CrcAlgorithm::Crc64Nvme,
-                        black_box(buf),
-                    ))
-                })
-            },
-        );
+        // `crc-fast` for each CRC: what the write path uses for all three.
+        for (name, alg) in [
+            ("crc32_crc_fast", crc_fast::CrcAlgorithm::Crc32IsoHdlc),
+            ("crc32c_crc_fast", crc_fast::CrcAlgorithm::Crc32Iscsi),
+            ("crc64nvme_crc_fast", crc_fast::CrcAlgorithm::Crc64Nvme),
+        ] {
+            g.bench_with_input(BenchmarkId::new(name, label), &buf, |b, buf| {
+                b.iter(|| black_box(crc_fast::checksum(alg, black_box(buf))))
+            });
+        }
     }
     g.finish();
 }
