@@ -6,12 +6,13 @@
 //! encryption plan, and a broken promise of the request (a digest, a length) stores nothing.
 //! [`read_body`] is its mirror: it opens the data keys and decrypts only the segments a range needs.
 
+pub mod stream;
+
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt, TryStreamExt};
 
 use crate::byte_range::ByteRange;
 use crate::crypto::ssec::CustomerKey;
-use crate::crypto::stream::{self as cstream, EncryptingWriter, Sealer, WriteError};
 use crate::crypto::{DataKey, Encryption, ObjectRef, Plan, sse};
 use crate::error::S3Error;
 use crate::integrity::RequestBody;
@@ -20,6 +21,8 @@ use crate::state::AppState;
 use crate::store::{
     BodyRef, ByteStream, FinishedBlob, ObjectMeta, OpenBlob, PartBody, StoreError, UploadMeta,
 };
+
+use stream::{self as cstream, EncryptingWriter, Sealer, WriteError};
 
 /// The largest single-request object S3 accepts (5 GiB).
 pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;

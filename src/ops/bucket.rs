@@ -274,7 +274,8 @@ pub async fn delete_bucket(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     ctx.state.store.delete_bucket(&meta).await?;
     // Its stored bucket keys went with it (see `WriteOp::DeleteBucket`); the cache follows.
     let keys = &ctx.state.crypto.bucket_keys;
-    keys.forget_bucket(&ctx.state.store, &meta).await?;
+    keys.forget_bucket(&ctx.state.store, &meta.key_binding())
+        .await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 

@@ -327,7 +327,7 @@ pub async fn create_session(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
         }
     };
     // Session encryption settings must be the bucket's own.
-    let asked = crate::crypto::sse::parse_write(&ctx.parts.headers)?;
+    let asked = crate::ops::sse_request::parse_write(&ctx.parts.headers)?;
     let effective = match &existing {
         Some(b) => write_request(ctx, b, asked).await?,
         None => match asked {

@@ -11,6 +11,7 @@ mod object_get;
 mod object_put;
 #[cfg(test)]
 mod proptests;
+mod sse_request;
 mod subresource;
 
 use axum::body::Body;

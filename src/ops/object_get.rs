@@ -9,11 +9,12 @@ use http::StatusCode;
 use super::{ReqCtx, empty_response, set_header};
 use crate::byte_range::ByteRange;
 use crate::clock::http_date;
-use crate::crypto::ssec::{self, CustomerKey};
+use crate::crypto::ssec::CustomerKey;
 use crate::crypto::{Encryption, sse};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::{Conditionals, Precondition, parse_range};
 use crate::object_io::{self, ReadError};
+use crate::ops::sse_request;
 use crate::store::{BodyRef, ByteStream, ObjectMeta};
 
 /// `response-*` query parameters and the header each overrides.
@@ -97,7 +98,7 @@ fn object_headers(res: &mut Response, meta: &ObjectMeta) {
 pub async fn get_object(ctx: &ReqCtx<'_>, head: bool) -> Result<Response, S3Error> {
     let bucket = ctx.bucket().await?;
     check_version_id(ctx)?;
-    let customer = ssec::parse(&ctx.parts.headers, ssec::OBJECT)?;
+    let customer = sse_request::customer_key(&ctx.parts.headers, sse_request::OBJECT)?;
     let mut meta = load_checked(ctx, customer.as_ref()).await?;
     match Conditionals::from_headers(&ctx.parts.headers, "")
         .evaluate(&meta.etag, meta.last_modified_millis)

@@ -19,6 +19,7 @@ use crate::http::xml::S3_XMLNS;
 use crate::integrity::checksum::Checksum;
 use crate::integrity::{ChecksumAlgorithm, Expectations, RequestBody};
 use crate::object_io::{self, MAX_OBJECT_SIZE, WrittenBody};
+use crate::ops::sse_request;
 use crate::store::ObjectMeta;
 use crate::xml_text::escape;
 
@@ -127,7 +128,8 @@ pub async fn put_object(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Erro
     ctx.check_canned_acl()?;
     check_body_length(ctx, MAX_OBJECT_SIZE)?;
     check_user_metadata_size(&ctx.parts.headers)?;
-    let request = object_request(ctx, &bucket, sse::parse_write(&ctx.parts.headers)?).await?;
+    let request =
+        object_request(ctx, &bucket, sse_request::parse_write(&ctx.parts.headers)?).await?;
     let md5 = customer_md5(&request);
     let customer = customer_key(&request);
     let expect = Expectations::from_headers(&ctx.parts.headers, &ctx.verified.payload)?;
@@ -232,7 +234,7 @@ pub async fn copy_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
         .object(&src_bucket, &src_key)
         .await?
         .ok_or_else(|| S3Error::no_such_key(&src_key))?;
-    let source_key = ssec::parse(&ctx.parts.headers, ssec::COPY_SOURCE)?;
+    let source_key = sse_request::customer_key(&ctx.parts.headers, sse_request::COPY_SOURCE)?;
     check_customer_key(&source, source_key.as_ref())?;
     if let Some(k) = &source_key {
         // The copy takes the source's checksum algorithm: an SSE-C source's is sealed under its key.
@@ -258,7 +260,7 @@ pub async fn copy_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
         check_user_metadata_size(&ctx.parts.headers)?;
     }
     let algorithm = copy_checksum_algorithm(ctx, &source)?;
-    let request = sse::parse_write(&ctx.parts.headers)?;
+    let request = sse_request::parse_write(&ctx.parts.headers)?;
     let changes_something = replace
         || ctx.header("x-amz-checksum-algorithm").is_some()
         || !matches!(request, SseRequest::Default);

@@ -6,6 +6,7 @@
 
 mod blobs;
 mod error;
+mod key_store;
 mod meta;
 mod model;
 pub mod rotation;
