@@ -1,5 +1,5 @@
-//! PutBucketEncryption, GetBucketEncryption, DeleteBucketEncryption, and applying the bucket's
-//! rule (and its blocked encryption types) to object writes.
+//! PutBucketEncryption, GetBucketEncryption, DeleteBucketEncryption (what the rule does to object
+//! writes is `write_encryption`).
 
 use axum::body::Body;
 use axum::response::Response;
@@ -7,7 +7,6 @@ use http::StatusCode;
 use serde::Deserialize;
 
 use super::{ReqCtx, empty_response, xml_response};
-use crate::crypto::SseRequest;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::body::{Digest, read_xml_body};
 use crate::http::xml::S3_XMLNS;
@@ -189,53 +188,6 @@ pub async fn delete_bucket_encryption(ctx: &ReqCtx<'_>) -> Result<Response, S3Er
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 
-/// What an object write gets: its own SSE request, or the bucket's rule when it asked for none
-/// (and the rule's key / Bucket Key setting where the request left them out). SSE-C writes to a
-/// bucket that blocks SSE-C are refused.
-pub fn apply_bucket_rule(bucket: &BucketMeta, request: SseRequest) -> Result<SseRequest, S3Error> {
-    let rule = bucket.encryption_rule.as_ref();
-    Ok(match request {
-        SseRequest::Customer(_) if bucket.blocks_ssec() => {
-            return Err(S3Error::new(S3ErrorCode::AccessDenied));
-        }
-        SseRequest::Default => match rule {
-            None => SseRequest::S3,
-            Some(r) => match r.sse_algorithm.as_str() {
-                "aws:kms" => SseRequest::Kms {
-                    key: r.kms_master_key_id.clone(),
-                    context: None,
-                    bucket_key: Some(r.bucket_key_enabled),
-                },
-                "aws:kms:dsse" => SseRequest::Dsse {
-                    key: r.kms_master_key_id.clone(),
-                    context: None,
-                },
-                _ => SseRequest::S3,
-            },
-        },
-        SseRequest::Kms {
-            key,
-            context,
-            bucket_key,
-        } => {
-            let same = rule.filter(|r| r.sse_algorithm == "aws:kms");
-            SseRequest::Kms {
-                key: key.or_else(|| same.and_then(|r| r.kms_master_key_id.clone())),
-                context,
-                bucket_key: bucket_key.or_else(|| rule.map(|r| r.bucket_key_enabled)),
-            }
-        }
-        SseRequest::Dsse { key, context } => {
-            let same = rule.filter(|r| r.sse_algorithm == "aws:kms:dsse");
-            SseRequest::Dsse {
-                key: key.or_else(|| same.and_then(|r| r.kms_master_key_id.clone())),
-                context,
-            }
-        }
-        other => other,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,39 +281,5 @@ mod tests {
             configuration_xml(&bucket(None, &["SSE-C"])),
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ServerSideEncryptionConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault><BucketKeyEnabled>false</BucketKeyEnabled><BlockedEncryptionTypes><EncryptionType>SSE-C</EncryptionType></BlockedEncryptionTypes></Rule></ServerSideEncryptionConfiguration>"
         );
-    }
-
-    #[test]
-    fn rules_apply_to_writes_without_sse_headers() {
-        let kms = EncryptionRule {
-            sse_algorithm: "aws:kms".into(),
-            kms_master_key_id: Some("k1".into()),
-            bucket_key_enabled: true,
-        };
-        let b = bucket(Some(kms), &[]);
-        assert!(
-            matches!(apply_bucket_rule(&b, SseRequest::Default).unwrap(), SseRequest::Kms { key: Some(ref k), bucket_key: Some(true), .. } if k == "k1")
-        );
-        assert!(matches!(
-            apply_bucket_rule(&b, SseRequest::S3).unwrap(),
-            SseRequest::S3
-        ));
-        let explicit = SseRequest::Kms {
-            key: None,
-            context: None,
-            bucket_key: Some(false),
-        };
-        assert!(matches!(
-            apply_bucket_rule(&b, explicit).unwrap(),
-            SseRequest::Kms {
-                key: Some(_),
-                bucket_key: Some(false),
-                ..
-            }
-        ));
-        assert!(matches!(
-            apply_bucket_rule(&bucket(None, &[]), SseRequest::Default).unwrap(),
-            SseRequest::S3
-        ));
     }
 }

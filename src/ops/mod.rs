@@ -13,6 +13,7 @@ mod object_put;
 mod proptests;
 mod sse_request;
 mod subresource;
+mod write_encryption;
 
 use axum::body::Body;
 use axum::response::Response;

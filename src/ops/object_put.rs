@@ -5,7 +5,6 @@ use axum::body::Body;
 use axum::response::Response;
 use http::{HeaderMap, StatusCode};
 
-use super::encryption::apply_bucket_rule;
 use super::object_get::check_customer_key;
 use super::{ReqCtx, empty_response, set_header, xml_response};
 use crate::clock::{iso8601, now_millis};
@@ -19,7 +18,7 @@ use crate::http::xml::S3_XMLNS;
 use crate::integrity::checksum::Checksum;
 use crate::integrity::{ChecksumAlgorithm, Expectations, RequestBody};
 use crate::object_io::{self, MAX_OBJECT_SIZE, WrittenBody};
-use crate::ops::sse_request;
+use crate::ops::{sse_request, write_encryption};
 use crate::store::ObjectMeta;
 use crate::xml_text::escape;
 
@@ -128,8 +127,7 @@ pub async fn put_object(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Erro
     ctx.check_canned_acl()?;
     check_body_length(ctx, MAX_OBJECT_SIZE)?;
     check_user_metadata_size(&ctx.parts.headers)?;
-    let request =
-        object_request(ctx, &bucket, sse_request::parse_write(&ctx.parts.headers)?).await?;
+    let request = write_encryption::for_write(ctx, &bucket).await?.request;
     let md5 = customer_md5(&request);
     let customer = customer_key(&request);
     let expect = Expectations::from_headers(&ctx.parts.headers, &ctx.verified.payload)?;
@@ -163,20 +161,6 @@ pub async fn put_object(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Erro
         )
         .await?;
     Ok(res)
-}
-
-/// The encryption a new object gets: the request's, completed by the bucket's rule; a directory
-/// bucket's writes may only repeat its default.
-pub(super) async fn object_request(
-    ctx: &ReqCtx<'_>,
-    bucket: &crate::store::BucketMeta,
-    request: SseRequest,
-) -> Result<SseRequest, S3Error> {
-    if bucket.is_directory() {
-        super::directory::write_request(ctx, bucket, request).await
-    } else {
-        apply_bucket_rule(bucket, request)
-    }
 }
 
 /// `x-amz-copy-source`: `bucket/key` or `/bucket/key`, URL-encoded, optionally `?versionId=`.
@@ -260,17 +244,18 @@ pub async fn copy_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
         check_user_metadata_size(&ctx.parts.headers)?;
     }
     let algorithm = copy_checksum_algorithm(ctx, &source)?;
-    let request = sse_request::parse_write(&ctx.parts.headers)?;
-    let changes_something = replace
-        || ctx.header("x-amz-checksum-algorithm").is_some()
-        || !matches!(request, SseRequest::Default);
+    // The bucket's rules cannot refuse a write without SSE headers, so deciding the encryption
+    // before the copy-onto-itself check keeps S3's error order.
+    let encryption = write_encryption::for_write(ctx, &bucket).await?;
+    let changes_something =
+        replace || ctx.header("x-amz-checksum-algorithm").is_some() || encryption.explicit;
     if src_bucket == ctx.bucket_name() && src_key == ctx.key() && !changes_something {
         return Err(S3Error::with_message(
             S3ErrorCode::InvalidRequest,
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
         ));
     }
-    let request = object_request(ctx, &bucket, request).await?;
+    let request = encryption.request;
     let md5 = customer_md5(&request);
     let customer = customer_key(&request);
     let plan = ctx

@@ -13,9 +13,7 @@ use http::StatusCode;
 use serde::Serialize;
 
 use super::object_get::check_customer_key;
-use super::object_put::{
-    check_body_length, content_headers, customer_md5, object_request, parse_copy_source,
-};
+use super::object_put::{check_body_length, content_headers, customer_md5, parse_copy_source};
 use super::{ReqCtx, empty_response, set_header, xml_response};
 use crate::byte_range::ByteRange;
 use crate::clock::{iso8601, now_millis};
@@ -28,7 +26,7 @@ use crate::integrity::checksum::{Checksum, ChecksumAlgorithm};
 use crate::integrity::verify::PromisedChecksum;
 use crate::integrity::{Expectations, RequestBody};
 use crate::object_io::{self, WrittenPart};
-use crate::ops::sse_request;
+use crate::ops::{sse_request, write_encryption};
 use crate::store::{ChecksumType, PartMeta, UploadMeta};
 
 const KEY_SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
@@ -148,8 +146,7 @@ pub async fn create_multipart_upload(ctx: &ReqCtx<'_>) -> Result<Response, S3Err
     ctx.check_canned_acl()?;
     check_user_metadata_size(&ctx.parts.headers)?;
     let checksum = parse_checksum_request(ctx)?;
-    let request =
-        object_request(ctx, &bucket, sse_request::parse_write(&ctx.parts.headers)?).await?;
+    let request = write_encryption::for_write(ctx, &bucket).await?.request;
     let md5 = customer_md5(&request);
     let store = &ctx.state.store;
     let plan = ctx
