@@ -34,4 +34,4 @@ pub mod system;
 pub use error::CryptoError;
 pub use key_store::{BucketBinding, KeyStore};
 pub use keys::{DataKey, MasterKey};
-pub use sse::{Crypto, Encryption, ObjectRef, Plan, SseRequest};
+pub use sse::{Crypto, Encryption, ObjectRef, Plan, SseAlgorithm, SseRequest};

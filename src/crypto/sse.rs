@@ -17,6 +17,40 @@ pub const SSE_KMS_KEY_ID: &str = "x-amz-server-side-encryption-aws-kms-key-id";
 pub const SSE_CONTEXT: &str = "x-amz-server-side-encryption-context";
 pub const SSE_BUCKET_KEY: &str = "x-amz-server-side-encryption-bucket-key-enabled";
 
+/// An SSE algorithm, as S3 names it in headers and configurations and as bucket records store
+/// it (the same strings: no migration). An unknown stored value fails to decode, so a record
+/// never falls back to SSE-S3 silently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SseAlgorithm {
+    #[serde(rename = "AES256")]
+    Aes256,
+    #[serde(rename = "aws:kms")]
+    Kms,
+    #[serde(rename = "aws:kms:dsse")]
+    KmsDsse,
+}
+
+impl SseAlgorithm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SseAlgorithm::Aes256 => "AES256",
+            SseAlgorithm::Kms => "aws:kms",
+            SseAlgorithm::KmsDsse => "aws:kms:dsse",
+        }
+    }
+
+    /// The algorithm S3 names `name` (exactly, case included), if any.
+    pub fn parse(name: &str) -> Option<SseAlgorithm> {
+        [
+            SseAlgorithm::Aes256,
+            SseAlgorithm::Kms,
+            SseAlgorithm::KmsDsse,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == name)
+    }
+}
+
 /// What a write request asked for.
 #[derive(Debug, Clone)]
 pub enum SseRequest {
@@ -332,14 +366,17 @@ pub fn response_headers(
     echo_context: bool,
 ) -> Vec<(&'static str, String)> {
     match enc {
-        Encryption::SseS3 { .. } => vec![(SSE, "AES256".into())],
+        Encryption::SseS3 { .. } => vec![(SSE, SseAlgorithm::Aes256.as_str().into())],
         Encryption::SseKms {
             arn,
             context,
             bucket_key,
             ..
         } => {
-            let mut h = vec![(SSE, "aws:kms".to_string()), (SSE_KMS_KEY_ID, arn.clone())];
+            let mut h = vec![
+                (SSE, SseAlgorithm::Kms.as_str().to_string()),
+                (SSE_KMS_KEY_ID, arn.clone()),
+            ];
             if *bucket_key {
                 h.push((SSE_BUCKET_KEY, "true".into()));
             }
@@ -350,7 +387,7 @@ pub fn response_headers(
         }
         Encryption::Dsse { arn, context, .. } => {
             let mut h = vec![
-                (SSE, "aws:kms:dsse".to_string()),
+                (SSE, SseAlgorithm::KmsDsse.as_str().to_string()),
                 (SSE_KMS_KEY_ID, arn.clone()),
             ];
             if let (true, Some(c)) = (echo_context, context) {

@@ -10,7 +10,7 @@ use crate::clock::{iso8601, now_millis};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::body::{Digest, read_xml_body};
 use crate::http::xml::{S3_XMLNS, from_xml, to_xml};
-use crate::store::{BucketMeta, StoreError};
+use crate::store::{BucketMeta, EncryptionType, StoreError};
 
 const US_EAST_1: &str = "us-east-1";
 
@@ -199,7 +199,7 @@ pub async fn create_bucket(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3E
     let creation_blocked = if ctx.state.config.allow_ssec_by_default || is_directory {
         Vec::new()
     } else {
-        vec!["SSE-C".to_string()]
+        vec![EncryptionType::SseC]
     };
     let meta = BucketMeta {
         name: name.clone(),

@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 use super::{ReqCtx, set_header, xml_response};
 use crate::auth::session::SessionKeys;
 use crate::clock::{iso8601, now_millis};
-use crate::crypto::SseRequest;
+use crate::crypto::{SseAlgorithm, SseRequest};
 use crate::error::{S3Error, S3ErrorCode, Unverified};
 use crate::http::router::Endpoint;
 use crate::http::xml::{S3_XMLNS, to_xml};
-use crate::store::{BucketMeta, DirectoryInfo, EncryptionRule};
+use crate::store::{BucketMeta, DirectoryInfo, EncryptionRule, EncryptionType};
 
 pub const SUFFIX: &str = "--x-s3";
 pub const STORAGE_CLASS: &str = "EXPRESS_ONEZONE";
@@ -161,15 +161,15 @@ pub async fn check_rule(
     ctx: &ReqCtx<'_>,
     bucket: &mut BucketMeta,
     rule: &mut EncryptionRule,
-    blocked: Option<&Vec<String>>,
+    blocked: Option<&Vec<EncryptionType>>,
 ) -> Result<(), S3Error> {
     if blocked.is_some() {
         return Err(Unverified::DirectoryBlockedTypes.error());
     }
-    match rule.sse_algorithm.as_str() {
-        "AES256" => return Ok(()),
-        "aws:kms" => {}
-        _ => return Err(Unverified::DirectoryAlgorithm.error()),
+    match rule.sse_algorithm {
+        SseAlgorithm::Aes256 => return Ok(()),
+        SseAlgorithm::Kms => {}
+        SseAlgorithm::KmsDsse => return Err(Unverified::DirectoryAlgorithm.error()),
     }
     let key = rule
         .kms_master_key_id
@@ -297,7 +297,11 @@ pub async fn create_session(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     );
     match effective {
         SseRequest::Kms { key, .. } => {
-            set_header(&mut res, crate::crypto::sse::SSE, "aws:kms");
+            set_header(
+                &mut res,
+                crate::crypto::sse::SSE,
+                SseAlgorithm::Kms.as_str(),
+            );
             if let Some(k) = key {
                 let kms = ctx
                     .state
@@ -309,7 +313,11 @@ pub async fn create_session(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
             }
             set_header(&mut res, crate::crypto::sse::SSE_BUCKET_KEY, "true");
         }
-        _ => set_header(&mut res, crate::crypto::sse::SSE, "AES256"),
+        _ => set_header(
+            &mut res,
+            crate::crypto::sse::SSE,
+            SseAlgorithm::Aes256.as_str(),
+        ),
     }
     Ok(res)
 }

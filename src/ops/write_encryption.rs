@@ -8,7 +8,7 @@ use base64::Engine;
 use super::ReqCtx;
 use super::directory::{default_context, is_alias};
 use super::sse_request;
-use crate::crypto::SseRequest;
+use crate::crypto::{SseAlgorithm, SseRequest};
 use crate::error::{S3Error, S3ErrorCode, Unverified};
 use crate::store::BucketMeta;
 
@@ -45,17 +45,17 @@ pub fn apply_bucket_rule(bucket: &BucketMeta, request: SseRequest) -> Result<Sse
         }
         SseRequest::Default => match rule {
             None => SseRequest::S3,
-            Some(r) => match r.sse_algorithm.as_str() {
-                "aws:kms" => SseRequest::Kms {
+            Some(r) => match r.sse_algorithm {
+                SseAlgorithm::Kms => SseRequest::Kms {
                     key: r.kms_master_key_id.clone(),
                     context: None,
                     bucket_key: Some(r.bucket_key_enabled),
                 },
-                "aws:kms:dsse" => SseRequest::Dsse {
+                SseAlgorithm::KmsDsse => SseRequest::Dsse {
                     key: r.kms_master_key_id.clone(),
                     context: None,
                 },
-                _ => SseRequest::S3,
+                SseAlgorithm::Aes256 => SseRequest::S3,
             },
         },
         SseRequest::Kms {
@@ -63,7 +63,7 @@ pub fn apply_bucket_rule(bucket: &BucketMeta, request: SseRequest) -> Result<Sse
             context,
             bucket_key,
         } => {
-            let same = rule.filter(|r| r.sse_algorithm == "aws:kms");
+            let same = rule.filter(|r| r.sse_algorithm == SseAlgorithm::Kms);
             SseRequest::Kms {
                 key: key.or_else(|| same.and_then(|r| r.kms_master_key_id.clone())),
                 context,
@@ -71,7 +71,7 @@ pub fn apply_bucket_rule(bucket: &BucketMeta, request: SseRequest) -> Result<Sse
             }
         }
         SseRequest::Dsse { key, context } => {
-            let same = rule.filter(|r| r.sse_algorithm == "aws:kms:dsse");
+            let same = rule.filter(|r| r.sse_algorithm == SseAlgorithm::KmsDsse);
             SseRequest::Dsse {
                 key: key.or_else(|| same.and_then(|r| r.kms_master_key_id.clone())),
                 context,
@@ -93,7 +93,7 @@ pub async fn directory_rule(
     let rule = bucket
         .encryption_rule
         .as_ref()
-        .filter(|r| r.sse_algorithm == "aws:kms");
+        .filter(|r| r.sse_algorithm == SseAlgorithm::Kms);
     let bucket_key = rule.and_then(|r| r.kms_master_key_id.clone());
     match (request, bucket_key) {
         (SseRequest::Default | SseRequest::S3, None) => Ok(SseRequest::S3),
@@ -143,7 +143,10 @@ mod tests {
     fn bucket(rule: Option<EncryptionRule>, blocked: &[&str]) -> BucketMeta {
         BucketMeta {
             encryption_rule: rule,
-            blocked_encryption_types: blocked.iter().map(|s| s.to_string()).collect(),
+            blocked_encryption_types: blocked
+                .iter()
+                .map(|s| crate::store::EncryptionType::parse(s).unwrap())
+                .collect(),
             ..BucketMeta::for_tests("b", "0")
         }
     }
@@ -151,7 +154,7 @@ mod tests {
     #[test]
     fn rules_apply_to_writes_without_sse_headers() {
         let kms = EncryptionRule {
-            sse_algorithm: "aws:kms".into(),
+            sse_algorithm: SseAlgorithm::Kms,
             kms_master_key_id: Some("k1".into()),
             bucket_key_enabled: true,
         };

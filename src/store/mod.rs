@@ -19,8 +19,8 @@ pub use blobs::{BlobWriter, ByteStream, FinishedBlob, INLINE_MAX, OpenBlob};
 pub use error::StoreError;
 pub use meta::ObjectPage;
 pub use model::{
-    BodyRef, BucketMeta, ChecksumType, DirectoryInfo, EncryptionRule, ObjectMeta, PartBody,
-    PartMeta, RecordSeal, UploadMeta,
+    BodyRef, BucketMeta, ChecksumType, DirectoryInfo, EncryptionRule, EncryptionType, ObjectMeta,
+    PartBody, PartMeta, RecordSeal, UploadMeta,
 };
 pub use rotation::Progress;
 

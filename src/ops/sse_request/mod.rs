@@ -6,9 +6,9 @@
 use base64::Engine;
 use http::HeaderMap;
 
-use crate::crypto::SseRequest;
 use crate::crypto::sse::{SSE, SSE_BUCKET_KEY, SSE_CONTEXT, SSE_KMS_KEY_ID};
 use crate::crypto::ssec::CustomerKey;
+use crate::crypto::{SseAlgorithm, SseRequest};
 use crate::error::{S3Error, S3ErrorCode};
 
 #[cfg(test)]
@@ -26,15 +26,12 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// Reads the SSE headers of a write (PutObject, CopyObject destination), with S3's checks.
 pub fn parse_write(h: &HeaderMap) -> Result<SseRequest, S3Error> {
     let sse = header(h, SSE);
-    if let Some(v) = sse {
-        if !["AES256", "aws:kms", "aws:kms:dsse"].contains(&v) {
-            return Err(S3Error::invalid_argument(
-                "The encryption method specified is not supported",
-                SSE,
-                v,
-            ));
-        }
-    }
+    let algorithm = match sse {
+        None => None,
+        Some(v) => Some(SseAlgorithm::parse(v).ok_or_else(|| {
+            S3Error::invalid_argument("The encryption method specified is not supported", SSE, v)
+        })?),
+    };
     let customer = customer_key(h, OBJECT)?;
     if let (Some(_), Some(v)) = (&customer, sse) {
         return Err(S3Error::invalid_argument(
@@ -47,7 +44,7 @@ pub fn parse_write(h: &HeaderMap) -> Result<SseRequest, S3Error> {
         return Ok(SseRequest::Customer(c));
     }
     let key = header(h, SSE_KMS_KEY_ID).map(str::to_string);
-    let kms = matches!(sse, Some("aws:kms") | Some("aws:kms:dsse"));
+    let kms = matches!(algorithm, Some(SseAlgorithm::Kms | SseAlgorithm::KmsDsse));
     if key.is_some() && !kms {
         return Err(S3Error::with_message(
             S3ErrorCode::InvalidArgument,
@@ -64,15 +61,15 @@ pub fn parse_write(h: &HeaderMap) -> Result<SseRequest, S3Error> {
         ));
     }
     let bucket_key = header(h, SSE_BUCKET_KEY).map(|v| v.eq_ignore_ascii_case("true"));
-    Ok(match sse {
+    Ok(match algorithm {
         None => SseRequest::Default,
-        Some("AES256") => SseRequest::S3,
-        Some("aws:kms") => SseRequest::Kms {
+        Some(SseAlgorithm::Aes256) => SseRequest::S3,
+        Some(SseAlgorithm::Kms) => SseRequest::Kms {
             key,
             context,
             bucket_key,
         },
-        _ => SseRequest::Dsse { key, context },
+        Some(SseAlgorithm::KmsDsse) => SseRequest::Dsse { key, context },
     })
 }
 
