@@ -331,9 +331,11 @@ mod tests {
             body: crate::store::BodyRef::Empty,
             seal: None,
         };
-        full.commit_object("b", "k", meta, None, None)
-            .await
-            .unwrap();
+        let addr = crate::store::ObjectAddr {
+            bucket: "b",
+            key: "k",
+        };
+        full.commit_object(addr, meta, None, None).await.unwrap();
         full.put_config(RECORD, old_record(&keys)).await.unwrap();
         let refused = load_or_init(&full, &master).await;
         assert!(matches!(refused, Err(CryptoError::OldFormat)));

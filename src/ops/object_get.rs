@@ -13,7 +13,7 @@ use crate::crypto::ssec::CustomerKey;
 use crate::crypto::{Encryption, sse};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::{Conditionals, Precondition, parse_range};
-use crate::object_io::{self, ReadError};
+use crate::object_io::{self, ObjectRead, ReadError};
 use crate::ops::sse_request;
 use crate::store::{BodyRef, ByteStream, ObjectMeta};
 
@@ -42,7 +42,7 @@ fn check_version_id(ctx: &ReqCtx<'_>) -> Result<(), S3Error> {
 async fn load(ctx: &ReqCtx<'_>) -> Result<ObjectMeta, S3Error> {
     ctx.state
         .store
-        .object(ctx.bucket_name(), ctx.key())
+        .object(ctx.object_addr())
         .await?
         .ok_or_else(|| S3Error::no_such_key(ctx.key()))
 }
@@ -58,7 +58,7 @@ async fn load_checked(
     if let Some(c) = customer {
         ctx.state
             .store
-            .unlock_object(ctx.bucket_name(), ctx.key(), &mut meta, c)?;
+            .unlock_object(ctx.object_addr(), &mut meta, c)?;
     }
     Ok(meta)
 }
@@ -242,16 +242,14 @@ async fn open(
     customer: Option<&CustomerKey>,
 ) -> Result<ByteStream, ReadError> {
     let account = &ctx.verified.account_id;
-    let mut stream = object_io::read_body(
-        ctx.state,
+    let read = ObjectRead {
         account,
-        ctx.bucket_name(),
-        ctx.key(),
+        addr: ctx.object_addr(),
         meta,
         range,
         customer,
-    )
-    .await?;
+    };
+    let mut stream = object_io::read_body(ctx.state, &read).await?;
     let first = match stream.next().await {
         None => return Ok(futures_util::stream::empty().boxed()),
         Some(Ok(bytes)) => bytes,

@@ -119,6 +119,14 @@ impl BucketMeta {
     }
 }
 
+/// Where an object lives, as the store keys it: bucket and key (a version id joins here with
+/// versioning). Passed instead of two adjacent `&str`s, which are easy to swap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectAddr<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+}
+
 /// An entry of a bucket's `BlockedEncryptionTypes`, stored as S3 names it (`SSE-C`, `NONE`). An
 /// unknown stored value fails to decode (`StoreError::Encoding`, a 500), never reads as nothing
 /// blocked.

@@ -288,7 +288,7 @@ pub async fn complete_multipart_upload(ctx: &ReqCtx<'_>, body: Body) -> Result<R
 /// S3 answers as it did the first time; otherwise the upload is unknown.
 async fn retried_complete(ctx: &ReqCtx<'_>, id: &str) -> Result<Response, S3Error> {
     let store = &ctx.state.store;
-    let current = store.object(ctx.bucket_name(), ctx.key()).await?;
+    let current = store.object(ctx.object_addr()).await?;
     match current {
         Some(mut meta) if matches!(&meta.body, BodyRef::Parts { upload_id, .. } if upload_id == id) =>
         {
@@ -296,7 +296,7 @@ async fn retried_complete(ctx: &ReqCtx<'_>, id: &str) -> Result<Response, S3Erro
                 matches!(&meta.encryption, Encryption::SseC { verifier, .. } if c.matches(verifier))
             });
             if let Some(c) = &customer {
-                store.unlock_object(ctx.bucket_name(), ctx.key(), &mut meta, c)?;
+                store.unlock_object(ctx.object_addr(), &mut meta, c)?;
             }
             complete_response(ctx, &meta)
         }

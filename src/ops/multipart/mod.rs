@@ -25,9 +25,9 @@ use crate::http::xml::{S3_XMLNS, to_xml};
 use crate::integrity::checksum::{Checksum, ChecksumAlgorithm};
 use crate::integrity::verify::PromisedChecksum;
 use crate::integrity::{Expectations, RequestBody};
-use crate::object_io::{self, WrittenPart};
+use crate::object_io::{self, ObjectRead, WrittenPart};
 use crate::ops::{sse_request, write_encryption};
-use crate::store::{ChecksumType, PartMeta, UploadMeta};
+use crate::store::{ChecksumType, ObjectAddr, PartMeta, UploadMeta};
 
 const KEY_SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'-')
@@ -433,8 +433,12 @@ pub async fn upload_part_copy(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     ctx.owned_bucket(&src_bucket, "x-amz-source-expected-bucket-owner")
         .await?;
     let store = &ctx.state.store;
+    let src = ObjectAddr {
+        bucket: &src_bucket,
+        key: &src_key,
+    };
     let source = store
-        .object(&src_bucket, &src_key)
+        .object(src)
         .await?
         .ok_or_else(|| S3Error::no_such_key(&src_key))?;
     let source_key = sse_request::customer_key(&ctx.parts.headers, sse_request::COPY_SOURCE)?;
@@ -462,16 +466,14 @@ pub async fn upload_part_copy(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
         customer.as_ref(),
     )
     .await?;
-    let bytes = object_io::read_body(
-        ctx.state,
+    let read = ObjectRead {
         account,
-        &src_bucket,
-        &src_key,
-        &source,
+        addr: src,
+        meta: &source,
         range,
-        source_key.as_ref(),
-    )
-    .await?;
+        customer: source_key.as_ref(),
+    };
+    let bytes = object_io::read_body(ctx.state, &read).await?;
     let part_alg = upload.part_algorithm();
     let body = RequestBody::new(bytes, Expectations::internal(len, part_alg), MAX_PART_SIZE);
     let written = object_io::write_part(ctx.state, &keys, number, body).await?;
