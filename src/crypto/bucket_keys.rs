@@ -256,22 +256,19 @@ async fn read_record(store: &impl KeyStore, name: &str) -> Result<Option<Record>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{BucketMeta, Store};
+    use crate::crypto::key_store::memory::MemoryKeyStore as Store;
 
     const A: &str = "000000000000";
     const B: &str = "111111111111";
 
-    fn bucket(name: &str, owner: &str) -> BucketMeta {
-        BucketMeta::for_tests(name, owner)
+    fn bucket(name: &str, owner: &str) -> BucketBinding {
+        BucketBinding::for_tests(name, owner)
     }
 
     async fn setup(buckets: &[(&str, &str)]) -> (Store, Keyring) {
         let store = Store::memory();
         for (name, owner) in buckets {
-            store
-                .create_bucket(bucket(name, owner), usize::MAX)
-                .await
-                .unwrap();
+            store.create_bucket(bucket(name, owner)).await.unwrap();
         }
         let keyring = Keyring::load(&store, DataKey::generate(), "us-east-1", true)
             .await
@@ -327,17 +324,14 @@ mod tests {
 
         let meta = store.bucket("b").await.unwrap().unwrap();
         store.delete_bucket(&meta).await.unwrap();
-        bk.forget_bucket(&store, &meta.key_binding()).await.unwrap();
+        bk.forget_bucket(&store, &meta).await.unwrap();
         assert!(
             bucket_key_records(&store).await.is_empty(),
             "dropped with the bucket"
         );
 
         for owner in [B, A] {
-            store
-                .create_bucket(bucket("b", owner), usize::MAX)
-                .await
-                .unwrap();
+            store.create_bucket(bucket("b", owner)).await.unwrap();
             let kms = keyring.resolve(&store, owner, Some("k1")).await.unwrap();
             let (new, _) = bk
                 .for_write(&store, &keyring, owner, "b", &kms)
@@ -357,7 +351,7 @@ mod tests {
             );
             let meta = store.bucket("b").await.unwrap().unwrap();
             store.delete_bucket(&meta).await.unwrap();
-            bk.forget_bucket(&store, &meta.key_binding()).await.unwrap();
+            bk.forget_bucket(&store, &meta).await.unwrap();
         }
     }
 
@@ -428,7 +422,7 @@ mod tests {
         }
         let meta = store.bucket("b").await.unwrap().unwrap();
         store.delete_bucket(&meta).await.unwrap();
-        bk.forget_bucket(&store, &meta.key_binding()).await.unwrap();
+        bk.forget_bucket(&store, &meta).await.unwrap();
         let left = bucket_key_records(&store).await;
         assert_eq!(left, [format!("{LEGACY_PREFIX}{}", keys[1].1)]);
     }

@@ -316,7 +316,7 @@ impl Keyring {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
+    use crate::crypto::key_store::memory::MemoryKeyStore as Store;
 
     #[tokio::test]
     async fn keys_resolve_by_id_arn_and_alias_and_persist() {

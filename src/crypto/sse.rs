@@ -414,13 +414,14 @@ pub fn response_headers(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
+    use crate::crypto::key_store::BucketBinding;
+    use crate::crypto::key_store::memory::MemoryKeyStore as Store;
 
     #[tokio::test]
     async fn every_mode_seals_and_opens_only_for_its_object() {
         let store = Store::memory();
-        let bucket = crate::store::BucketMeta::for_tests("b", "000000000000");
-        store.create_bucket(bucket, usize::MAX).await.unwrap();
+        let bucket = BucketBinding::for_tests("b", "000000000000");
+        store.create_bucket(bucket).await.unwrap();
         let keyring = Keyring::load(&store, DataKey::generate(), "us-east-1", true)
             .await
             .unwrap();

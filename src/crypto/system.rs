@@ -249,7 +249,7 @@ pub async fn rotate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
+    use crate::crypto::key_store::memory::MemoryKeyStore as Store;
 
     #[tokio::test]
     async fn wrong_master_key_is_refused_and_rotation_keeps_keys() {
@@ -309,33 +309,7 @@ mod tests {
 
         let full = Store::memory();
         let keys = load_or_init(&full, &master).await.unwrap();
-        full.set_record_keys(super::super::records::RecordKeys::new(&keys.metadata));
-        // Built from JSON so a field added to bucket records (with a default) needs no edit here.
-        let bucket: crate::store::BucketMeta = serde_json::from_value(serde_json::json!({
-            "name": "b", "owner": "000000000000", "region": "us-east-1",
-            "location_constraint": null, "created_millis": 1
-        }))
-        .unwrap();
-        full.create_bucket(bucket, usize::MAX).await.unwrap();
-        let meta = crate::store::ObjectMeta {
-            size: 0,
-            etag: "d41d8cd98f00b204e9800998ecf8427e".into(),
-            last_modified_millis: 1,
-            content_headers: Vec::new(),
-            user_metadata: Vec::new(),
-            checksum: None,
-            composite_checksum: false,
-            encryption: super::super::Encryption::SseS3 {
-                key: envelope::seal(&keys.sse_s3, &DataKey::generate(), &ctx("x")).unwrap(),
-            },
-            body: crate::store::BodyRef::Empty,
-            seal: None,
-        };
-        let addr = crate::store::ObjectAddr {
-            bucket: "b",
-            key: "k",
-        };
-        full.commit_object(addr, meta, None, None).await.unwrap();
+        full.add_object_record();
         full.put_config(RECORD, old_record(&keys)).await.unwrap();
         let refused = load_or_init(&full, &master).await;
         assert!(matches!(refused, Err(CryptoError::OldFormat)));
