@@ -6,20 +6,24 @@
 //! encryption plan, and a broken promise of the request (a digest, a length) stores nothing.
 //! [`read_body`] is its mirror: it opens the data keys and decrypts only the segments a range needs.
 
+pub mod stream;
+
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt, TryStreamExt};
 
 use crate::byte_range::ByteRange;
 use crate::crypto::ssec::CustomerKey;
-use crate::crypto::stream::{self as cstream, EncryptingWriter, Sealer, WriteError};
 use crate::crypto::{DataKey, Encryption, ObjectRef, Plan, sse};
 use crate::error::S3Error;
 use crate::integrity::RequestBody;
 use crate::integrity::checksum::Checksum;
 use crate::state::AppState;
 use crate::store::{
-    BodyRef, ByteStream, FinishedBlob, ObjectMeta, OpenBlob, PartBody, StoreError, UploadMeta,
+    BodyRef, ByteStream, FinishedBlob, ObjectAddr, ObjectMeta, OpenBlob, PartBody, StoreError,
+    UploadMeta,
 };
+
+use stream::{self as cstream, EncryptingWriter, Sealer, WriteError};
 
 /// The largest single-request object S3 accepts (5 GiB).
 pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
@@ -46,13 +50,12 @@ impl From<WriteError> for S3Error {
     }
 }
 
-/// Encrypts and stores `body` for `bucket`/`key` under `plan`, checking the body's promises at the
-/// end. On any error the partial blob is removed (the writer's drop guard), so a failed upload never
-/// leaves or replaces anything.
+/// Encrypts and stores `body` for the object at `addr` under `plan`, checking the body's promises
+/// at the end. On any error the partial blob is removed (the writer's drop guard), so a failed
+/// upload never leaves or replaces anything.
 pub async fn write_body<S, E>(
     state: &AppState,
-    bucket: &str,
-    key: &str,
+    addr: ObjectAddr<'_>,
     plan: &Plan,
     mut body: RequestBody<S>,
 ) -> Result<WrittenBody, S3Error>
@@ -78,8 +81,8 @@ where
     let encryption = state.crypto.seal(
         plan,
         &ObjectRef {
-            bucket,
-            key,
+            bucket: addr.bucket,
+            key: addr.key,
             blob_id: &blob_id,
         },
     )?;
@@ -205,45 +208,54 @@ fn store_error(e: StoreError) -> ReadError {
     }
 }
 
-/// Streams the plaintext of `range` (or the whole object) of `bucket`/`key`.
-pub async fn read_body(
-    state: &AppState,
-    account: &str,
-    bucket: &str,
-    key: &str,
-    meta: &ObjectMeta,
-    range: Option<ByteRange>,
-    customer: Option<&CustomerKey>,
-) -> Result<ByteStream, ReadError> {
+/// One read of an object's bytes.
+pub struct ObjectRead<'a> {
+    /// The account reading (KMS keys are per account).
+    pub account: &'a str,
+    pub addr: ObjectAddr<'a>,
+    /// The object's checked record (`Store::object`).
+    pub meta: &'a ObjectMeta,
+    /// The plaintext range; `None` for the whole object.
+    pub range: Option<ByteRange>,
+    /// The SSE-C key, checked against the record's verifier by the caller.
+    pub customer: Option<&'a CustomerKey>,
+}
+
+impl ObjectRead<'_> {
+    /// Opens the data keys sealed for the body `blob_id` (a blob, or a multipart upload's id).
+    async fn keys(&self, state: &AppState, blob_id: &str) -> Result<Vec<DataKey>, ReadError> {
+        Ok(state
+            .crypto
+            .open(
+                &state.store,
+                self.account,
+                &self.meta.encryption,
+                &ObjectRef {
+                    bucket: self.addr.bucket,
+                    key: self.addr.key,
+                    blob_id,
+                },
+                self.customer,
+            )
+            .await?)
+    }
+}
+
+/// Streams the plaintext of `read.range` (or the whole object).
+pub async fn read_body(state: &AppState, read: &ObjectRead<'_>) -> Result<ByteStream, ReadError> {
     let store = &state.store;
-    let enc = &meta.encryption;
+    let meta = read.meta;
     let blob_id = match &meta.body {
         BodyRef::Parts { upload_id, parts } => {
-            return read_parts(
-                state, account, bucket, key, meta, enc, upload_id, parts, range, customer,
-            )
-            .await;
+            return read_parts(state, read, upload_id, parts).await;
         }
         // Nothing stored: the record's MAC vouches for the size being 0 (`store::sealed`).
         BodyRef::Empty => return Ok(futures_util::stream::empty().boxed()),
         BodyRef::Blob(id) | BodyRef::Inline(id) => id,
     };
     let blob = store.open_body(&meta.body).await.map_err(store_error)?;
-    let keys = state
-        .crypto
-        .open(
-            store,
-            account,
-            enc,
-            &ObjectRef {
-                bucket,
-                key,
-                blob_id,
-            },
-            customer,
-        )
-        .await?;
-    decrypt(blob, meta.size, keys, range).await
+    let keys = read.keys(state, blob_id).await?;
+    decrypt(blob, meta.size, keys, read.range).await
 }
 
 /// Decrypts `range` of one sealed blob: a body within one segment right here (microseconds of
@@ -271,22 +283,15 @@ async fn decrypt(
 /// Streams `range` of a multipart object: each part it touches is decrypted on its own (only the
 /// segments the range needs). The touched parts' blobs are all opened before the first byte, so a
 /// concurrent overwrite cannot take a part away halfway through the read.
-#[allow(clippy::too_many_arguments)]
 async fn read_parts(
     state: &AppState,
-    account: &str,
-    bucket: &str,
-    key: &str,
-    meta: &ObjectMeta,
-    enc: &Encryption,
+    read: &ObjectRead<'_>,
     upload_id: &str,
     parts: &[PartBody],
-    range: Option<ByteRange>,
-    customer: Option<&CustomerKey>,
 ) -> Result<ByteStream, ReadError> {
-    let (start, end) = match range {
+    let (start, end) = match read.range {
         Some(r) => (r.start, r.end.saturating_add(1)),
-        None => (0, meta.size),
+        None => (0, read.meta.size),
     };
     // (blob, keys, size, local range) for each part overlapping [start, end).
     let mut plan: Vec<(OpenBlob, Vec<DataKey>, u64, Option<ByteRange>)> = Vec::new();
@@ -300,22 +305,7 @@ async fn read_parts(
         }
         let keys = match &upload_keys {
             Some(k) => k,
-            None => upload_keys.insert(
-                state
-                    .crypto
-                    .open(
-                        &state.store,
-                        account,
-                        enc,
-                        &ObjectRef {
-                            bucket,
-                            key,
-                            blob_id: upload_id,
-                        },
-                        customer,
-                    )
-                    .await?,
-            ),
+            None => upload_keys.insert(read.keys(state, upload_id).await?),
         };
         let local = ByteRange {
             start: start.max(p_start) - p_start,

@@ -3,7 +3,7 @@
 //! bounded time, and cached once opened for reads. Bucket keys are persisted sealed under their
 //! KMS key, so objects stay readable across restarts.
 //!
-//! A bucket key belongs to one account, one bucket incarnation (`BucketMeta::incarnation_id`: a
+//! A bucket key belongs to one account, one bucket incarnation (`BucketBinding::incarnation`: a
 //! bucket deleted and created again under the same name is another bucket) and one KMS key. The
 //! write cache is keyed by all three, the stored records live under the incarnation's scoped
 //! prefix (so the store drops them with the bucket), and a read refuses a bucket key whose account,
@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 
 use super::envelope::{self, KeyContext, SealedKey};
 use super::error::CryptoError;
+use super::key_store::{BucketBinding, KeyStore};
 use super::keys::DataKey;
 use super::kms::{Keyring, KmsKey};
-use crate::store::{BucketMeta, Store};
 
 /// How long one bucket key keeps sealing new objects before a fresh one is made.
 pub const BUCKET_KEY_LIFETIME: Duration = Duration::from_secs(15 * 60);
@@ -38,8 +38,8 @@ struct Record {
 }
 
 /// The name of a bucket key's record: under the bucket incarnation's scoped prefix.
-fn record_name(bucket: &BucketMeta, id: &str) -> String {
-    format!("{}bucket-key/{id}", bucket.scoped_config_prefix())
+fn record_name(bucket: &BucketBinding, id: &str) -> String {
+    format!("{}bucket-key/{id}", bucket.record_prefix)
 }
 
 fn context<'a>(bucket: &'a str, kms_key_id: &'a str, id: &'a str) -> KeyContext<'a> {
@@ -95,11 +95,10 @@ fn store_err(e: impl std::fmt::Display) -> CryptoError {
 }
 
 /// The record of bucket `name` (as it is now): the bucket keys of a deleted one must not be used.
-async fn bucket_record(store: &Store, name: &str) -> Result<BucketMeta, CryptoError> {
+async fn bucket_record(store: &impl KeyStore, name: &str) -> Result<BucketBinding, CryptoError> {
     store
-        .bucket(name)
-        .await
-        .map_err(store_err)?
+        .bucket_binding(name)
+        .await?
         .ok_or(CryptoError::BucketKeyMismatch)
 }
 
@@ -108,14 +107,18 @@ impl BucketKeys {
     /// operation, reusing one costs none.
     pub async fn for_write(
         &self,
-        store: &Store,
+        store: &impl KeyStore,
         keyring: &Keyring,
         account: &str,
         bucket: &str,
         kms: &KmsKey,
     ) -> Result<(String, DataKey), CryptoError> {
         let meta = bucket_record(store, bucket).await?;
-        let slot = (account.to_string(), meta.incarnation_id(), kms.id.clone());
+        let slot = (
+            account.to_string(),
+            meta.incarnation.clone(),
+            kms.id.clone(),
+        );
         if let Some((id, key, made)) = self.active.lock().map_err(poisoned)?.get(&slot) {
             if made.elapsed() < BUCKET_KEY_LIFETIME {
                 return Ok((id.clone(), key.clone()));
@@ -134,9 +137,8 @@ impl BucketKeys {
         };
         let bytes = serde_json::to_vec(&record).map_err(store_err)?;
         store
-            .put_config(&record_name(&meta, &id), bytes)
-            .await
-            .map_err(store_err)?;
+            .put_key_record(&record_name(&meta, &id), bytes)
+            .await?;
         let opened = Opened {
             account: account.into(),
             bucket: bucket.into(),
@@ -159,7 +161,7 @@ impl BucketKeys {
     /// bucket key of another account, bucket (incarnation) or KMS key is refused.
     pub async fn for_read(
         &self,
-        store: &Store,
+        store: &impl KeyStore,
         keyring: &Keyring,
         account: &str,
         bucket: &str,
@@ -176,7 +178,7 @@ impl BucketKeys {
                 .await?
                 .ok_or(CryptoError::Integrity("bucket key record missing"))?,
         };
-        let incarnation_ok = rec.incarnation.is_empty() || rec.incarnation == meta.incarnation_id();
+        let incarnation_ok = rec.incarnation.is_empty() || rec.incarnation == meta.incarnation;
         let owner_ok = rec.account == account && rec.bucket == bucket;
         if !incarnation_ok || !owner_ok || rec.kms_key_id != kms_key_id {
             return Err(CryptoError::BucketKeyMismatch);
@@ -209,11 +211,11 @@ impl BucketKeys {
     /// such legacy records, which nothing seals under again.
     pub async fn forget_bucket(
         &self,
-        store: &Store,
-        bucket: &BucketMeta,
+        store: &impl KeyStore,
+        bucket: &BucketBinding,
     ) -> Result<(), CryptoError> {
         self.forget_cached(bucket)?;
-        let legacy = store.config(LEGACY_PREFIX).await.map_err(store_err)?;
+        let legacy = store.key_records(LEGACY_PREFIX).await?;
         let names: Vec<String> = legacy
             .into_iter()
             .filter(|(_, bytes)| {
@@ -223,17 +225,17 @@ impl BucketKeys {
             .map(|(name, _)| name)
             .collect();
         if !names.is_empty() {
-            store.remove_config(names).await.map_err(store_err)?;
+            store.remove_key_records(names).await?;
         }
         Ok(())
     }
 
-    fn forget_cached(&self, bucket: &BucketMeta) -> Result<(), CryptoError> {
-        let incarnation = bucket.incarnation_id();
+    fn forget_cached(&self, bucket: &BucketBinding) -> Result<(), CryptoError> {
+        let incarnation = &bucket.incarnation;
         self.active
             .lock()
             .map_err(poisoned)?
-            .retain(|(_, inc, _), _| *inc != incarnation);
+            .retain(|(_, inc, _), _| inc != incarnation);
         self.opened
             .lock()
             .map_err(poisoned)?
@@ -242,8 +244,8 @@ impl BucketKeys {
     }
 }
 
-async fn read_record(store: &Store, name: &str) -> Result<Option<Record>, CryptoError> {
-    let found = store.config(name).await.map_err(store_err)?;
+async fn read_record(store: &impl KeyStore, name: &str) -> Result<Option<Record>, CryptoError> {
+    let found = store.key_records(name).await?;
     found
         .into_iter()
         .find(|(n, _)| n == name)
@@ -254,21 +256,19 @@ async fn read_record(store: &Store, name: &str) -> Result<Option<Record>, Crypto
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::key_store::memory::MemoryKeyStore as Store;
 
     const A: &str = "000000000000";
     const B: &str = "111111111111";
 
-    fn bucket(name: &str, owner: &str) -> BucketMeta {
-        BucketMeta::for_tests(name, owner)
+    fn bucket(name: &str, owner: &str) -> BucketBinding {
+        BucketBinding::for_tests(name, owner)
     }
 
     async fn setup(buckets: &[(&str, &str)]) -> (Store, Keyring) {
         let store = Store::memory();
         for (name, owner) in buckets {
-            store
-                .create_bucket(bucket(name, owner), usize::MAX)
-                .await
-                .unwrap();
+            store.create_bucket(bucket(name, owner)).await.unwrap();
         }
         let keyring = Keyring::load(&store, DataKey::generate(), "us-east-1", true)
             .await
@@ -331,10 +331,7 @@ mod tests {
         );
 
         for owner in [B, A] {
-            store
-                .create_bucket(bucket("b", owner), usize::MAX)
-                .await
-                .unwrap();
+            store.create_bucket(bucket("b", owner)).await.unwrap();
             let kms = keyring.resolve(&store, owner, Some("k1")).await.unwrap();
             let (new, _) = bk
                 .for_write(&store, &keyring, owner, "b", &kms)

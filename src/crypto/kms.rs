@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use super::envelope::{self, KeyContext, SealedKey};
 use super::error::CryptoError;
+use super::key_store::KeyStore;
 use super::keys::DataKey;
 use crate::clock::now_millis;
-use crate::store::Store;
 
 const RECORD_PREFIX: &str = "kms-key/";
 pub const AWS_MANAGED_ALIAS: &str = "alias/aws/s3";
@@ -91,15 +91,12 @@ enum KeyRef<'a> {
 /// A record already under `new` is left as it is, so a rerun after a kill carries on. Returns how
 /// many records were re-sealed and how many there are.
 pub async fn reseal_keyring(
-    store: &Store,
+    store: &impl KeyStore,
     old: &DataKey,
     new: &DataKey,
 ) -> Result<(usize, usize), CryptoError> {
     let ks = |e: String| CryptoError::KeyStore(e);
-    let records = store
-        .config(RECORD_PREFIX)
-        .await
-        .map_err(|e| ks(e.to_string()))?;
+    let records = store.key_records(RECORD_PREFIX).await?;
     let total = records.len();
     let mut done = 0;
     for (name, bytes) in records {
@@ -111,10 +108,7 @@ pub async fn reseal_keyring(
         let material = envelope::unseal(old, &rec.material, &ctx)?;
         rec.material = envelope::seal(new, &material, &ctx)?;
         let bytes = serde_json::to_vec(&rec).map_err(|e| ks(e.to_string()))?;
-        store
-            .put_config(&name, bytes)
-            .await
-            .map_err(|e| ks(e.to_string()))?;
+        store.put_key_record(&name, bytes).await?;
         done += 1;
     }
     Ok((done, total))
@@ -123,7 +117,7 @@ pub async fn reseal_keyring(
 impl Keyring {
     /// Loads every persisted key, opening its material with the master key.
     pub async fn load(
-        store: &Store,
+        store: &impl KeyStore,
         kek: DataKey,
         region: &str,
         auto_create: bool,
@@ -135,10 +129,7 @@ impl Keyring {
             keys: Mutex::new(HashMap::new()),
             operations: AtomicU64::new(0),
         };
-        let records = store
-            .config(RECORD_PREFIX)
-            .await
-            .map_err(|e| CryptoError::KeyStore(e.to_string()))?;
+        let records = store.key_records(RECORD_PREFIX).await?;
         let mut keys = HashMap::new();
         for (_, bytes) in records {
             let rec: KeyRecord =
@@ -187,7 +178,7 @@ impl Keyring {
     /// Creates a key (with an optional alias) unless it exists; used for `--kms-key`.
     pub async fn ensure(
         &self,
-        store: &Store,
+        store: &impl KeyStore,
         account: &str,
         reference: &str,
     ) -> Result<KmsKey, CryptoError> {
@@ -201,7 +192,7 @@ impl Keyring {
     /// AWS-managed key) to a key of `account`, as S3 + KMS would.
     pub async fn resolve(
         &self,
-        store: &Store,
+        store: &impl KeyStore,
         account: &str,
         reference: Option<&str>,
     ) -> Result<KmsKey, CryptoError> {
@@ -288,7 +279,7 @@ impl Keyring {
 
     async fn create(
         &self,
-        store: &Store,
+        store: &impl KeyStore,
         account: &str,
         reference: &str,
         aws_managed: bool,
@@ -310,9 +301,8 @@ impl Keyring {
         };
         let bytes = serde_json::to_vec(&rec).map_err(|e| CryptoError::KeyStore(e.to_string()))?;
         store
-            .put_config(&record_name(account, &id), bytes)
-            .await
-            .map_err(|e| CryptoError::KeyStore(e.to_string()))?;
+            .put_key_record(&record_name(account, &id), bytes)
+            .await?;
         self.lock()?
             .insert((account.to_string(), id.clone()), (rec, material.clone()));
         Ok(KmsKey {
@@ -326,6 +316,7 @@ impl Keyring {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::key_store::memory::MemoryKeyStore as Store;
 
     #[tokio::test]
     async fn keys_resolve_by_id_arn_and_alias_and_persist() {

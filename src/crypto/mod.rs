@@ -4,7 +4,8 @@
 //! - **Body**: a fresh random 256-bit data key per object (two for DSSE-KMS). The plaintext is cut
 //!   into 64 KiB segments, each sealed with AES-256-GCM (one pass per data key) under a STREAM nonce
 //!   (7-byte random prefix ‖ 32-bit segment index ‖ last-segment flag) behind a 16-byte versioned
-//!   header ([`segment`]). Range reads open only the segments they touch ([`stream`]).
+//!   header ([`segment`]). Range reads open only the segments they touch (`object_io::stream`
+//!   streams blobs through it).
 //! - **Data keys** are stored only sealed (AES-256-GCM, random nonce) under a key-encryption key,
 //!   with associated data = purpose ‖ bucket ‖ object key ‖ blob id ‖ KMS encryption context, all
 //!   length-prefixed ([`envelope`]): a sealed key moved to another object does not open.
@@ -21,17 +22,16 @@
 pub mod bucket_keys;
 pub mod envelope;
 pub mod error;
+pub mod key_store;
 pub mod keys;
 pub mod kms;
 pub mod records;
 pub mod segment;
 pub mod sse;
 pub mod ssec;
-pub mod stream;
 pub mod system;
 
 pub use error::CryptoError;
+pub use key_store::{BucketBinding, KeyStore};
 pub use keys::{DataKey, MasterKey};
-pub use sse::{Crypto, Encryption, ObjectRef, Plan, SseRequest};
-#[cfg(test)]
-mod proptests;
+pub use sse::{Crypto, Encryption, ObjectRef, Plan, SseAlgorithm, SseRequest};

@@ -2,23 +2,54 @@
 //! validation, turning a request into a plan (fresh data keys + how they will be sealed), the
 //! `Encryption` record stored with each object, and the response headers for each mode.
 
-use base64::Engine;
-use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 
 use super::bucket_keys::BucketKeys;
 use super::envelope::{self, KeyContext, SealedKey};
 use super::error::CryptoError;
+use super::key_store::KeyStore;
 use super::keys::DataKey;
 use super::kms::{Keyring, KmsKey};
-use super::ssec::{self, CustomerKey, Verifier};
-use crate::error::{S3Error, S3ErrorCode};
-use crate::store::Store;
+use super::ssec::{CustomerKey, Verifier};
 
 pub const SSE: &str = "x-amz-server-side-encryption";
 pub const SSE_KMS_KEY_ID: &str = "x-amz-server-side-encryption-aws-kms-key-id";
 pub const SSE_CONTEXT: &str = "x-amz-server-side-encryption-context";
 pub const SSE_BUCKET_KEY: &str = "x-amz-server-side-encryption-bucket-key-enabled";
+
+/// An SSE algorithm, as S3 names it in headers and configurations and as bucket records store
+/// it (the same strings: no migration). An unknown stored value fails to decode, so a record
+/// never falls back to SSE-S3 silently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SseAlgorithm {
+    #[serde(rename = "AES256")]
+    Aes256,
+    #[serde(rename = "aws:kms")]
+    Kms,
+    #[serde(rename = "aws:kms:dsse")]
+    KmsDsse,
+}
+
+impl SseAlgorithm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SseAlgorithm::Aes256 => "AES256",
+            SseAlgorithm::Kms => "aws:kms",
+            SseAlgorithm::KmsDsse => "aws:kms:dsse",
+        }
+    }
+
+    /// The algorithm S3 names `name` (exactly, case included), if any.
+    pub fn parse(name: &str) -> Option<SseAlgorithm> {
+        [
+            SseAlgorithm::Aes256,
+            SseAlgorithm::Kms,
+            SseAlgorithm::KmsDsse,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == name)
+    }
+}
 
 /// What a write request asked for.
 #[derive(Debug, Clone)]
@@ -36,86 +67,6 @@ pub enum SseRequest {
         context: Option<String>,
     },
     Customer(CustomerKey),
-}
-
-fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
-}
-
-/// Reads the SSE headers of a write (PutObject, CopyObject destination), with S3's checks.
-pub fn parse_write(h: &HeaderMap) -> Result<SseRequest, S3Error> {
-    let sse = header(h, SSE);
-    if let Some(v) = sse {
-        if !["AES256", "aws:kms", "aws:kms:dsse"].contains(&v) {
-            return Err(S3Error::invalid_argument(
-                "The encryption method specified is not supported",
-                SSE,
-                v,
-            ));
-        }
-    }
-    let customer = ssec::parse(h, ssec::OBJECT)?;
-    if let (Some(_), Some(v)) = (&customer, sse) {
-        return Err(S3Error::invalid_argument(
-            "Server Side Encryption with Customer provided key is incompatible with the encryption method specified",
-            SSE,
-            v,
-        ));
-    }
-    if let Some(c) = customer {
-        return Ok(SseRequest::Customer(c));
-    }
-    let key = header(h, SSE_KMS_KEY_ID).map(str::to_string);
-    let kms = matches!(sse, Some("aws:kms") | Some("aws:kms:dsse"));
-    if key.is_some() && !kms {
-        return Err(S3Error::with_message(
-            S3ErrorCode::InvalidArgument,
-            "Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms",
-        )
-        .field("ArgumentName", SSE));
-    }
-    let context = header(h, SSE_CONTEXT).map(parse_context).transpose()?;
-    if context.is_some() && !kms {
-        return Err(S3Error::invalid_argument(
-            "Server Side Encryption with an encryption context requires HTTP header x-amz-server-side-encryption : aws:kms",
-            SSE_CONTEXT,
-            "",
-        ));
-    }
-    let bucket_key = header(h, SSE_BUCKET_KEY).map(|v| v.eq_ignore_ascii_case("true"));
-    Ok(match sse {
-        None => SseRequest::Default,
-        Some("AES256") => SseRequest::S3,
-        Some("aws:kms") => SseRequest::Kms {
-            key,
-            context,
-            bucket_key,
-        },
-        _ => SseRequest::Dsse { key, context },
-    })
-}
-
-/// The encryption context must be base64 of a JSON object of string values.
-fn parse_context(value: &str) -> Result<String, S3Error> {
-    let bad = || {
-        S3Error::invalid_argument(
-            "The encryption context is not valid base64-encoded JSON.",
-            SSE_CONTEXT,
-            value,
-        )
-    };
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(value)
-        .map_err(|_| bad())?;
-    let json: serde_json::Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
-    let ok = json
-        .as_object()
-        .is_some_and(|m| m.values().all(serde_json::Value::is_string));
-    if ok {
-        Ok(value.to_string())
-    } else {
-        Err(bad())
-    }
 }
 
 /// How an object is encrypted, as stored in its metadata. Sealed keys only: no key material.
@@ -194,7 +145,7 @@ impl Crypto {
     /// key, when asked for, is made (or reused) here too.
     pub async fn plan(
         &self,
-        store: &Store,
+        store: &impl KeyStore,
         account: &str,
         bucket: &str,
         request: SseRequest,
@@ -314,7 +265,7 @@ impl Crypto {
     /// Opens an object's data keys. SSE-C objects need the customer key (checked by the caller).
     pub async fn open(
         &self,
-        store: &Store,
+        store: &impl KeyStore,
         account: &str,
         enc: &Encryption,
         obj: &ObjectRef<'_>,
@@ -415,14 +366,17 @@ pub fn response_headers(
     echo_context: bool,
 ) -> Vec<(&'static str, String)> {
     match enc {
-        Encryption::SseS3 { .. } => vec![(SSE, "AES256".into())],
+        Encryption::SseS3 { .. } => vec![(SSE, SseAlgorithm::Aes256.as_str().into())],
         Encryption::SseKms {
             arn,
             context,
             bucket_key,
             ..
         } => {
-            let mut h = vec![(SSE, "aws:kms".to_string()), (SSE_KMS_KEY_ID, arn.clone())];
+            let mut h = vec![
+                (SSE, SseAlgorithm::Kms.as_str().to_string()),
+                (SSE_KMS_KEY_ID, arn.clone()),
+            ];
             if *bucket_key {
                 h.push((SSE_BUCKET_KEY, "true".into()));
             }
@@ -433,7 +387,7 @@ pub fn response_headers(
         }
         Encryption::Dsse { arn, context, .. } => {
             let mut h = vec![
-                (SSE, "aws:kms:dsse".to_string()),
+                (SSE, SseAlgorithm::KmsDsse.as_str().to_string()),
                 (SSE_KMS_KEY_ID, arn.clone()),
             ];
             if let (true, Some(c)) = (echo_context, context) {
@@ -460,65 +414,14 @@ pub fn response_headers(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    use crate::test_headers::header_map as headers;
-
-    #[test]
-    fn write_header_validation() {
-        assert!(matches!(
-            parse_write(&headers(&[])).unwrap(),
-            SseRequest::Default
-        ));
-        assert!(matches!(
-            parse_write(&headers(&[(SSE, "AES256")])).unwrap(),
-            SseRequest::S3
-        ));
-        let kms = parse_write(&headers(&[
-            (SSE, "aws:kms"),
-            (SSE_KMS_KEY_ID, "k1"),
-            (SSE_BUCKET_KEY, "true"),
-        ]))
-        .unwrap();
-        assert!(
-            matches!(kms, SseRequest::Kms { key: Some(ref k), bucket_key: Some(true), .. } if k == "k1")
-        );
-        let e = parse_write(&headers(&[(SSE, "AES512")])).unwrap_err();
-        assert_eq!(
-            (e.code, e.message.as_str()),
-            (
-                S3ErrorCode::InvalidArgument,
-                "The encryption method specified is not supported"
-            )
-        );
-        let e = parse_write(&headers(&[(SSE, "AES256"), (SSE_KMS_KEY_ID, "k1")])).unwrap_err();
-        assert!(
-            e.message
-                .contains("requires HTTP header x-amz-server-side-encryption : aws:kms")
-        );
-        let e = parse_write(&headers(&[
-            (SSE, "AES256"),
-            ("x-amz-server-side-encryption-customer-algorithm", "AES256"),
-            (
-                "x-amz-server-side-encryption-customer-key",
-                "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-            ),
-            (
-                "x-amz-server-side-encryption-customer-key-md5",
-                "hRasmdxgYDKV3nvbahU1MA==",
-            ),
-        ]))
-        .unwrap_err();
-        assert!(e.message.contains("incompatible"));
-        let ctx = base64::engine::general_purpose::STANDARD.encode(br#"{"project":"x"}"#);
-        assert!(parse_write(&headers(&[(SSE, "aws:kms"), (SSE_CONTEXT, &ctx)])).is_ok());
-        assert!(parse_write(&headers(&[(SSE, "aws:kms"), (SSE_CONTEXT, "bm90IGpzb24=")])).is_err());
-    }
+    use crate::crypto::key_store::BucketBinding;
+    use crate::crypto::key_store::memory::MemoryKeyStore as Store;
 
     #[tokio::test]
     async fn every_mode_seals_and_opens_only_for_its_object() {
         let store = Store::memory();
-        let bucket = crate::store::BucketMeta::for_tests("b", "000000000000");
-        store.create_bucket(bucket, usize::MAX).await.unwrap();
+        let bucket = BucketBinding::for_tests("b", "000000000000");
+        store.create_bucket(bucket).await.unwrap();
         let keyring = Keyring::load(&store, DataKey::generate(), "us-east-1", true)
             .await
             .unwrap();
@@ -527,22 +430,7 @@ mod tests {
             keyring,
             bucket_keys: BucketKeys::default(),
         };
-        let customer = ssec::parse(
-            &headers(&[
-                ("x-amz-server-side-encryption-customer-algorithm", "AES256"),
-                (
-                    "x-amz-server-side-encryption-customer-key",
-                    "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-                ),
-                (
-                    "x-amz-server-side-encryption-customer-key-md5",
-                    "hRasmdxgYDKV3nvbahU1MA==",
-                ),
-            ]),
-            ssec::OBJECT,
-        )
-        .unwrap()
-        .unwrap();
+        let customer = CustomerKey::from_bytes(&[7; 32]).unwrap();
         let requests = [
             SseRequest::S3,
             SseRequest::Kms {

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::envelope::{self, KeyContext, SealedKey};
 use super::error::CryptoError;
+use super::key_store::KeyStore;
 use super::keys::{DataKey, MasterKey};
-use crate::store::Store;
 
 const RECORD: &str = "system-keys";
 
@@ -118,18 +118,12 @@ fn seal_record(
 }
 
 /// Writes the system-keys record (one write: the record is always whole).
-async fn write_record(store: &Store, bytes: Vec<u8>) -> Result<(), CryptoError> {
-    store
-        .put_config(RECORD, bytes)
-        .await
-        .map_err(|e| CryptoError::KeyStore(e.to_string()))
+async fn write_record(store: &impl KeyStore, bytes: Vec<u8>) -> Result<(), CryptoError> {
+    store.put_key_record(RECORD, bytes).await
 }
 
-async fn read_record(store: &Store) -> Result<Option<Record>, CryptoError> {
-    let found = store
-        .config(RECORD)
-        .await
-        .map_err(|e| CryptoError::KeyStore(e.to_string()))?;
+async fn read_record(store: &impl KeyStore) -> Result<Option<Record>, CryptoError> {
+    let found = store.key_records(RECORD).await?;
     found
         .into_iter()
         .find(|(name, _)| name == RECORD)
@@ -140,14 +134,17 @@ async fn read_record(store: &Store) -> Result<Option<Record>, CryptoError> {
 }
 
 /// Whether the store already holds system keys, that is data sealed under some master key.
-pub async fn initialised(store: &Store) -> Result<bool, CryptoError> {
+pub async fn initialised(store: &impl KeyStore) -> Result<bool, CryptoError> {
     Ok(read_record(store).await?.is_some())
 }
 
 /// Opens the system keys with `master`, creating them on first start. A different master key than
 /// the one the data was written with fails here, before anything is served, and so does a data
 /// dir whose object records predate sealed, authenticated records (see `CryptoError::OldFormat`).
-pub async fn load_or_init(store: &Store, master: &MasterKey) -> Result<SystemKeys, CryptoError> {
+pub async fn load_or_init(
+    store: &impl KeyStore,
+    master: &MasterKey,
+) -> Result<SystemKeys, CryptoError> {
     match read_record(store).await? {
         Some(rec) => {
             if rec.check_value != master.check_value() {
@@ -163,11 +160,7 @@ pub async fn load_or_init(store: &Store, master: &MasterKey) -> Result<SystemKey
             // Format 1: unauthenticated records cannot be trusted after the fact (an edit made
             // before an upgrade would be signed by it), so a data dir holding any is refused;
             // one holding only buckets and keys gains its metadata key now.
-            let holds = store
-                .holds_records()
-                .await
-                .map_err(|e| CryptoError::KeyStore(e.to_string()))?;
-            if holds {
+            if store.holds_object_records().await? {
                 return Err(CryptoError::OldFormat);
             }
             let keys = SystemKeys {
@@ -197,7 +190,10 @@ pub struct Rotation {
 /// Starts a system-key rotation, or picks up the one a kill interrupted: the next generation's
 /// keys are generated once and stored (sealed by the master key) beside the current ones, in one
 /// write, before any record changes.
-pub async fn begin_rotation(store: &Store, master: &MasterKey) -> Result<Rotation, CryptoError> {
+pub async fn begin_rotation(
+    store: &impl KeyStore,
+    master: &MasterKey,
+) -> Result<Rotation, CryptoError> {
     let rec = read_record(store)
         .await?
         .ok_or_else(|| CryptoError::KeyStore("no system keys: nothing to rotate".into()))?;
@@ -228,7 +224,7 @@ pub async fn begin_rotation(store: &Store, master: &MasterKey) -> Result<Rotatio
 
 /// Ends a rotation once every record is re-sealed: the next keys become current, in one write.
 pub async fn finish_rotation(
-    store: &Store,
+    store: &impl KeyStore,
     master: &MasterKey,
     rotation: &Rotation,
 ) -> Result<(), CryptoError> {
@@ -240,7 +236,11 @@ pub async fn finish_rotation(
 }
 
 /// Re-seals the system keys under `new` (after checking `old`), in one write.
-pub async fn rotate(store: &Store, old: &MasterKey, new: &MasterKey) -> Result<(), CryptoError> {
+pub async fn rotate(
+    store: &impl KeyStore,
+    old: &MasterKey,
+    new: &MasterKey,
+) -> Result<(), CryptoError> {
     let keys = load_or_init(store, old).await?;
     let generation = read_record(store).await?.map(|r| r.generation).unwrap_or(0);
     write_record(store, seal_record(new, &keys, generation, None)?).await
@@ -249,6 +249,7 @@ pub async fn rotate(store: &Store, old: &MasterKey, new: &MasterKey) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::key_store::memory::MemoryKeyStore as Store;
 
     #[tokio::test]
     async fn wrong_master_key_is_refused_and_rotation_keeps_keys() {
@@ -308,31 +309,7 @@ mod tests {
 
         let full = Store::memory();
         let keys = load_or_init(&full, &master).await.unwrap();
-        full.set_record_keys(super::super::records::RecordKeys::new(&keys.metadata));
-        // Built from JSON so a field added to bucket records (with a default) needs no edit here.
-        let bucket: crate::store::BucketMeta = serde_json::from_value(serde_json::json!({
-            "name": "b", "owner": "000000000000", "region": "us-east-1",
-            "location_constraint": null, "created_millis": 1
-        }))
-        .unwrap();
-        full.create_bucket(bucket, usize::MAX).await.unwrap();
-        let meta = crate::store::ObjectMeta {
-            size: 0,
-            etag: "d41d8cd98f00b204e9800998ecf8427e".into(),
-            last_modified_millis: 1,
-            content_headers: Vec::new(),
-            user_metadata: Vec::new(),
-            checksum: None,
-            composite_checksum: false,
-            encryption: super::super::Encryption::SseS3 {
-                key: envelope::seal(&keys.sse_s3, &DataKey::generate(), &ctx("x")).unwrap(),
-            },
-            body: crate::store::BodyRef::Empty,
-            seal: None,
-        };
-        full.commit_object("b", "k", meta, None, None)
-            .await
-            .unwrap();
+        full.add_object_record();
         full.put_config(RECORD, old_record(&keys)).await.unwrap();
         let refused = load_or_init(&full, &master).await;
         assert!(matches!(refused, Err(CryptoError::OldFormat)));

@@ -27,13 +27,7 @@ pub async fn get_bucket_acl(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
 
 pub async fn get_object_acl(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     let bucket = ctx.bucket().await?;
-    if ctx
-        .state
-        .store
-        .object(ctx.bucket_name(), ctx.key())
-        .await?
-        .is_none()
-    {
+    if ctx.state.store.object(ctx.object_addr()).await?.is_none() {
         return Err(S3Error::no_such_key(ctx.key()));
     }
     Ok(xml_response(
@@ -67,13 +61,7 @@ pub async fn put_bucket_acl(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
 
 pub async fn put_object_acl(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     ctx.bucket().await?;
-    if ctx
-        .state
-        .store
-        .object(ctx.bucket_name(), ctx.key())
-        .await?
-        .is_none()
-    {
+    if ctx.state.store.object(ctx.object_addr()).await?.is_none() {
         return Err(S3Error::no_such_key(ctx.key()));
     }
     check_acl_write(ctx)?;

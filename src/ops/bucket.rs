@@ -10,7 +10,7 @@ use crate::clock::{iso8601, now_millis};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::body::{Digest, read_xml_body};
 use crate::http::xml::{S3_XMLNS, from_xml, to_xml};
-use crate::store::{BucketMeta, StoreError};
+use crate::store::{BucketMeta, EncryptionType, StoreError};
 
 const US_EAST_1: &str = "us-east-1";
 
@@ -199,7 +199,7 @@ pub async fn create_bucket(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3E
     let creation_blocked = if ctx.state.config.allow_ssec_by_default || is_directory {
         Vec::new()
     } else {
-        vec!["SSE-C".to_string()]
+        vec![EncryptionType::SseC]
     };
     let meta = BucketMeta {
         name: name.clone(),
@@ -274,7 +274,8 @@ pub async fn delete_bucket(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     ctx.state.store.delete_bucket(&meta).await?;
     // Its stored bucket keys went with it (see `WriteOp::DeleteBucket`); the cache follows.
     let keys = &ctx.state.crypto.bucket_keys;
-    keys.forget_bucket(&ctx.state.store, &meta).await?;
+    keys.forget_bucket(&ctx.state.store, &meta.key_binding())
+        .await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 

@@ -5,18 +5,17 @@
 //! Error codes no public source confirms come from `error::Unverified`.
 
 use axum::response::Response;
-use base64::Engine;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::{ReqCtx, set_header, xml_response};
 use crate::auth::session::SessionKeys;
 use crate::clock::{iso8601, now_millis};
-use crate::crypto::SseRequest;
+use crate::crypto::{SseAlgorithm, SseRequest};
 use crate::error::{S3Error, S3ErrorCode, Unverified};
 use crate::http::router::Endpoint;
 use crate::http::xml::{S3_XMLNS, to_xml};
-use crate::store::{BucketMeta, DirectoryInfo, EncryptionRule};
+use crate::store::{BucketMeta, DirectoryInfo, EncryptionRule, EncryptionType};
 
 pub const SUFFIX: &str = "--x-s3";
 pub const STORAGE_CLASS: &str = "EXPRESS_ONEZONE";
@@ -152,7 +151,7 @@ fn is_read(ep: &Endpoint) -> bool {
     )
 }
 
-fn is_alias(key: &str) -> bool {
+pub(super) fn is_alias(key: &str) -> bool {
     key.starts_with("alias/") || key.contains(":alias/")
 }
 
@@ -162,15 +161,15 @@ pub async fn check_rule(
     ctx: &ReqCtx<'_>,
     bucket: &mut BucketMeta,
     rule: &mut EncryptionRule,
-    blocked: Option<&Vec<String>>,
+    blocked: Option<&Vec<EncryptionType>>,
 ) -> Result<(), S3Error> {
     if blocked.is_some() {
         return Err(Unverified::DirectoryBlockedTypes.error());
     }
-    match rule.sse_algorithm.as_str() {
-        "AES256" => return Ok(()),
-        "aws:kms" => {}
-        _ => return Err(Unverified::DirectoryAlgorithm.error()),
+    match rule.sse_algorithm {
+        SseAlgorithm::Aes256 => return Ok(()),
+        SseAlgorithm::Kms => {}
+        SseAlgorithm::KmsDsse => return Err(Unverified::DirectoryAlgorithm.error()),
     }
     let key = rule
         .kms_master_key_id
@@ -198,62 +197,8 @@ pub async fn check_rule(
 }
 
 /// The bucket-ARN encryption context S3 uses for a directory bucket's SSE-KMS objects.
-fn default_context(bucket: &BucketMeta) -> serde_json::Value {
+pub(super) fn default_context(bucket: &BucketMeta) -> serde_json::Value {
     serde_json::json!({ "aws:s3express:bucket-arn": bucket.arn() })
-}
-
-/// An object write to a directory bucket: it gets the bucket default; SSE headers may only repeat
-/// it (the same algorithm, the bucket's own key, the bucket-ARN context). DSSE and SSE-C are not
-/// supported.
-pub async fn write_request(
-    ctx: &ReqCtx<'_>,
-    bucket: &BucketMeta,
-    request: SseRequest,
-) -> Result<SseRequest, S3Error> {
-    let refuse = || Unverified::DirectoryObjectEncryption.error();
-    let rule = bucket
-        .encryption_rule
-        .as_ref()
-        .filter(|r| r.sse_algorithm == "aws:kms");
-    let bucket_key = rule.and_then(|r| r.kms_master_key_id.clone());
-    match (request, bucket_key) {
-        (SseRequest::Default | SseRequest::S3, None) => Ok(SseRequest::S3),
-        (SseRequest::Default, Some(key)) => Ok(SseRequest::Kms {
-            key: Some(key),
-            context: None,
-            bucket_key: Some(true),
-        }),
-        (SseRequest::Kms { key, context, .. }, Some(bucket_key)) => {
-            if let Some(k) = key {
-                if is_alias(&k) {
-                    return Err(refuse());
-                }
-                let keyring = &ctx.state.crypto.keyring;
-                let store = &ctx.state.store;
-                let account = &ctx.verified.account_id;
-                let asked = keyring.resolve(store, account, Some(&k)).await?;
-                let own = keyring.resolve(store, account, Some(&bucket_key)).await?;
-                if asked.id != own.id {
-                    return Err(refuse());
-                }
-            }
-            if let Some(c) = &context {
-                let decoded = base64::engine::general_purpose::STANDARD
-                    .decode(c)
-                    .ok()
-                    .and_then(|raw| serde_json::from_slice::<serde_json::Value>(&raw).ok());
-                if decoded.as_ref() != Some(&default_context(bucket)) {
-                    return Err(refuse());
-                }
-            }
-            Ok(SseRequest::Kms {
-                key: Some(bucket_key),
-                context,
-                bucket_key: Some(true),
-            })
-        }
-        _ => Err(refuse()),
-    }
 }
 
 /// ListObjectsV2 on a directory bucket lists by `/` only.
@@ -327,9 +272,9 @@ pub async fn create_session(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
         }
     };
     // Session encryption settings must be the bucket's own.
-    let asked = crate::crypto::sse::parse_write(&ctx.parts.headers)?;
+    let asked = crate::ops::sse_request::parse_write(&ctx.parts.headers)?;
     let effective = match &existing {
-        Some(b) => write_request(ctx, b, asked).await?,
+        Some(b) => super::write_encryption::directory_rule(ctx, b, asked).await?,
         None => match asked {
             SseRequest::Default | SseRequest::S3 => SseRequest::S3,
             _ => return Err(Unverified::DirectoryObjectEncryption.error()),
@@ -352,7 +297,11 @@ pub async fn create_session(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     );
     match effective {
         SseRequest::Kms { key, .. } => {
-            set_header(&mut res, crate::crypto::sse::SSE, "aws:kms");
+            set_header(
+                &mut res,
+                crate::crypto::sse::SSE,
+                SseAlgorithm::Kms.as_str(),
+            );
             if let Some(k) = key {
                 let kms = ctx
                     .state
@@ -364,7 +313,11 @@ pub async fn create_session(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
             }
             set_header(&mut res, crate::crypto::sse::SSE_BUCKET_KEY, "true");
         }
-        _ => set_header(&mut res, crate::crypto::sse::SSE, "AES256"),
+        _ => set_header(
+            &mut res,
+            crate::crypto::sse::SSE,
+            SseAlgorithm::Aes256.as_str(),
+        ),
     }
     Ok(res)
 }

@@ -1,5 +1,5 @@
-//! PutBucketEncryption, GetBucketEncryption, DeleteBucketEncryption, and applying the bucket's
-//! rule (and its blocked encryption types) to object writes.
+//! PutBucketEncryption, GetBucketEncryption, DeleteBucketEncryption (what the rule does to object
+//! writes is `write_encryption`).
 
 use axum::body::Body;
 use axum::response::Response;
@@ -7,14 +7,13 @@ use http::StatusCode;
 use serde::Deserialize;
 
 use super::{ReqCtx, empty_response, xml_response};
-use crate::crypto::SseRequest;
+use crate::crypto::SseAlgorithm;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::body::{Digest, read_xml_body};
 use crate::http::xml::S3_XMLNS;
-use crate::store::{BucketMeta, EncryptionRule};
+use crate::store::{BucketMeta, EncryptionRule, EncryptionType};
 use crate::xml_text::escape;
 
-const ALGORITHMS: [&str; 3] = ["AES256", "aws:kms", "aws:kms:dsse"];
 const ROOT: &str = "ServerSideEncryptionConfiguration";
 
 #[derive(Deserialize)]
@@ -76,7 +75,7 @@ fn root_name(xml: &[u8]) -> Option<String> {
 /// (`MalformedXML` otherwise), and no KMS key with AES256 (`InvalidArgument`).
 pub(super) fn parse_configuration(
     xml: &[u8],
-) -> Result<(EncryptionRule, Option<Vec<String>>), S3Error> {
+) -> Result<(EncryptionRule, Option<Vec<EncryptionType>>), S3Error> {
     if root_name(xml).as_deref() != Some(ROOT) {
         return Err(malformed());
     }
@@ -85,9 +84,10 @@ pub(super) fn parse_configuration(
     let apply = rule.apply.ok_or_else(malformed)?;
     let algorithm = apply
         .sse_algorithm
-        .filter(|a| ALGORITHMS.contains(&a.as_str()))
+        .as_deref()
+        .and_then(SseAlgorithm::parse)
         .ok_or_else(malformed)?;
-    if apply.kms_master_key_id.is_some() && algorithm == "AES256" {
+    if apply.kms_master_key_id.is_some() && algorithm == SseAlgorithm::Aes256 {
         return Err(S3Error::with_message(
             S3ErrorCode::InvalidArgument,
             "a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse",
@@ -96,8 +96,9 @@ pub(super) fn parse_configuration(
     }
     let blocked = match rule.blocked {
         None => None,
-        Some(b) if !b.types.is_empty() && b.types.iter().all(|t| t == "NONE" || t == "SSE-C") => {
-            Some(b.types)
+        Some(b) if !b.types.is_empty() => {
+            let types = b.types.iter().map(|t| EncryptionType::parse(t));
+            Some(types.collect::<Option<Vec<_>>>().ok_or_else(malformed)?)
         }
         Some(_) => return Err(malformed()),
     };
@@ -153,7 +154,7 @@ pub async fn get_bucket_encryption(ctx: &ReqCtx<'_>) -> Result<Response, S3Error
 /// `BlockedEncryptionTypes` when set.
 fn configuration_xml(bucket: &BucketMeta) -> String {
     let default = EncryptionRule {
-        sse_algorithm: "AES256".into(),
+        sse_algorithm: SseAlgorithm::Aes256,
         kms_master_key_id: None,
         bucket_key_enabled: false,
     };
@@ -169,13 +170,13 @@ fn configuration_xml(bucket: &BucketMeta) -> String {
         let types: String = bucket
             .blocked_encryption_types
             .iter()
-            .map(|t| format!("<EncryptionType>{}</EncryptionType>", escape(t)))
+            .map(|t| format!("<EncryptionType>{}</EncryptionType>", t.as_str()))
             .collect();
         format!("<BlockedEncryptionTypes>{types}</BlockedEncryptionTypes>")
     };
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{ROOT} xmlns=\"{S3_XMLNS}\"><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>{}</SSEAlgorithm>{key}</ApplyServerSideEncryptionByDefault><BucketKeyEnabled>{}</BucketKeyEnabled>{blocked}</Rule></{ROOT}>",
-        escape(&rule.sse_algorithm),
+        rule.sse_algorithm.as_str(),
         rule.bucket_key_enabled
     )
 }
@@ -189,59 +190,14 @@ pub async fn delete_bucket_encryption(ctx: &ReqCtx<'_>) -> Result<Response, S3Er
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 
-/// What an object write gets: its own SSE request, or the bucket's rule when it asked for none
-/// (and the rule's key / Bucket Key setting where the request left them out). SSE-C writes to a
-/// bucket that blocks SSE-C are refused.
-pub fn apply_bucket_rule(bucket: &BucketMeta, request: SseRequest) -> Result<SseRequest, S3Error> {
-    let rule = bucket.encryption_rule.as_ref();
-    Ok(match request {
-        SseRequest::Customer(_) if bucket.blocks_ssec() => {
-            return Err(S3Error::new(S3ErrorCode::AccessDenied));
-        }
-        SseRequest::Default => match rule {
-            None => SseRequest::S3,
-            Some(r) => match r.sse_algorithm.as_str() {
-                "aws:kms" => SseRequest::Kms {
-                    key: r.kms_master_key_id.clone(),
-                    context: None,
-                    bucket_key: Some(r.bucket_key_enabled),
-                },
-                "aws:kms:dsse" => SseRequest::Dsse {
-                    key: r.kms_master_key_id.clone(),
-                    context: None,
-                },
-                _ => SseRequest::S3,
-            },
-        },
-        SseRequest::Kms {
-            key,
-            context,
-            bucket_key,
-        } => {
-            let same = rule.filter(|r| r.sse_algorithm == "aws:kms");
-            SseRequest::Kms {
-                key: key.or_else(|| same.and_then(|r| r.kms_master_key_id.clone())),
-                context,
-                bucket_key: bucket_key.or_else(|| rule.map(|r| r.bucket_key_enabled)),
-            }
-        }
-        SseRequest::Dsse { key, context } => {
-            let same = rule.filter(|r| r.sse_algorithm == "aws:kms:dsse");
-            SseRequest::Dsse {
-                key: key.or_else(|| same.and_then(|r| r.kms_master_key_id.clone())),
-                context,
-            }
-        }
-        other => other,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn parse(xml: &str) -> Result<(EncryptionRule, Option<Vec<String>>), S3ErrorCode> {
-        parse_configuration(xml.as_bytes()).map_err(|e| e.code)
+        let (rule, blocked) = parse_configuration(xml.as_bytes()).map_err(|e| e.code)?;
+        let names = |v: Vec<EncryptionType>| v.iter().map(|t| t.as_str().to_string()).collect();
+        Ok((rule, blocked.map(names)))
     }
 
     const NS: &str = "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"";
@@ -316,7 +272,10 @@ mod tests {
             location_constraint: None,
             created_millis: 0,
             encryption_rule: rule,
-            blocked_encryption_types: blocked.iter().map(|s| s.to_string()).collect(),
+            blocked_encryption_types: blocked
+                .iter()
+                .map(|s| crate::store::EncryptionType::parse(s).unwrap())
+                .collect(),
             default_blocked_encryption_types: vec![],
             directory: None,
             incarnation: String::new(),
@@ -329,39 +288,5 @@ mod tests {
             configuration_xml(&bucket(None, &["SSE-C"])),
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ServerSideEncryptionConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault><BucketKeyEnabled>false</BucketKeyEnabled><BlockedEncryptionTypes><EncryptionType>SSE-C</EncryptionType></BlockedEncryptionTypes></Rule></ServerSideEncryptionConfiguration>"
         );
-    }
-
-    #[test]
-    fn rules_apply_to_writes_without_sse_headers() {
-        let kms = EncryptionRule {
-            sse_algorithm: "aws:kms".into(),
-            kms_master_key_id: Some("k1".into()),
-            bucket_key_enabled: true,
-        };
-        let b = bucket(Some(kms), &[]);
-        assert!(
-            matches!(apply_bucket_rule(&b, SseRequest::Default).unwrap(), SseRequest::Kms { key: Some(ref k), bucket_key: Some(true), .. } if k == "k1")
-        );
-        assert!(matches!(
-            apply_bucket_rule(&b, SseRequest::S3).unwrap(),
-            SseRequest::S3
-        ));
-        let explicit = SseRequest::Kms {
-            key: None,
-            context: None,
-            bucket_key: Some(false),
-        };
-        assert!(matches!(
-            apply_bucket_rule(&b, explicit).unwrap(),
-            SseRequest::Kms {
-                key: Some(_),
-                bucket_key: Some(false),
-                ..
-            }
-        ));
-        assert!(matches!(
-            apply_bucket_rule(&bucket(None, &[]), SseRequest::Default).unwrap(),
-            SseRequest::S3
-        ));
     }
 }

@@ -11,7 +11,9 @@ mod object_get;
 mod object_put;
 #[cfg(test)]
 mod proptests;
+mod sse_request;
 mod subresource;
+mod write_encryption;
 
 use axum::body::Body;
 use axum::response::Response;
@@ -24,7 +26,7 @@ use crate::http::headers::header;
 use crate::http::request_id::RequestId;
 use crate::http::router::{Endpoint, Query, Route};
 use crate::state::AppState;
-use crate::store::BucketMeta;
+use crate::store::{BucketMeta, ObjectAddr};
 
 /// Everything a handler needs to know about its request, except the body.
 pub struct ReqCtx<'a> {
@@ -95,6 +97,14 @@ impl ReqCtx<'_> {
 
     pub fn key(&self) -> &str {
         self.route.key.as_deref().unwrap_or("")
+    }
+
+    /// The object the request names.
+    pub fn object_addr(&self) -> ObjectAddr<'_> {
+        ObjectAddr {
+            bucket: self.bucket_name(),
+            key: self.key(),
+        }
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {

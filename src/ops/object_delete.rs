@@ -9,6 +9,7 @@ use super::{ReqCtx, empty_response, xml_response};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::body::{Digest, MAX_LARGE_XML_BODY, read_xml_body_limited};
 use crate::http::xml::{S3_XMLNS, from_xml, to_xml};
+use crate::store::ObjectAddr;
 
 /// S3 deletes at most this many keys per DeleteObjects request.
 pub(super) const MAX_DELETE_KEYS: usize = 1000;
@@ -85,10 +86,7 @@ pub async fn delete_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
             v,
         ));
     }
-    ctx.state
-        .store
-        .delete_object(ctx.bucket_name(), ctx.key())
-        .await?;
+    ctx.state.store.delete_object(ctx.object_addr()).await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 
@@ -122,7 +120,10 @@ pub async fn delete_objects(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3
         match ctx
             .state
             .store
-            .delete_object(ctx.bucket_name(), &obj.key)
+            .delete_object(ObjectAddr {
+                bucket: ctx.bucket_name(),
+                key: &obj.key,
+            })
             .await
         {
             Ok(_) if quiet => {}

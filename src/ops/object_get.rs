@@ -9,11 +9,12 @@ use http::StatusCode;
 use super::{ReqCtx, empty_response, set_header};
 use crate::byte_range::ByteRange;
 use crate::clock::http_date;
-use crate::crypto::ssec::{self, CustomerKey};
+use crate::crypto::ssec::CustomerKey;
 use crate::crypto::{Encryption, sse};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::{Conditionals, Precondition, parse_range};
-use crate::object_io::{self, ReadError};
+use crate::object_io::{self, ObjectRead, ReadError};
+use crate::ops::sse_request;
 use crate::store::{BodyRef, ByteStream, ObjectMeta};
 
 /// `response-*` query parameters and the header each overrides.
@@ -41,7 +42,7 @@ fn check_version_id(ctx: &ReqCtx<'_>) -> Result<(), S3Error> {
 async fn load(ctx: &ReqCtx<'_>) -> Result<ObjectMeta, S3Error> {
     ctx.state
         .store
-        .object(ctx.bucket_name(), ctx.key())
+        .object(ctx.object_addr())
         .await?
         .ok_or_else(|| S3Error::no_such_key(ctx.key()))
 }
@@ -57,7 +58,7 @@ async fn load_checked(
     if let Some(c) = customer {
         ctx.state
             .store
-            .unlock_object(ctx.bucket_name(), ctx.key(), &mut meta, c)?;
+            .unlock_object(ctx.object_addr(), &mut meta, c)?;
     }
     Ok(meta)
 }
@@ -97,7 +98,7 @@ fn object_headers(res: &mut Response, meta: &ObjectMeta) {
 pub async fn get_object(ctx: &ReqCtx<'_>, head: bool) -> Result<Response, S3Error> {
     let bucket = ctx.bucket().await?;
     check_version_id(ctx)?;
-    let customer = ssec::parse(&ctx.parts.headers, ssec::OBJECT)?;
+    let customer = sse_request::customer_key(&ctx.parts.headers, sse_request::OBJECT)?;
     let mut meta = load_checked(ctx, customer.as_ref()).await?;
     match Conditionals::from_headers(&ctx.parts.headers, "")
         .evaluate(&meta.etag, meta.last_modified_millis)
@@ -241,16 +242,14 @@ async fn open(
     customer: Option<&CustomerKey>,
 ) -> Result<ByteStream, ReadError> {
     let account = &ctx.verified.account_id;
-    let mut stream = object_io::read_body(
-        ctx.state,
+    let read = ObjectRead {
         account,
-        ctx.bucket_name(),
-        ctx.key(),
+        addr: ctx.object_addr(),
         meta,
         range,
         customer,
-    )
-    .await?;
+    };
+    let mut stream = object_io::read_body(ctx.state, &read).await?;
     let first = match stream.next().await {
         None => return Ok(futures_util::stream::empty().boxed()),
         Some(Ok(bytes)) => bytes,

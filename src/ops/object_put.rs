@@ -5,7 +5,6 @@ use axum::body::Body;
 use axum::response::Response;
 use http::{HeaderMap, StatusCode};
 
-use super::encryption::apply_bucket_rule;
 use super::object_get::check_customer_key;
 use super::{ReqCtx, empty_response, set_header, xml_response};
 use crate::clock::{iso8601, now_millis};
@@ -18,8 +17,9 @@ use crate::http::headers::{
 use crate::http::xml::S3_XMLNS;
 use crate::integrity::checksum::Checksum;
 use crate::integrity::{ChecksumAlgorithm, Expectations, RequestBody};
-use crate::object_io::{self, MAX_OBJECT_SIZE, WrittenBody};
-use crate::store::ObjectMeta;
+use crate::object_io::{self, MAX_OBJECT_SIZE, ObjectRead, WrittenBody};
+use crate::ops::{sse_request, write_encryption};
+use crate::store::{ObjectAddr, ObjectMeta};
 use crate::xml_text::escape;
 
 /// The content headers a write stores, from the request. `aws-chunked` is transfer framing, not
@@ -127,7 +127,7 @@ pub async fn put_object(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Erro
     ctx.check_canned_acl()?;
     check_body_length(ctx, MAX_OBJECT_SIZE)?;
     check_user_metadata_size(&ctx.parts.headers)?;
-    let request = object_request(ctx, &bucket, sse::parse_write(&ctx.parts.headers)?).await?;
+    let request = write_encryption::for_write(ctx, &bucket).await?.request;
     let md5 = customer_md5(&request);
     let customer = customer_key(&request);
     let expect = Expectations::from_headers(&ctx.parts.headers, &ctx.verified.payload)?;
@@ -143,8 +143,7 @@ pub async fn put_object(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Erro
         )
         .await?;
     let body = RequestBody::new(body.into_data_stream(), expect, MAX_OBJECT_SIZE);
-    let written =
-        object_io::write_body(ctx.state, ctx.bucket_name(), ctx.key(), &plan, body).await?;
+    let written = object_io::write_body(ctx.state, ctx.object_addr(), &plan, body).await?;
     let h = &ctx.parts.headers;
     let inline = written.inline.clone();
     let meta = new_meta(written, content_headers(h), user_metadata(h));
@@ -152,29 +151,9 @@ pub async fn put_object(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Erro
     write_response(&mut res, &meta, md5.as_deref());
     ctx.state
         .store
-        .commit_object(
-            ctx.bucket_name(),
-            ctx.key(),
-            meta,
-            inline,
-            customer.as_ref(),
-        )
+        .commit_object(ctx.object_addr(), meta, inline, customer.as_ref())
         .await?;
     Ok(res)
-}
-
-/// The encryption a new object gets: the request's, completed by the bucket's rule; a directory
-/// bucket's writes may only repeat its default.
-pub(super) async fn object_request(
-    ctx: &ReqCtx<'_>,
-    bucket: &crate::store::BucketMeta,
-    request: SseRequest,
-) -> Result<SseRequest, S3Error> {
-    if bucket.is_directory() {
-        super::directory::write_request(ctx, bucket, request).await
-    } else {
-        apply_bucket_rule(bucket, request)
-    }
 }
 
 /// `x-amz-copy-source`: `bucket/key` or `/bucket/key`, URL-encoded, optionally `?versionId=`.
@@ -228,15 +207,19 @@ pub async fn copy_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     ctx.owned_bucket(&src_bucket, "x-amz-source-expected-bucket-owner")
         .await?;
     let store = &ctx.state.store;
+    let src = ObjectAddr {
+        bucket: &src_bucket,
+        key: &src_key,
+    };
     let mut source = store
-        .object(&src_bucket, &src_key)
+        .object(src)
         .await?
         .ok_or_else(|| S3Error::no_such_key(&src_key))?;
-    let source_key = ssec::parse(&ctx.parts.headers, ssec::COPY_SOURCE)?;
+    let source_key = sse_request::customer_key(&ctx.parts.headers, sse_request::COPY_SOURCE)?;
     check_customer_key(&source, source_key.as_ref())?;
     if let Some(k) = &source_key {
         // The copy takes the source's checksum algorithm: an SSE-C source's is sealed under its key.
-        store.unlock_object(&src_bucket, &src_key, &mut source, k)?;
+        store.unlock_object(src, &mut source, k)?;
     }
     let conditions = Conditionals::from_headers(&ctx.parts.headers, "x-amz-copy-source-");
     if conditions.evaluate(&source.etag, source.last_modified_millis) != Precondition::Proceed {
@@ -258,17 +241,18 @@ pub async fn copy_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
         check_user_metadata_size(&ctx.parts.headers)?;
     }
     let algorithm = copy_checksum_algorithm(ctx, &source)?;
-    let request = sse::parse_write(&ctx.parts.headers)?;
-    let changes_something = replace
-        || ctx.header("x-amz-checksum-algorithm").is_some()
-        || !matches!(request, SseRequest::Default);
+    // The bucket's rules cannot refuse a write without SSE headers, so deciding the encryption
+    // before the copy-onto-itself check keeps S3's error order.
+    let encryption = write_encryption::for_write(ctx, &bucket).await?;
+    let changes_something =
+        replace || ctx.header("x-amz-checksum-algorithm").is_some() || encryption.explicit;
     if src_bucket == ctx.bucket_name() && src_key == ctx.key() && !changes_something {
         return Err(S3Error::with_message(
             S3ErrorCode::InvalidRequest,
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
         ));
     }
-    let request = object_request(ctx, &bucket, request).await?;
+    let request = encryption.request;
     let md5 = customer_md5(&request);
     let customer = customer_key(&request);
     let plan = ctx
@@ -277,23 +261,20 @@ pub async fn copy_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
         .plan(store, &ctx.verified.account_id, ctx.bucket_name(), request)
         .await?;
     let account = &ctx.verified.account_id;
-    let bytes = object_io::read_body(
-        ctx.state,
+    let read = ObjectRead {
         account,
-        &src_bucket,
-        &src_key,
-        &source,
-        None,
-        source_key.as_ref(),
-    )
-    .await?;
+        addr: src,
+        meta: &source,
+        range: None,
+        customer: source_key.as_ref(),
+    };
+    let bytes = object_io::read_body(ctx.state, &read).await?;
     let body = RequestBody::new(
         bytes,
         Expectations::internal(source.size, algorithm),
         MAX_OBJECT_SIZE,
     );
-    let written =
-        object_io::write_body(ctx.state, ctx.bucket_name(), ctx.key(), &plan, body).await?;
+    let written = object_io::write_body(ctx.state, ctx.object_addr(), &plan, body).await?;
     let h = &ctx.parts.headers;
     let (content, user) = if replace {
         (content_headers(h), user_metadata(h))
@@ -306,13 +287,7 @@ pub async fn copy_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     write_response(&mut res, &meta, md5.as_deref());
     res.headers_mut().remove("etag");
     store
-        .commit_object(
-            ctx.bucket_name(),
-            ctx.key(),
-            meta,
-            inline,
-            customer.as_ref(),
-        )
+        .commit_object(ctx.object_addr(), meta, inline, customer.as_ref())
         .await?;
     Ok(res)
 }

@@ -192,7 +192,7 @@ proptest! {
             ("AES256", Some(_)) => prop_assert_eq!(r.err().map(|e| e.code), Some(S3ErrorCode::InvalidArgument)),
             ("AES256" | "aws:kms" | "aws:kms:dsse", _) => {
                 let (rule, blocked) = r.unwrap();
-                prop_assert_eq!(rule.sse_algorithm, alg);
+                prop_assert_eq!(rule.sse_algorithm.as_str(), alg);
                 prop_assert_eq!(rule.kms_master_key_id, key);
                 prop_assert_eq!(rule.bucket_key_enabled, bucket_key.unwrap_or(false));
                 prop_assert!(blocked.is_none());

@@ -186,7 +186,7 @@ pub struct FinishedBlob {
 /// A blob being written. Dropped without `finish`, it removes what it wrote.
 ///
 /// Its methods are synchronous and, once a file exists, block on the disk: large bodies are
-/// written from a blocking thread (see `crypto::stream::Sealer`); a body still in its buffer costs
+/// written from a blocking thread (see `object_io::stream::Sealer`); a body still in its buffer costs
 /// only a copy.
 pub struct BlobWriter {
     id: String,

@@ -6,6 +6,7 @@
 
 mod blobs;
 mod error;
+mod key_store;
 mod meta;
 mod model;
 pub mod rotation;
@@ -18,8 +19,8 @@ pub use blobs::{BlobWriter, ByteStream, FinishedBlob, INLINE_MAX, OpenBlob};
 pub use error::StoreError;
 pub use meta::ObjectPage;
 pub use model::{
-    BodyRef, BucketMeta, ChecksumType, DirectoryInfo, EncryptionRule, ObjectMeta, PartBody,
-    PartMeta, RecordSeal, UploadMeta,
+    BodyRef, BucketMeta, ChecksumType, DirectoryInfo, EncryptionRule, EncryptionType, ObjectAddr,
+    ObjectMeta, PartBody, PartMeta, RecordSeal, UploadMeta,
 };
 pub use rotation::Progress;
 
@@ -127,7 +128,8 @@ impl Store {
 
     /// An object's record, checked and opened (an SSE-C record's checksums stay sealed until
     /// `unlock_object`). A record that fails its check is an error, never a value.
-    pub async fn object(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
+    pub async fn object(&self, addr: ObjectAddr<'_>) -> Result<Option<ObjectMeta>, StoreError> {
+        let ObjectAddr { bucket, key } = addr;
         let keys = self.keys()?;
         self.meta
             .object(bucket, key)
@@ -140,12 +142,11 @@ impl Store {
     /// verifier by the caller).
     pub fn unlock_object(
         &self,
-        bucket: &str,
-        key: &str,
+        addr: ObjectAddr<'_>,
         meta: &mut ObjectMeta,
         customer: &CustomerKey,
     ) -> Result<(), StoreError> {
-        sealed::unlock_object(bucket, key, meta, customer)
+        sealed::unlock_object(addr.bucket, addr.key, meta, customer)
     }
 
     pub async fn scan(
@@ -178,12 +179,12 @@ impl Store {
     /// `customer` is an SSE-C object's key (its checksums are sealed under it).
     pub async fn commit_object(
         &self,
-        bucket: &str,
-        key: &str,
+        addr: ObjectAddr<'_>,
         meta: ObjectMeta,
         inline: Option<bytes::Bytes>,
         customer: Option<&CustomerKey>,
     ) -> Result<(), StoreError> {
+        let ObjectAddr { bucket, key } = addr;
         let body = meta.body.clone();
         let closed = self
             .keys()
@@ -215,10 +216,10 @@ impl Store {
     }
 
     /// Deletes an object; `Ok(false)` when there was none.
-    pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<bool, StoreError> {
+    pub async fn delete_object(&self, addr: ObjectAddr<'_>) -> Result<bool, StoreError> {
         let op = WriteOp::DeleteObject {
-            bucket: bucket.to_string(),
-            key: key.to_string(),
+            bucket: addr.bucket.to_string(),
+            key: addr.key.to_string(),
         };
         let old = self.meta.write(op).await?;
         let existed = !old.is_empty();

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::Encryption;
 use crate::crypto::records::SealedValue;
+use crate::crypto::{Encryption, SseAlgorithm};
 use crate::integrity::checksum::{Checksum, ChecksumAlgorithm};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -22,10 +22,10 @@ pub struct BucketMeta {
     pub encryption_rule: Option<EncryptionRule>,
     /// `BlockedEncryptionTypes` as S3 reports it (`SSE-C` or `NONE`; empty when never set).
     #[serde(default)]
-    pub blocked_encryption_types: Vec<String>,
+    pub blocked_encryption_types: Vec<EncryptionType>,
     /// What `blocked_encryption_types` was at creation: DeleteBucketEncryption returns to it.
     #[serde(default)]
-    pub default_blocked_encryption_types: Vec<String>,
+    pub default_blocked_encryption_types: Vec<EncryptionType>,
     /// Set for a directory bucket (S3 Express One Zone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub directory: Option<DirectoryInfo>,
@@ -99,7 +99,8 @@ impl BucketMeta {
 
     /// Whether new SSE-C writes are refused.
     pub fn blocks_ssec(&self) -> bool {
-        self.blocked_encryption_types.iter().any(|t| t == "SSE-C")
+        self.blocked_encryption_types
+            .contains(&EncryptionType::SseC)
     }
 
     pub fn is_directory(&self) -> bool {
@@ -118,11 +119,47 @@ impl BucketMeta {
     }
 }
 
+/// Where an object lives, as the store keys it: bucket and key (a version id joins here with
+/// versioning). Passed instead of two adjacent `&str`s, which are easy to swap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectAddr<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+}
+
+/// An entry of a bucket's `BlockedEncryptionTypes`, stored as S3 names it (`SSE-C`, `NONE`). An
+/// unknown stored value fails to decode (`StoreError::Encoding`, a 500), never reads as nothing
+/// blocked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EncryptionType {
+    #[serde(rename = "SSE-C")]
+    SseC,
+    /// Nothing blocked (how a PutBucketEncryption unblocks SSE-C).
+    #[serde(rename = "NONE")]
+    None,
+}
+
+impl EncryptionType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EncryptionType::SseC => "SSE-C",
+            EncryptionType::None => "NONE",
+        }
+    }
+
+    /// The type S3 names `name` (exactly), if any.
+    pub fn parse(name: &str) -> Option<EncryptionType> {
+        [EncryptionType::SseC, EncryptionType::None]
+            .into_iter()
+            .find(|t| t.as_str() == name)
+    }
+}
+
 /// A bucket's default encryption (`ApplyServerSideEncryptionByDefault` + `BucketKeyEnabled`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct EncryptionRule {
-    /// `AES256`, `aws:kms` or `aws:kms:dsse`.
-    pub sse_algorithm: String,
+    /// Stored as `AES256`, `aws:kms` or `aws:kms:dsse`; anything else fails to decode.
+    pub sse_algorithm: SseAlgorithm,
     /// Exactly as given (key id, ARN or alias); not validated until an object write uses it.
     pub kms_master_key_id: Option<String>,
     pub bucket_key_enabled: bool,
@@ -307,4 +344,52 @@ pub struct PartMeta {
     pub checksum: Option<Checksum>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seal: Option<RecordSeal>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{S3Error, S3ErrorCode};
+
+    fn record(algorithm: &str, blocked: &str) -> serde_json::Value {
+        serde_json::json!({
+            "name": "b", "owner": "000000000000", "region": "us-east-1",
+            "location_constraint": null, "created_millis": 1,
+            "encryption_rule": {
+                "sse_algorithm": algorithm, "kms_master_key_id": null, "bucket_key_enabled": false
+            },
+            "blocked_encryption_types": [blocked],
+            "default_blocked_encryption_types": [blocked]
+        })
+    }
+
+    /// The typed fields keep the stored strings, and an unknown stored value is an error (500),
+    /// never SSE-S3 or "nothing blocked".
+    #[test]
+    fn stored_encryption_strings_round_trip_and_unknown_ones_fail() {
+        for (alg, ty) in [
+            ("AES256", "SSE-C"),
+            ("aws:kms", "NONE"),
+            ("aws:kms:dsse", "SSE-C"),
+        ] {
+            let json = record(alg, ty);
+            let meta: BucketMeta = serde_json::from_value(json.clone()).unwrap();
+            let again = serde_json::to_value(&meta).unwrap();
+            assert_eq!(again["encryption_rule"], json["encryption_rule"]);
+            assert_eq!(
+                again["blocked_encryption_types"],
+                json["blocked_encryption_types"]
+            );
+        }
+        for (alg, ty) in [
+            ("AES512", "SSE-C"),
+            ("aes256", "NONE"),
+            ("AES256", "SSE-KMS"),
+        ] {
+            let bytes = serde_json::to_vec(&record(alg, ty)).unwrap();
+            let e = serde_json::from_slice::<BucketMeta>(&bytes).unwrap_err();
+            let e = S3Error::from(crate::store::StoreError::Encoding(e));
+            assert_eq!(e.code, S3ErrorCode::InternalError, "{alg} {ty}");
+        }
+    }
 }

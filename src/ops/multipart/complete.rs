@@ -12,11 +12,11 @@ use super::{
 };
 use crate::clock::now_millis;
 use crate::crypto::Encryption;
-use crate::crypto::ssec::{self};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::body::{Digest, MAX_LARGE_XML_BODY, read_xml_body_limited};
 use crate::http::xml::{S3_XMLNS, from_xml, to_xml};
 use crate::integrity::checksum::{Checksum, ChecksumAlgorithm};
+use crate::ops::sse_request;
 use crate::ops::{ReqCtx, xml_response};
 use crate::store::{BodyRef, ChecksumType, ObjectMeta, PartBody, PartMeta, StoreError, UploadMeta};
 
@@ -164,7 +164,7 @@ pub async fn complete_multipart_upload(ctx: &ReqCtx<'_>, body: Body) -> Result<R
     let Some(upload) = store.upload(ctx.bucket_name(), ctx.key(), &id).await? else {
         return retried_complete(ctx, &id).await;
     };
-    let customer = ssec::parse(&ctx.parts.headers, ssec::OBJECT)?;
+    let customer = sse_request::customer_key(&ctx.parts.headers, sse_request::OBJECT)?;
     if let (Encryption::SseC { verifier, .. }, Some(c)) = (&upload.encryption, &customer) {
         if !c.matches(verifier) {
             return Err(S3Error::with_message(
@@ -288,15 +288,15 @@ pub async fn complete_multipart_upload(ctx: &ReqCtx<'_>, body: Body) -> Result<R
 /// S3 answers as it did the first time; otherwise the upload is unknown.
 async fn retried_complete(ctx: &ReqCtx<'_>, id: &str) -> Result<Response, S3Error> {
     let store = &ctx.state.store;
-    let current = store.object(ctx.bucket_name(), ctx.key()).await?;
+    let current = store.object(ctx.object_addr()).await?;
     match current {
         Some(mut meta) if matches!(&meta.body, BodyRef::Parts { upload_id, .. } if upload_id == id) =>
         {
-            let customer = ssec::parse(&ctx.parts.headers, ssec::OBJECT)?.filter(|c| {
+            let customer = sse_request::customer_key(&ctx.parts.headers, sse_request::OBJECT)?.filter(|c| {
                 matches!(&meta.encryption, Encryption::SseC { verifier, .. } if c.matches(verifier))
             });
             if let Some(c) = &customer {
-                store.unlock_object(ctx.bucket_name(), ctx.key(), &mut meta, c)?;
+                store.unlock_object(ctx.object_addr(), &mut meta, c)?;
             }
             complete_response(ctx, &meta)
         }

@@ -7,11 +7,11 @@ use serde::Serialize;
 use super::{ChecksumFields, KEY_SET, MAX_LIST, load_upload};
 use crate::clock::iso8601;
 use crate::crypto::Encryption;
-use crate::crypto::ssec;
 use crate::error::S3Error;
 use crate::http::xml::{S3_XMLNS, to_xml};
 use crate::ops::bucket::Owner;
 use crate::ops::list::count_param;
+use crate::ops::sse_request;
 use crate::ops::{ReqCtx, set_header, xml_response};
 use crate::store::UploadMeta;
 
@@ -87,7 +87,7 @@ pub async fn list_parts(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     // AWS API reference, ListParts: the SSE-C key "is needed only when the object was created
     // using a checksum algorithm": an SSE-C upload's part checksums are sealed under it, and show
     // only when the request carries the upload's key.
-    let customer = ssec::parse(&ctx.parts.headers, ssec::OBJECT)?.filter(
+    let customer = sse_request::customer_key(&ctx.parts.headers, sse_request::OBJECT)?.filter(
         |c| matches!(&upload.encryption, Encryption::SseC { verifier, .. } if c.matches(verifier)),
     );
     let mut parts = ctx

@@ -13,13 +13,11 @@ use http::StatusCode;
 use serde::Serialize;
 
 use super::object_get::check_customer_key;
-use super::object_put::{
-    check_body_length, content_headers, customer_md5, object_request, parse_copy_source,
-};
+use super::object_put::{check_body_length, content_headers, customer_md5, parse_copy_source};
 use super::{ReqCtx, empty_response, set_header, xml_response};
 use crate::byte_range::ByteRange;
 use crate::clock::{iso8601, now_millis};
-use crate::crypto::ssec::{self, CustomerKey};
+use crate::crypto::ssec::CustomerKey;
 use crate::crypto::{DataKey, Encryption, ObjectRef, sse};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::{Conditionals, Precondition, check_user_metadata_size, user_metadata};
@@ -27,8 +25,9 @@ use crate::http::xml::{S3_XMLNS, to_xml};
 use crate::integrity::checksum::{Checksum, ChecksumAlgorithm};
 use crate::integrity::verify::PromisedChecksum;
 use crate::integrity::{Expectations, RequestBody};
-use crate::object_io::{self, WrittenPart};
-use crate::store::{ChecksumType, PartMeta, UploadMeta};
+use crate::object_io::{self, ObjectRead, WrittenPart};
+use crate::ops::{sse_request, write_encryption};
+use crate::store::{ChecksumType, ObjectAddr, PartMeta, UploadMeta};
 
 const KEY_SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'-')
@@ -147,7 +146,7 @@ pub async fn create_multipart_upload(ctx: &ReqCtx<'_>) -> Result<Response, S3Err
     ctx.check_canned_acl()?;
     check_user_metadata_size(&ctx.parts.headers)?;
     let checksum = parse_checksum_request(ctx)?;
-    let request = object_request(ctx, &bucket, sse::parse_write(&ctx.parts.headers)?).await?;
+    let request = write_encryption::for_write(ctx, &bucket).await?.request;
     let md5 = customer_md5(&request);
     let store = &ctx.state.store;
     let plan = ctx
@@ -295,7 +294,7 @@ pub async fn upload_part(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Err
     ctx.bucket().await?;
     let number = part_number(ctx)?;
     let upload = load_upload(ctx).await?;
-    let customer = ssec::parse(&ctx.parts.headers, ssec::OBJECT)?;
+    let customer = sse_request::customer_key(&ctx.parts.headers, sse_request::OBJECT)?;
     check_part_customer_key(&upload, customer.as_ref())?;
     check_body_length(ctx, MAX_PART_SIZE)?;
     let expect = Expectations::from_headers(&ctx.parts.headers, &ctx.verified.payload)?;
@@ -428,17 +427,21 @@ pub async fn upload_part_copy(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     ctx.bucket().await?;
     let number = part_number(ctx)?;
     let upload = load_upload(ctx).await?;
-    let customer = ssec::parse(&ctx.parts.headers, ssec::OBJECT)?;
+    let customer = sse_request::customer_key(&ctx.parts.headers, sse_request::OBJECT)?;
     check_part_customer_key(&upload, customer.as_ref())?;
     let (src_bucket, src_key) = parse_copy_source(ctx.header("x-amz-copy-source").unwrap_or(""))?;
     ctx.owned_bucket(&src_bucket, "x-amz-source-expected-bucket-owner")
         .await?;
     let store = &ctx.state.store;
+    let src = ObjectAddr {
+        bucket: &src_bucket,
+        key: &src_key,
+    };
     let source = store
-        .object(&src_bucket, &src_key)
+        .object(src)
         .await?
         .ok_or_else(|| S3Error::no_such_key(&src_key))?;
-    let source_key = ssec::parse(&ctx.parts.headers, ssec::COPY_SOURCE)?;
+    let source_key = sse_request::customer_key(&ctx.parts.headers, sse_request::COPY_SOURCE)?;
     check_customer_key(&source, source_key.as_ref())?;
     let conditions = Conditionals::from_headers(&ctx.parts.headers, "x-amz-copy-source-");
     if conditions.evaluate(&source.etag, source.last_modified_millis) != Precondition::Proceed {
@@ -463,16 +466,14 @@ pub async fn upload_part_copy(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
         customer.as_ref(),
     )
     .await?;
-    let bytes = object_io::read_body(
-        ctx.state,
+    let read = ObjectRead {
         account,
-        &src_bucket,
-        &src_key,
-        &source,
+        addr: src,
+        meta: &source,
         range,
-        source_key.as_ref(),
-    )
-    .await?;
+        customer: source_key.as_ref(),
+    };
+    let bytes = object_io::read_body(ctx.state, &read).await?;
     let part_alg = upload.part_algorithm();
     let body = RequestBody::new(bytes, Expectations::internal(len, part_alg), MAX_PART_SIZE);
     let written = object_io::write_part(ctx.state, &keys, number, body).await?;

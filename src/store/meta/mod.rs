@@ -397,7 +397,10 @@ mod tests {
             location_constraint: None,
             created_millis: 1,
             encryption_rule: None,
-            blocked_encryption_types: blocked.iter().map(|s| s.to_string()).collect(),
+            blocked_encryption_types: blocked
+                .iter()
+                .map(|s| crate::store::EncryptionType::parse(s).unwrap())
+                .collect(),
             default_blocked_encryption_types: Vec::new(),
             directory: None,
             incarnation: format!("inc-{name}"),
@@ -446,7 +449,7 @@ mod tests {
         })
         .await
         .unwrap();
-        r.buckets.insert(before, &bucket("c", &["stale"]));
+        r.buckets.insert(before, &bucket("c", &["NONE"]));
         assert_eq!(meta.bucket("c").await.unwrap(), Some(bucket("c", &[])));
     }
 

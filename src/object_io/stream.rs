@@ -6,10 +6,10 @@ use bytes::{Bytes, BytesMut};
 use futures_util::stream::{self, StreamExt};
 use rand::RngCore;
 
-use super::error::CryptoError;
-use super::keys::DataKey;
-use super::segment::{HEADER_SIZE, Header, Layout, SEGMENT_SIZE, SegmentCipher, TAG_SIZE};
 use crate::byte_range::ByteRange;
+use crate::crypto::CryptoError;
+use crate::crypto::DataKey;
+use crate::crypto::segment::{HEADER_SIZE, Header, Layout, SEGMENT_SIZE, SegmentCipher, TAG_SIZE};
 use crate::store::{BlobWriter, ByteStream, FinishedBlob, OpenBlob, StoreError};
 
 /// Errors of the write side: the blob store's or the cipher's.

@@ -7,8 +7,9 @@ use http::HeaderValue;
 use md5::{Digest, Md5};
 use proptest::prelude::*;
 
-use super::sse::{SSE, SSE_BUCKET_KEY, SSE_CONTEXT, SSE_KMS_KEY_ID, SseRequest, parse_write};
-use super::ssec;
+use super::{COPY_SOURCE, OBJECT, customer_key, parse_write};
+use crate::crypto::SseRequest;
+use crate::crypto::sse::{SSE, SSE_BUCKET_KEY, SSE_CONTEXT, SSE_KMS_KEY_ID};
 use crate::error::S3ErrorCode;
 use crate::proptest_support::{assert_client_error, config, header_map, header_value};
 
@@ -70,8 +71,8 @@ proptest! {
             Ok(_) => {}
             Err(e) => assert_client_error(&e),
         }
-        for prefix in [ssec::OBJECT, ssec::COPY_SOURCE] {
-            if let Err(e) = ssec::parse(&h, prefix) {
+        for prefix in [OBJECT, COPY_SOURCE] {
+            if let Err(e) = customer_key(&h, prefix) {
                 assert_client_error(&e);
                 prop_assert!(matches!(e.code, S3ErrorCode::InvalidArgument | S3ErrorCode::InvalidEncryptionAlgorithmError));
             }
@@ -82,7 +83,7 @@ proptest! {
     /// InvalidArgument (400).
     #[test]
     fn sse_c_round_trip(key in prop::collection::vec(any::<u8>(), 0..48), wrong_md5 in any::<bool>(), copy in any::<bool>()) {
-        let prefix = if copy { ssec::COPY_SOURCE } else { ssec::OBJECT };
+        let prefix = if copy { COPY_SOURCE } else { OBJECT };
         let md5 = B64.encode(Md5::digest(if wrong_md5 { &b"other"[..] } else { &key }));
         let mut h = http::HeaderMap::new();
         let mut put = |suffix: &str, v: &str| {
@@ -94,7 +95,7 @@ proptest! {
         put("algorithm", "AES256");
         put("key", &B64.encode(&key));
         put("key-md5", &md5);
-        match ssec::parse(&h, prefix) {
+        match customer_key(&h, prefix) {
             Ok(Some(c)) => {
                 prop_assert!(key.len() == 32 && !wrong_md5);
                 prop_assert_eq!(c.md5_base64, md5);
