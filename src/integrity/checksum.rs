@@ -47,7 +47,8 @@ impl ChecksumAlgorithm {
         }
     }
 
-    /// The XML element in listings and CopyObjectResult: `ChecksumCRC32`.
+    /// The XML element in every document that carries one (`http::xml::elements::ChecksumXml`,
+    /// the Complete request, CopyObjectResult): `ChecksumCRC32`.
     pub fn xml_element(self) -> &'static str {
         match self {
             Self::Crc32 => "ChecksumCRC32",

@@ -4,9 +4,10 @@
 use axum::response::Response;
 use http::StatusCode;
 
-use super::{ReqCtx, canonical_user_id, empty_response, xml_response};
+use super::{ReqCtx, empty_response, xml_response};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::xml::S3_XMLNS;
+use crate::http::xml::elements::canonical_user_id;
 use crate::xml_text::escape;
 
 fn owner_full_control(account_id: &str) -> String {

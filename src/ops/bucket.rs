@@ -1,30 +1,20 @@
 //! CreateBucket, DeleteBucket, HeadBucket, ListBuckets, GetBucketLocation.
 
-use axum::body::Body;
-use axum::response::Response;
-use http::StatusCode;
-use serde::{Deserialize, Serialize};
-
-use super::{ReqCtx, canonical_user_id, directory, empty_response, set_header, xml_response};
+use super::{ReqCtx, directory, empty_response, set_header, xml_response};
 use crate::clock::{iso8601, now_millis};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::body::{Digest, read_xml_body};
+use crate::http::xml::buckets::{
+    BucketEntry, Buckets, CreateBucketConfiguration, ListAllMyBucketsResult, LocationConstraint,
+};
+use crate::http::xml::elements::Owner;
 use crate::http::xml::{S3_XMLNS, from_xml, to_xml};
 use crate::store::{BucketMeta, EncryptionType, StoreError};
+use axum::body::Body;
+use axum::response::Response;
+use http::StatusCode;
 
 const US_EAST_1: &str = "us-east-1";
-
-#[derive(Deserialize, Default)]
-pub(super) struct CreateBucketConfiguration {
-    #[serde(rename = "LocationConstraint")]
-    pub(super) location_constraint: Option<String>,
-    /// Directory buckets: the zone.
-    #[serde(rename = "Location")]
-    pub(super) location: Option<directory::LocationXml>,
-    /// Directory buckets: `Type` `Directory` and the data redundancy.
-    #[serde(rename = "Bucket")]
-    pub(super) bucket: Option<directory::BucketInfoXml>,
-}
 
 /// A CreateBucket body: blank is no configuration; otherwise it must fit the schema
 /// (MalformedXML).
@@ -34,59 +24,6 @@ pub(super) fn parse_create_configuration(xml: &[u8]) -> Result<CreateBucketConfi
     } else {
         from_xml(xml)
     }
-}
-
-#[derive(Serialize)]
-pub struct Owner {
-    #[serde(rename = "ID")]
-    pub id: String,
-    #[serde(rename = "DisplayName")]
-    pub display_name: String,
-}
-
-impl Owner {
-    pub fn of(account_id: &str) -> Owner {
-        Owner {
-            id: canonical_user_id(account_id),
-            display_name: account_id.to_string(),
-        }
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename = "ListAllMyBucketsResult")]
-struct ListAllMyBucketsResult {
-    #[serde(rename = "@xmlns")]
-    xmlns: &'static str,
-    #[serde(rename = "Owner")]
-    owner: Owner,
-    #[serde(rename = "Buckets")]
-    buckets: Buckets,
-}
-
-#[derive(Serialize)]
-struct Buckets {
-    #[serde(rename = "Bucket")]
-    bucket: Vec<BucketEntry>,
-}
-
-#[derive(Serialize)]
-struct BucketEntry {
-    #[serde(rename = "Name")]
-    name: String,
-    #[serde(rename = "CreationDate")]
-    creation_date: String,
-    #[serde(rename = "BucketRegion")]
-    bucket_region: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename = "LocationConstraint")]
-struct LocationConstraint {
-    #[serde(rename = "@xmlns")]
-    xmlns: &'static str,
-    #[serde(rename = "$text")]
-    value: String,
 }
 
 /// S3's naming rules for general purpose buckets.

@@ -6,7 +6,6 @@
 
 use axum::response::Response;
 use http::StatusCode;
-use serde::{Deserialize, Serialize};
 
 use super::{ReqCtx, set_header, xml_response};
 use crate::auth::session::SessionKeys;
@@ -14,28 +13,16 @@ use crate::clock::{iso8601, now_millis};
 use crate::crypto::{SseAlgorithm, SseRequest};
 use crate::error::{S3Error, S3ErrorCode, Unverified};
 use crate::http::router::Endpoint;
+use crate::http::xml::buckets::{BucketInfoXml, LocationXml};
+use crate::http::xml::directory::{
+    CreateSessionResult, CredentialsXml, DirectoryBucketEntry, DirectoryBuckets,
+    ListDirectoryBucketsResult,
+};
 use crate::http::xml::{S3_XMLNS, to_xml};
 use crate::store::{BucketMeta, DirectoryInfo, EncryptionRule, EncryptionType};
 
 pub const SUFFIX: &str = "--x-s3";
 pub const STORAGE_CLASS: &str = "EXPRESS_ONEZONE";
-
-/// `Location` and `Bucket` of a directory bucket's CreateBucketConfiguration.
-#[derive(Deserialize, Debug, Default)]
-pub struct LocationXml {
-    #[serde(rename = "Type")]
-    pub kind: Option<String>,
-    #[serde(rename = "Name")]
-    pub name: Option<String>,
-}
-
-#[derive(Deserialize, Debug, Default)]
-pub struct BucketInfoXml {
-    #[serde(rename = "Type")]
-    pub kind: Option<String>,
-    #[serde(rename = "DataRedundancy")]
-    pub data_redundancy: Option<String>,
-}
 
 /// Whether a name is a directory bucket's (`<base>--<zone-id>--x-s3`).
 pub fn is_directory_name(name: &str) -> bool {
@@ -221,27 +208,6 @@ pub fn check_listing(ctx: &ReqCtx<'_>) -> Result<(), S3Error> {
 // ---------------------------------------------------------------------------------------------
 // CreateSession
 
-#[derive(Serialize)]
-#[serde(rename = "CreateSessionResult")]
-struct CreateSessionResult {
-    #[serde(rename = "@xmlns")]
-    xmlns: &'static str,
-    #[serde(rename = "Credentials")]
-    credentials: CredentialsXml,
-}
-
-#[derive(Serialize)]
-struct CredentialsXml {
-    #[serde(rename = "SessionToken")]
-    session_token: String,
-    #[serde(rename = "SecretAccessKey")]
-    secret_access_key: String,
-    #[serde(rename = "AccessKeyId")]
-    access_key_id: String,
-    #[serde(rename = "Expiration")]
-    expiration: String,
-}
-
 /// CreateSession (`GET /<bucket>?session`): temporary credentials for one directory bucket. It
 /// succeeds for a directory bucket that does not exist yet, because the SDKs ask for a session
 /// before CreateBucket when an endpoint URL is set.
@@ -333,35 +299,6 @@ fn iso8601_seconds(secs: i64) -> String {
 
 // ---------------------------------------------------------------------------------------------
 // ListDirectoryBuckets
-
-#[derive(Serialize)]
-#[serde(rename = "ListAllMyDirectoryBucketsResult")]
-struct ListDirectoryBucketsResult {
-    #[serde(rename = "@xmlns")]
-    xmlns: &'static str,
-    #[serde(rename = "Buckets")]
-    buckets: DirectoryBuckets,
-    #[serde(rename = "ContinuationToken", skip_serializing_if = "Option::is_none")]
-    continuation_token: Option<String>,
-}
-
-#[derive(Serialize)]
-struct DirectoryBuckets {
-    #[serde(rename = "Bucket")]
-    bucket: Vec<DirectoryBucketEntry>,
-}
-
-#[derive(Serialize)]
-struct DirectoryBucketEntry {
-    #[serde(rename = "Name")]
-    name: String,
-    #[serde(rename = "CreationDate")]
-    creation_date: String,
-    #[serde(rename = "BucketRegion")]
-    bucket_region: String,
-    #[serde(rename = "BucketArn")]
-    bucket_arn: String,
-}
 
 pub async fn list_directory_buckets(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     let max = match ctx.query.get("max-directory-buckets") {

@@ -1,56 +1,19 @@
 //! PutBucketEncryption, GetBucketEncryption, DeleteBucketEncryption (what the rule does to object
 //! writes is `write_encryption`).
 
-use axum::body::Body;
-use axum::response::Response;
-use http::StatusCode;
-use serde::Deserialize;
-
 use super::{ReqCtx, empty_response, xml_response};
 use crate::crypto::SseAlgorithm;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::body::{Digest, read_xml_body};
 use crate::http::xml::S3_XMLNS;
+use crate::http::xml::encryption::{ConfigurationXml, RuleXml};
 use crate::store::{BucketMeta, EncryptionRule, EncryptionType};
 use crate::xml_text::escape;
+use axum::body::Body;
+use axum::response::Response;
+use http::StatusCode;
 
 const ROOT: &str = "ServerSideEncryptionConfiguration";
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConfigurationXml {
-    #[serde(rename = "@xmlns", default)]
-    _xmlns: Option<String>,
-    #[serde(rename = "Rule", default)]
-    rules: Vec<RuleXml>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RuleXml {
-    #[serde(rename = "ApplyServerSideEncryptionByDefault")]
-    apply: Option<ApplyXml>,
-    #[serde(rename = "BucketKeyEnabled")]
-    bucket_key_enabled: Option<bool>,
-    #[serde(rename = "BlockedEncryptionTypes")]
-    blocked: Option<BlockedXml>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ApplyXml {
-    #[serde(rename = "SSEAlgorithm")]
-    sse_algorithm: Option<String>,
-    #[serde(rename = "KMSMasterKeyID")]
-    kms_master_key_id: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BlockedXml {
-    #[serde(rename = "EncryptionType", default)]
-    types: Vec<String>,
-}
 
 fn malformed() -> S3Error {
     S3Error::new(S3ErrorCode::MalformedXML)

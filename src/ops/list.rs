@@ -6,12 +6,14 @@ use axum::response::Response;
 use base64::Engine;
 use http::StatusCode;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use serde::Serialize;
 
-use super::bucket::Owner;
 use super::{ReqCtx, xml_response};
 use crate::clock::iso8601;
 use crate::error::{S3Error, S3ErrorCode};
+use crate::http::xml::elements::{CommonPrefix, Owner};
+use crate::http::xml::listing::{
+    Contents, ListBucketResultV1, ListBucketResultV2, ListVersionsResult, Version,
+};
 use crate::http::xml::{S3_XMLNS, to_xml};
 use crate::store::{ObjectMeta, Store};
 
@@ -139,20 +141,23 @@ pub(super) fn count_param(ctx: &ReqCtx<'_>, name: &str, cap: usize) -> Result<us
     }
 }
 
+/// `encoding-type`: absent, or `url` (keys, prefixes and delimiters come back percent-encoded).
+pub(super) fn url_encoding(ctx: &ReqCtx<'_>) -> Result<bool, S3Error> {
+    match ctx.query.get("encoding-type") {
+        None => Ok(false),
+        Some("url") => Ok(true),
+        Some(v) => Err(S3Error::invalid_argument(
+            "Invalid Encoding Method specified in Request",
+            "encoding-type",
+            v,
+        )),
+    }
+}
+
 fn list_params(ctx: &ReqCtx<'_>) -> Result<ListParams, S3Error> {
     let q = ctx.query;
     let max_keys = count_param(ctx, "max-keys", MAX_KEYS)?;
-    let url_encode = match q.get("encoding-type") {
-        None => false,
-        Some("url") => true,
-        Some(v) => {
-            return Err(S3Error::invalid_argument(
-                "Invalid Encoding Method specified in Request",
-                "encoding-type",
-                v,
-            ));
-        }
-    };
+    let url_encode = url_encoding(ctx)?;
     Ok(ListParams {
         prefix: q.get("prefix").unwrap_or("").to_string(),
         delimiter: q
@@ -207,28 +212,6 @@ impl ListParams {
     }
 }
 
-#[derive(Serialize)]
-struct Contents {
-    #[serde(rename = "Key")]
-    key: String,
-    #[serde(rename = "LastModified")]
-    last_modified: String,
-    #[serde(rename = "ETag")]
-    etag: String,
-    #[serde(rename = "Size")]
-    size: u64,
-    #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
-    owner: Option<Owner>,
-    #[serde(rename = "StorageClass")]
-    storage_class: &'static str,
-}
-
-#[derive(Serialize)]
-struct CommonPrefix {
-    #[serde(rename = "Prefix")]
-    prefix: String,
-}
-
 fn split_entries(
     p: &ListParams,
     walk: Walk,
@@ -251,40 +234,6 @@ fn split_entries(
         }
     }
     (contents, prefixes)
-}
-
-#[derive(Serialize)]
-#[serde(rename = "ListBucketResult")]
-struct ListBucketResultV2 {
-    #[serde(rename = "@xmlns")]
-    xmlns: &'static str,
-    #[serde(rename = "Name")]
-    name: String,
-    #[serde(rename = "Prefix")]
-    prefix: String,
-    #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
-    delimiter: Option<String>,
-    #[serde(rename = "MaxKeys")]
-    max_keys: usize,
-    #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
-    encoding_type: Option<&'static str>,
-    #[serde(rename = "KeyCount")]
-    key_count: usize,
-    #[serde(rename = "IsTruncated")]
-    is_truncated: bool,
-    #[serde(rename = "ContinuationToken", skip_serializing_if = "Option::is_none")]
-    continuation_token: Option<String>,
-    #[serde(
-        rename = "NextContinuationToken",
-        skip_serializing_if = "Option::is_none"
-    )]
-    next_continuation_token: Option<String>,
-    #[serde(rename = "StartAfter", skip_serializing_if = "Option::is_none")]
-    start_after: Option<String>,
-    #[serde(rename = "Contents")]
-    contents: Vec<Contents>,
-    #[serde(rename = "CommonPrefixes")]
-    common_prefixes: Vec<CommonPrefix>,
 }
 
 fn b64() -> base64::engine::GeneralPurpose {
@@ -347,33 +296,6 @@ pub async fn list_objects_v2(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     Ok(xml_response(StatusCode::OK, to_xml(&doc)?))
 }
 
-#[derive(Serialize)]
-#[serde(rename = "ListBucketResult")]
-struct ListBucketResultV1 {
-    #[serde(rename = "@xmlns")]
-    xmlns: &'static str,
-    #[serde(rename = "Name")]
-    name: String,
-    #[serde(rename = "Prefix")]
-    prefix: String,
-    #[serde(rename = "Marker")]
-    marker: String,
-    #[serde(rename = "NextMarker", skip_serializing_if = "Option::is_none")]
-    next_marker: Option<String>,
-    #[serde(rename = "MaxKeys")]
-    max_keys: usize,
-    #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
-    delimiter: Option<String>,
-    #[serde(rename = "IsTruncated")]
-    is_truncated: bool,
-    #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
-    encoding_type: Option<&'static str>,
-    #[serde(rename = "Contents")]
-    contents: Vec<Contents>,
-    #[serde(rename = "CommonPrefixes")]
-    common_prefixes: Vec<CommonPrefix>,
-}
-
 /// The storage class objects of a bucket list with.
 pub fn storage_class(bucket: &crate::store::BucketMeta) -> &'static str {
     if bucket.is_directory() {
@@ -417,60 +339,6 @@ pub async fn list_objects(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
         common_prefixes,
     };
     Ok(xml_response(StatusCode::OK, to_xml(&doc)?))
-}
-
-#[derive(Serialize)]
-struct Version {
-    #[serde(rename = "Key")]
-    key: String,
-    #[serde(rename = "VersionId")]
-    version_id: &'static str,
-    #[serde(rename = "IsLatest")]
-    is_latest: bool,
-    #[serde(rename = "LastModified")]
-    last_modified: String,
-    #[serde(rename = "ETag")]
-    etag: String,
-    #[serde(rename = "Size")]
-    size: u64,
-    #[serde(rename = "Owner")]
-    owner: Owner,
-    #[serde(rename = "StorageClass")]
-    storage_class: &'static str,
-}
-
-#[derive(Serialize)]
-#[serde(rename = "ListVersionsResult")]
-struct ListVersionsResult {
-    #[serde(rename = "@xmlns")]
-    xmlns: &'static str,
-    #[serde(rename = "Name")]
-    name: String,
-    #[serde(rename = "Prefix")]
-    prefix: String,
-    #[serde(rename = "KeyMarker")]
-    key_marker: String,
-    #[serde(rename = "VersionIdMarker")]
-    version_id_marker: String,
-    #[serde(rename = "NextKeyMarker", skip_serializing_if = "Option::is_none")]
-    next_key_marker: Option<String>,
-    #[serde(
-        rename = "NextVersionIdMarker",
-        skip_serializing_if = "Option::is_none"
-    )]
-    next_version_id_marker: Option<&'static str>,
-    #[serde(rename = "MaxKeys")]
-    max_keys: usize,
-    #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
-    delimiter: Option<String>,
-    #[serde(rename = "IsTruncated")]
-    is_truncated: bool,
-    #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
-    encoding_type: Option<&'static str>,
-    #[serde(rename = "Version")]
-    versions: Vec<Version>,
-    #[serde(rename = "CommonPrefixes")]
-    common_prefixes: Vec<CommonPrefix>,
 }
 
 pub async fn list_object_versions(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {

@@ -211,14 +211,6 @@ impl ReqCtx<'_> {
     }
 }
 
-/// The canonical user id sealstore reports for an account (stable, 64 hex digits like S3's).
-pub fn canonical_user_id(account_id: &str) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(
-        format!("sealstore-account:{account_id}").as_bytes(),
-    ))
-}
-
 /// A response with an XML body.
 pub fn xml_response(status: StatusCode, xml: String) -> Response {
     let mut res = Response::new(Body::from(xml));

@@ -1,34 +1,17 @@
 //! DeleteObject and DeleteObjects.
 
-use axum::body::Body;
-use axum::response::Response;
-use http::StatusCode;
-use serde::{Deserialize, Serialize};
-
 use super::{ReqCtx, empty_response, xml_response};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::body::{Digest, MAX_LARGE_XML_BODY, read_xml_body_limited};
+use crate::http::xml::delete::{Delete, DeleteError, DeleteResult, Deleted};
 use crate::http::xml::{S3_XMLNS, from_xml, to_xml};
 use crate::store::ObjectAddr;
+use axum::body::Body;
+use axum::response::Response;
+use http::StatusCode;
 
 /// S3 deletes at most this many keys per DeleteObjects request.
 pub(super) const MAX_DELETE_KEYS: usize = 1000;
-
-#[derive(Deserialize)]
-pub(super) struct Delete {
-    #[serde(rename = "Object", default)]
-    pub(super) objects: Vec<ObjectIdentifier>,
-    #[serde(rename = "Quiet", default)]
-    pub(super) quiet: Option<bool>,
-}
-
-#[derive(Deserialize)]
-pub(super) struct ObjectIdentifier {
-    #[serde(rename = "Key")]
-    pub(super) key: String,
-    #[serde(rename = "VersionId")]
-    pub(super) version_id: Option<String>,
-}
 
 /// A DeleteObjects document: an empty body is MissingRequestBodyError; no objects, more than
 /// 1000, or anything off the schema is MalformedXML.
@@ -44,37 +27,6 @@ pub(super) fn parse_delete(xml: &[u8]) -> Result<Delete, S3Error> {
         return Err(S3Error::new(S3ErrorCode::MalformedXML));
     }
     Ok(request)
-}
-
-#[derive(Serialize)]
-#[serde(rename = "DeleteResult")]
-struct DeleteResult {
-    #[serde(rename = "@xmlns")]
-    xmlns: &'static str,
-    #[serde(rename = "Deleted")]
-    deleted: Vec<Deleted>,
-    #[serde(rename = "Error")]
-    errors: Vec<DeleteError>,
-}
-
-#[derive(Serialize)]
-struct Deleted {
-    #[serde(rename = "Key")]
-    key: String,
-    #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
-    version_id: Option<String>,
-}
-
-#[derive(Serialize)]
-struct DeleteError {
-    #[serde(rename = "Key")]
-    key: String,
-    #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
-    version_id: Option<String>,
-    #[serde(rename = "Code")]
-    code: String,
-    #[serde(rename = "Message")]
-    message: String,
 }
 
 pub async fn delete_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {

@@ -5,26 +5,19 @@ use axum::body::Body;
 use axum::response::Response;
 use http::StatusCode;
 use md5::{Digest as _, Md5};
-use serde::{Deserialize, Serialize};
 
-use super::{
-    ChecksumFields, KEY_SET, MAX_PART_NUMBER, MIN_PART_SIZE, no_such_upload, sse_headers, upload_id,
-};
+use super::{KEY_SET, MAX_PART_NUMBER, MIN_PART_SIZE, no_such_upload, sse_headers, upload_id};
 use crate::clock::now_millis;
 use crate::crypto::Encryption;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::body::{Digest, MAX_LARGE_XML_BODY, read_xml_body_limited};
+use crate::http::xml::elements::ChecksumXml;
+use crate::http::xml::multipart::{CompleteRequest, CompleteResult, CompletedPart};
 use crate::http::xml::{S3_XMLNS, from_xml, to_xml};
 use crate::integrity::checksum::{Checksum, ChecksumAlgorithm};
 use crate::ops::sse_request;
 use crate::ops::{ReqCtx, xml_response};
 use crate::store::{BodyRef, ChecksumType, ObjectMeta, PartBody, PartMeta, StoreError, UploadMeta};
-
-#[derive(Deserialize, Debug)]
-pub(in crate::ops) struct CompleteRequest {
-    #[serde(rename = "Part", default)]
-    pub(in crate::ops) parts: Vec<CompletedPart>,
-}
 
 /// A CompleteMultipartUpload document: blank, without parts or off the schema is MalformedXML;
 /// part numbers not strictly ascending are InvalidPartOrder.
@@ -48,74 +41,12 @@ pub(in crate::ops) fn parse_complete(
     Ok(request)
 }
 
-#[derive(Deserialize, Debug)]
-pub(in crate::ops) struct CompletedPart {
-    #[serde(rename = "PartNumber")]
-    pub(in crate::ops) number: u32,
-    #[serde(rename = "ETag", default)]
-    pub(in crate::ops) etag: Option<String>,
-    #[serde(rename = "ChecksumCRC32")]
-    crc32: Option<String>,
-    #[serde(rename = "ChecksumCRC32C")]
-    crc32c: Option<String>,
-    #[serde(rename = "ChecksumCRC64NVME")]
-    crc64nvme: Option<String>,
-    #[serde(rename = "ChecksumSHA1")]
-    sha1: Option<String>,
-    #[serde(rename = "ChecksumSHA256")]
-    sha256: Option<String>,
-}
-
-impl CompletedPart {
-    fn checksum(&self, alg: ChecksumAlgorithm) -> Option<&str> {
-        match alg {
-            ChecksumAlgorithm::Crc32 => self.crc32.as_deref(),
-            ChecksumAlgorithm::Crc32c => self.crc32c.as_deref(),
-            ChecksumAlgorithm::Crc64Nvme => self.crc64nvme.as_deref(),
-            ChecksumAlgorithm::Sha1 => self.sha1.as_deref(),
-            ChecksumAlgorithm::Sha256 => self.sha256.as_deref(),
-        }
-        .map(str::trim)
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename = "CompleteMultipartUploadResult")]
-struct CompleteResult {
-    #[serde(rename = "@xmlns")]
-    xmlns: &'static str,
-    #[serde(rename = "Location")]
-    location: String,
-    #[serde(rename = "Bucket")]
-    bucket: String,
-    #[serde(rename = "Key")]
-    key: String,
-    #[serde(rename = "ETag")]
-    etag: String,
-    #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
-    crc32: Option<String>,
-    #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
-    crc32c: Option<String>,
-    #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
-    crc64nvme: Option<String>,
-    #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
-    sha1: Option<String>,
-    #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
-    sha256: Option<String>,
-    #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
-    checksum_type: Option<&'static str>,
-}
-
 /// The answer to a Complete (also to a retried Complete of an upload already completed).
 fn complete_response(ctx: &ReqCtx<'_>, meta: &ObjectMeta) -> Result<Response, S3Error> {
     let enc = &meta.encryption;
     // S3 leaves the checksum out of a KMS object's Complete response.
     let kms = matches!(enc, Encryption::SseKms { .. } | Encryption::Dsse { .. });
     let view = meta.checksum_view().filter(|_| !kms);
-    let fields = match &view {
-        Some((alg, value, _)) => ChecksumFields::of(*alg, value.clone()),
-        None => ChecksumFields::default(),
-    };
     let host = ctx.header("host").unwrap_or("localhost");
     let scheme = if ctx.state.config.https {
         "https"
@@ -131,11 +62,9 @@ fn complete_response(ctx: &ReqCtx<'_>, meta: &ObjectMeta) -> Result<Response, S3
             bucket: ctx.bucket_name().to_string(),
             key: ctx.key().to_string(),
             etag: format!("\"{}\"", meta.etag),
-            crc32: fields.crc32,
-            crc32c: fields.crc32c,
-            crc64nvme: fields.crc64nvme,
-            sha1: fields.sha1,
-            sha256: fields.sha256,
+            checksum: view
+                .as_ref()
+                .map(|(alg, value, _)| ChecksumXml::new(*alg, value.clone())),
             checksum_type: view.map(|(_, _, t)| t),
         })?,
     );

@@ -2,73 +2,18 @@
 
 use axum::response::Response;
 use http::StatusCode;
-use serde::Serialize;
 
-use super::{ChecksumFields, KEY_SET, MAX_LIST, load_upload};
+use super::{KEY_SET, MAX_LIST, load_upload};
 use crate::clock::iso8601;
 use crate::crypto::Encryption;
 use crate::error::S3Error;
+use crate::http::xml::elements::{ChecksumXml, CommonPrefix, Owner};
+use crate::http::xml::multipart::{ListPartsResult, ListUploadsResult, PartEntry, UploadEntry};
 use crate::http::xml::{S3_XMLNS, to_xml};
-use crate::ops::bucket::Owner;
-use crate::ops::list::count_param;
+use crate::ops::list::{count_param, url_encoding};
 use crate::ops::sse_request;
 use crate::ops::{ReqCtx, set_header, xml_response};
 use crate::store::UploadMeta;
-
-#[derive(Serialize)]
-struct PartEntry {
-    #[serde(rename = "PartNumber")]
-    number: u32,
-    #[serde(rename = "LastModified")]
-    last_modified: String,
-    #[serde(rename = "ETag")]
-    etag: String,
-    #[serde(rename = "Size")]
-    size: u64,
-    #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
-    crc32: Option<String>,
-    #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
-    crc32c: Option<String>,
-    #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
-    crc64nvme: Option<String>,
-    #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
-    sha1: Option<String>,
-    #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
-    sha256: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename = "ListPartsResult")]
-struct ListPartsResult {
-    #[serde(rename = "@xmlns")]
-    xmlns: &'static str,
-    #[serde(rename = "Bucket")]
-    bucket: String,
-    #[serde(rename = "Key")]
-    key: String,
-    #[serde(rename = "UploadId")]
-    upload_id: String,
-    #[serde(rename = "PartNumberMarker")]
-    part_number_marker: u32,
-    #[serde(rename = "NextPartNumberMarker")]
-    next_part_number_marker: u32,
-    #[serde(rename = "MaxParts")]
-    max_parts: usize,
-    #[serde(rename = "IsTruncated")]
-    is_truncated: bool,
-    #[serde(rename = "Part")]
-    parts: Vec<PartEntry>,
-    #[serde(rename = "Initiator")]
-    initiator: Owner,
-    #[serde(rename = "Owner")]
-    owner: Owner,
-    #[serde(rename = "StorageClass")]
-    storage_class: &'static str,
-    #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
-    checksum_algorithm: Option<&'static str>,
-    #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
-    checksum_type: Option<&'static str>,
-}
 
 pub async fn list_parts(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     ctx.bucket().await?;
@@ -102,20 +47,16 @@ pub async fn list_parts(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
         .into_iter()
         .map(|(number, part)| {
             // Part checksums show only for uploads created with an algorithm, as in S3.
-            let f = match (upload.checksum, &part.checksum) {
-                (Some(_), Some(c)) => ChecksumFields::of(c.algorithm, c.base64()),
-                _ => ChecksumFields::default(),
+            let checksum = match (upload.checksum, &part.checksum) {
+                (Some(_), Some(c)) => Some(ChecksumXml::new(c.algorithm, c.base64())),
+                _ => None,
             };
             PartEntry {
                 number,
                 last_modified: iso8601(part.last_modified_millis),
                 etag: format!("\"{}\"", part.etag),
                 size: part.size,
-                crc32: f.crc32,
-                crc32c: f.crc32c,
-                crc64nvme: f.crc64nvme,
-                sha1: f.sha1,
-                sha256: f.sha256,
+                checksum,
             }
         })
         .collect();
@@ -142,63 +83,6 @@ pub async fn list_parts(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     Ok(res)
 }
 
-#[derive(Serialize)]
-struct UploadEntry {
-    #[serde(rename = "Key")]
-    key: String,
-    #[serde(rename = "UploadId")]
-    upload_id: String,
-    #[serde(rename = "Initiator")]
-    initiator: Owner,
-    #[serde(rename = "Owner")]
-    owner: Owner,
-    #[serde(rename = "StorageClass")]
-    storage_class: &'static str,
-    #[serde(rename = "Initiated")]
-    initiated: String,
-    #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
-    checksum_algorithm: Option<&'static str>,
-    #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
-    checksum_type: Option<&'static str>,
-}
-
-#[derive(Serialize)]
-struct CommonPrefix {
-    #[serde(rename = "Prefix")]
-    prefix: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename = "ListMultipartUploadsResult")]
-struct ListUploadsResult {
-    #[serde(rename = "@xmlns")]
-    xmlns: &'static str,
-    #[serde(rename = "Bucket")]
-    bucket: String,
-    #[serde(rename = "KeyMarker")]
-    key_marker: String,
-    #[serde(rename = "UploadIdMarker")]
-    upload_id_marker: String,
-    #[serde(rename = "NextKeyMarker", skip_serializing_if = "Option::is_none")]
-    next_key_marker: Option<String>,
-    #[serde(rename = "NextUploadIdMarker", skip_serializing_if = "Option::is_none")]
-    next_upload_id_marker: Option<String>,
-    #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
-    delimiter: Option<String>,
-    #[serde(rename = "Prefix")]
-    prefix: String,
-    #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
-    encoding_type: Option<&'static str>,
-    #[serde(rename = "MaxUploads")]
-    max_uploads: usize,
-    #[serde(rename = "IsTruncated")]
-    is_truncated: bool,
-    #[serde(rename = "Upload")]
-    uploads: Vec<UploadEntry>,
-    #[serde(rename = "CommonPrefixes")]
-    common_prefixes: Vec<CommonPrefix>,
-}
-
 enum Listed {
     Upload(Box<UploadMeta>),
     Prefix(String),
@@ -208,17 +92,7 @@ pub async fn list_multipart_uploads(ctx: &ReqCtx<'_>) -> Result<Response, S3Erro
     ctx.bucket().await?;
     let q = ctx.query;
     let max = count_param(ctx, "max-uploads", MAX_LIST)?;
-    let url_encode = match q.get("encoding-type") {
-        None => false,
-        Some("url") => true,
-        Some(v) => {
-            return Err(S3Error::invalid_argument(
-                "Invalid Encoding Method specified in Request",
-                "encoding-type",
-                v,
-            ));
-        }
-    };
+    let url_encode = url_encoding(ctx)?;
     let enc = |s: &str| {
         if url_encode {
             percent_encoding::utf8_percent_encode(s, KEY_SET).to_string()

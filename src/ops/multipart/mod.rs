@@ -10,7 +10,6 @@
 use axum::body::Body;
 use axum::response::Response;
 use http::StatusCode;
-use serde::Serialize;
 
 use super::object_get::check_customer_key;
 use super::object_put::{check_body_length, content_headers, customer_md5, parse_copy_source};
@@ -21,6 +20,8 @@ use crate::crypto::ssec::CustomerKey;
 use crate::crypto::{DataKey, Encryption, ObjectRef, sse};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::{Conditionals, Precondition, check_user_metadata_size, user_metadata};
+use crate::http::xml::elements::ChecksumXml;
+use crate::http::xml::multipart::{CopyPartResult, InitiateResult};
 use crate::http::xml::{S3_XMLNS, to_xml};
 use crate::integrity::checksum::{Checksum, ChecksumAlgorithm};
 use crate::integrity::verify::PromisedChecksum;
@@ -126,19 +127,6 @@ fn sse_headers(res: &mut Response, enc: &Encryption, customer_md5: Option<&str>)
     for (name, value) in sse::response_headers(enc, customer_md5, false) {
         set_header(res, name, &value);
     }
-}
-
-#[derive(Serialize)]
-#[serde(rename = "InitiateMultipartUploadResult")]
-struct InitiateResult {
-    #[serde(rename = "@xmlns")]
-    xmlns: &'static str,
-    #[serde(rename = "Bucket")]
-    bucket: String,
-    #[serde(rename = "Key")]
-    key: String,
-    #[serde(rename = "UploadId")]
-    upload_id: String,
 }
 
 pub async fn create_multipart_upload(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
@@ -377,52 +365,6 @@ pub(super) fn parse_copy_source_range(raw: &str, size: u64) -> Result<ByteRange,
     Ok(ByteRange { start, end })
 }
 
-#[derive(Serialize)]
-#[serde(rename = "CopyPartResult")]
-struct CopyPartResult {
-    #[serde(rename = "@xmlns")]
-    xmlns: &'static str,
-    #[serde(rename = "ETag")]
-    etag: String,
-    #[serde(rename = "LastModified")]
-    last_modified: String,
-    #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
-    crc32: Option<String>,
-    #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
-    crc32c: Option<String>,
-    #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
-    crc64nvme: Option<String>,
-    #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
-    sha1: Option<String>,
-    #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
-    sha256: Option<String>,
-}
-
-/// The five optional checksum elements S3 documents carry, one of them filled.
-#[derive(Default)]
-struct ChecksumFields {
-    crc32: Option<String>,
-    crc32c: Option<String>,
-    crc64nvme: Option<String>,
-    sha1: Option<String>,
-    sha256: Option<String>,
-}
-
-impl ChecksumFields {
-    fn of(alg: ChecksumAlgorithm, value: String) -> ChecksumFields {
-        let mut f = ChecksumFields::default();
-        let slot = match alg {
-            ChecksumAlgorithm::Crc32 => &mut f.crc32,
-            ChecksumAlgorithm::Crc32c => &mut f.crc32c,
-            ChecksumAlgorithm::Crc64Nvme => &mut f.crc64nvme,
-            ChecksumAlgorithm::Sha1 => &mut f.sha1,
-            ChecksumAlgorithm::Sha256 => &mut f.sha256,
-        };
-        *slot = Some(value);
-        f
-    }
-}
-
 pub async fn upload_part_copy(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     ctx.bucket().await?;
     let number = part_number(ctx)?;
@@ -487,21 +429,16 @@ pub async fn upload_part_copy(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
         customer.as_ref(),
     )
     .await?;
-    let fields = match &outcome.reported {
-        Some(c) => ChecksumFields::of(c.algorithm, c.base64()),
-        None => ChecksumFields::default(),
-    };
     let mut res = xml_response(
         StatusCode::OK,
         to_xml(&CopyPartResult {
             xmlns: S3_XMLNS,
             etag: format!("\"{}\"", outcome.etag),
             last_modified: iso8601(outcome.last_modified_millis),
-            crc32: fields.crc32,
-            crc32c: fields.crc32c,
-            crc64nvme: fields.crc64nvme,
-            sha1: fields.sha1,
-            sha256: fields.sha256,
+            checksum: outcome
+                .reported
+                .as_ref()
+                .map(|c| ChecksumXml::new(c.algorithm, c.base64())),
         })?,
     );
     sse_headers(

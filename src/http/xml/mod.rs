@@ -1,5 +1,16 @@
-//! XML helpers over quick-xml + serde: S3's declaration and namespace, strict parsing that maps
-//! every failure to `MalformedXML`.
+//! S3's XML documents: the codec over quick-xml + serde (S3's declaration and namespace, strict
+//! parsing that maps every failure to `MalformedXML`), and, one file per area, every request and
+//! response document type the handlers read and write.
+
+pub mod buckets;
+pub mod delete;
+pub mod directory;
+pub mod elements;
+pub mod encryption;
+pub mod listing;
+pub mod multipart;
+#[cfg(test)]
+mod pinned_tests;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
