@@ -7,6 +7,7 @@ use http::StatusCode;
 use super::{ReqCtx, canonical_user_id, empty_response, xml_response};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::xml::S3_XMLNS;
+use crate::store::BucketMeta;
 use crate::xml_text::escape;
 
 fn owner_full_control(account_id: &str) -> String {
@@ -17,16 +18,14 @@ fn owner_full_control(account_id: &str) -> String {
     )
 }
 
-pub async fn get_bucket_acl(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    let bucket = ctx.bucket().await?;
+pub async fn get_bucket_acl(bucket: BucketMeta) -> Result<Response, S3Error> {
     Ok(xml_response(
         StatusCode::OK,
         owner_full_control(&bucket.owner),
     ))
 }
 
-pub async fn get_object_acl(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    let bucket = ctx.bucket().await?;
+pub async fn get_object_acl(ctx: &ReqCtx<'_>, bucket: BucketMeta) -> Result<Response, S3Error> {
     if ctx
         .state
         .store
@@ -60,13 +59,11 @@ fn check_acl_write(ctx: &ReqCtx<'_>) -> Result<(), S3Error> {
 }
 
 pub async fn put_bucket_acl(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
     check_acl_write(ctx)?;
     Ok(empty_response(StatusCode::OK))
 }
 
 pub async fn put_object_acl(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
     if ctx
         .state
         .store

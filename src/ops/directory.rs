@@ -300,21 +300,11 @@ struct CredentialsXml {
 /// CreateSession (`GET /<bucket>?session`): temporary credentials for one directory bucket. It
 /// succeeds for a directory bucket that does not exist yet, because the SDKs ask for a session
 /// before CreateBucket when an endpoint URL is set.
-pub async fn create_session(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    if ctx.verified.session.is_some() {
-        return Err(Unverified::SessionNotAllowed.error());
-    }
+pub async fn create_session(
+    ctx: &ReqCtx<'_>,
+    existing: Option<BucketMeta>,
+) -> Result<Response, S3Error> {
     let name = ctx.bucket_name();
-    let existing = ctx.state.store.bucket(name).await?;
-    match &existing {
-        Some(b) if b.owner != ctx.verified.account_id => {
-            return Err(S3Error::new(S3ErrorCode::AccessDenied));
-        }
-        Some(b) if !b.is_directory() => return Err(Unverified::SessionOnGeneralBucket.error()),
-        Some(b) => ctx.check_scope(&b.region, true)?,
-        None if !is_directory_name(name) => return Err(S3Error::no_such_bucket(name)),
-        None => {}
-    }
     let read_only = match ctx.header("x-amz-create-session-mode") {
         None | Some("ReadWrite") => false,
         Some("ReadOnly") => true,

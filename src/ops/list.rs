@@ -13,7 +13,7 @@ use super::{ReqCtx, xml_response};
 use crate::clock::iso8601;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::xml::{S3_XMLNS, to_xml};
-use crate::store::{ObjectMeta, Store};
+use crate::store::{BucketMeta, ObjectMeta, Store};
 
 const MAX_KEYS: usize = 1000;
 /// Keys are fetched from the store in pages of this many.
@@ -291,8 +291,7 @@ fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
 }
 
-pub async fn list_objects_v2(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    let bucket = ctx.bucket().await?;
+pub async fn list_objects_v2(ctx: &ReqCtx<'_>, bucket: BucketMeta) -> Result<Response, S3Error> {
     if bucket.is_directory() {
         super::directory::check_listing(ctx)?;
     }
@@ -375,7 +374,7 @@ struct ListBucketResultV1 {
 }
 
 /// The storage class objects of a bucket list with.
-pub fn storage_class(bucket: &crate::store::BucketMeta) -> &'static str {
+pub fn storage_class(bucket: &BucketMeta) -> &'static str {
     if bucket.is_directory() {
         super::directory::STORAGE_CLASS
     } else {
@@ -383,8 +382,7 @@ pub fn storage_class(bucket: &crate::store::BucketMeta) -> &'static str {
     }
 }
 
-pub async fn list_objects(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    let bucket = ctx.bucket().await?;
+pub async fn list_objects(ctx: &ReqCtx<'_>, bucket: BucketMeta) -> Result<Response, S3Error> {
     if bucket.is_directory() {
         return Err(crate::error::Unverified::DirectoryListV1.error());
     }
@@ -473,8 +471,10 @@ struct ListVersionsResult {
     common_prefixes: Vec<CommonPrefix>,
 }
 
-pub async fn list_object_versions(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    let bucket = ctx.bucket().await?;
+pub async fn list_object_versions(
+    ctx: &ReqCtx<'_>,
+    bucket: BucketMeta,
+) -> Result<Response, S3Error> {
     let p = list_params(ctx)?;
     let key_marker = ctx.query.get("key-marker").unwrap_or("");
     let version_marker = ctx.query.get("version-id-marker").unwrap_or("");

@@ -77,7 +77,6 @@ struct DeleteError {
 }
 
 pub async fn delete_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
     if let Some(v) = ctx.query.get("versionId").filter(|v| *v != "null") {
         return Err(S3Error::invalid_argument(
             "Invalid version id specified",
@@ -93,7 +92,6 @@ pub async fn delete_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
 }
 
 pub async fn delete_objects(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
     let xml = read_xml_body_limited(
         &ctx.parts.headers,
         &ctx.verified.payload,

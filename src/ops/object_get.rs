@@ -6,15 +6,16 @@ use axum::response::Response;
 use futures_util::StreamExt;
 use http::StatusCode;
 
+use super::object_common::check_customer_key;
 use super::{ReqCtx, empty_response, set_header};
 use crate::byte_range::ByteRange;
 use crate::clock::http_date;
+use crate::crypto::sse;
 use crate::crypto::ssec::{self, CustomerKey};
-use crate::crypto::{Encryption, sse};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::{Conditionals, Precondition, parse_range};
 use crate::object_io::{self, ReadError};
-use crate::store::{BodyRef, ByteStream, ObjectMeta};
+use crate::store::{BodyRef, BucketMeta, ByteStream, ObjectMeta};
 
 /// `response-*` query parameters and the header each overrides.
 const OVERRIDES: [(&str, &str); 6] = [
@@ -62,43 +63,27 @@ async fn load_checked(
     Ok(meta)
 }
 
-/// S3's rules for reading an object with (or without) a customer key; `headers` names the prefix
-/// (the object's own, or a copy source's).
-pub fn check_customer_key(
-    meta: &ObjectMeta,
-    customer: Option<&CustomerKey>,
-) -> Result<(), S3Error> {
-    match (&meta.encryption, customer) {
-        (Encryption::SseC { .. }, None) => Err(S3Error::with_message(
-            S3ErrorCode::InvalidRequest,
-            "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.",
-        )),
-        (Encryption::SseC { verifier, .. }, Some(c)) if !c.matches(verifier) => {
-            Err(S3Error::with_message(
-                S3ErrorCode::AccessDenied,
-                "Requests specifying Server Side Encryption with Customer provided keys must provide the correct secret key.",
-            ))
-        }
-        (Encryption::SseC { .. }, Some(_)) => Ok(()),
-        (_, Some(_)) => Err(S3Error::with_message(
-            S3ErrorCode::InvalidRequest,
-            "The encryption parameters are not applicable to this object.",
-        )),
-        (_, None) => Ok(()),
-    }
-}
-
 /// The headers every GET/HEAD (and 304) carries.
 fn object_headers(res: &mut Response, meta: &ObjectMeta) {
     set_header(res, "etag", &format!("\"{}\"", meta.etag));
     set_header(res, "last-modified", &http_date(meta.last_modified_millis));
 }
 
-pub async fn get_object(ctx: &ReqCtx<'_>, head: bool) -> Result<Response, S3Error> {
-    let bucket = ctx.bucket().await?;
+/// What GetObject and HeadObject both decide before the body: the checked record, the part and
+/// range asked for, and the customer key; or the 304 answer.
+struct Read {
+    meta: ObjectMeta,
+    part: Option<u32>,
+    range: Option<ByteRange>,
+    customer: Option<CustomerKey>,
+}
+
+/// The checks GetObject and HeadObject share, in S3's order: version id, SSE-C, the record,
+/// conditionals (a 304 is answered here), partNumber, Range.
+async fn prepare(ctx: &ReqCtx<'_>) -> Result<Result<Read, Response>, S3Error> {
     check_version_id(ctx)?;
     let customer = ssec::parse(&ctx.parts.headers, ssec::OBJECT)?;
-    let mut meta = load_checked(ctx, customer.as_ref()).await?;
+    let meta = load_checked(ctx, customer.as_ref()).await?;
     match Conditionals::from_headers(&ctx.parts.headers, "")
         .evaluate(&meta.etag, meta.last_modified_millis)
     {
@@ -111,33 +96,60 @@ pub async fn get_object(ctx: &ReqCtx<'_>, head: bool) -> Result<Response, S3Erro
         Precondition::NotModified => {
             let mut res = empty_response(StatusCode::NOT_MODIFIED);
             object_headers(&mut res, &meta);
-            return Ok(res);
+            return Ok(Err(res));
         }
     }
     let part = requested_part(ctx)?;
-    let mut range = requested_range(ctx, &meta, part)?;
-    let body = if head {
-        Body::empty()
-    } else {
-        // A concurrent overwrite may free the body between our metadata read and the open: the
-        // newer object is then the right answer, so read its metadata again (a bounded number
-        // of times; once open, a body stays readable).
-        let mut attempts = 0;
-        let stream = loop {
-            match open(ctx, &meta, range, customer.as_ref()).await {
-                Ok(s) => break s,
-                Err(ReadError::BlobMissing) if attempts < 16 => {
-                    attempts += 1;
-                    meta = load_checked(ctx, customer.as_ref()).await?;
-                    range = requested_range(ctx, &meta, part)?;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        };
-        Body::from_stream(stream)
+    let range = requested_range(ctx, &meta, part)?;
+    Ok(Ok(Read {
+        meta,
+        part,
+        range,
+        customer,
+    }))
+}
+
+pub async fn get_object(ctx: &ReqCtx<'_>, bucket: BucketMeta) -> Result<Response, S3Error> {
+    let mut read = match prepare(ctx).await? {
+        Ok(read) => read,
+        Err(not_modified) => return Ok(not_modified),
     };
+    // A concurrent overwrite may free the body between our metadata read and the open: the
+    // newer object is then the right answer, so read its metadata again (a bounded number
+    // of times; once open, a body stays readable).
+    let mut attempts = 0;
+    let stream = loop {
+        match open(ctx, &read.meta, read.range, read.customer.as_ref()).await {
+            Ok(s) => break s,
+            Err(ReadError::BlobMissing) if attempts < 16 => {
+                attempts += 1;
+                read.meta = load_checked(ctx, read.customer.as_ref()).await?;
+                read.range = requested_range(ctx, &read.meta, read.part)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    Ok(respond(ctx, &bucket, Body::from_stream(stream), &read))
+}
+
+pub async fn head_object(ctx: &ReqCtx<'_>, bucket: BucketMeta) -> Result<Response, S3Error> {
+    match prepare(ctx).await? {
+        Ok(read) => Ok(respond(ctx, &bucket, Body::empty(), &read)),
+        Err(not_modified) => Ok(not_modified),
+    }
+}
+
+/// The response of a GET or HEAD: `body`, and the headers both send.
+fn respond(ctx: &ReqCtx<'_>, bucket: &BucketMeta, body: Body, read: &Read) -> Response {
+    let Read {
+        meta,
+        part,
+        range,
+        customer,
+    } = read;
+    let (part, range) = (*part, *range);
     let mut res = Response::new(body);
-    respond_headers(ctx, &mut res, &meta, range, customer.as_ref());
+    respond_headers(ctx, &mut res, meta, range, customer.as_ref());
     if bucket.is_directory() {
         set_header(
             &mut res,
@@ -167,7 +179,7 @@ pub async fn get_object(ctx: &ReqCtx<'_>, head: bool) -> Result<Response, S3Erro
             set_header(&mut res, "x-amz-checksum-type", kind);
         }
     }
-    Ok(res)
+    res
 }
 
 /// `partNumber`: an integer in 1..=10000, never together with a Range header.

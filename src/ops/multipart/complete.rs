@@ -158,7 +158,6 @@ fn bad_digest(message: String) -> S3Error {
 }
 
 pub async fn complete_multipart_upload(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
     let id = upload_id(ctx);
     let store = &ctx.state.store;
     let Some(upload) = store.upload(ctx.bucket_name(), ctx.key(), &id).await? else {

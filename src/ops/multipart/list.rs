@@ -71,7 +71,6 @@ struct ListPartsResult {
 }
 
 pub async fn list_parts(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
     let upload = load_upload(ctx).await?;
     let max_parts = count_param(ctx, "max-parts", MAX_LIST)?;
     let marker = match ctx.query.get("part-number-marker") {
@@ -205,7 +204,6 @@ enum Listed {
 }
 
 pub async fn list_multipart_uploads(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
     let q = ctx.query;
     let max = count_param(ctx, "max-uploads", MAX_LIST)?;
     let url_encode = match q.get("encoding-type") {

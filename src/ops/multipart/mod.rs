@@ -12,23 +12,22 @@ use axum::response::Response;
 use http::StatusCode;
 use serde::Serialize;
 
-use super::object_get::check_customer_key;
-use super::object_put::{
-    check_body_length, content_headers, customer_md5, object_request, parse_copy_source,
-};
+use super::access::CopySource;
+use super::object_common::{check_body_length, content_headers, customer_md5, load_copy_source};
+use super::object_put::object_request;
 use super::{ReqCtx, empty_response, set_header, xml_response};
 use crate::byte_range::ByteRange;
 use crate::clock::{iso8601, now_millis};
 use crate::crypto::ssec::{self, CustomerKey};
 use crate::crypto::{DataKey, Encryption, ObjectRef, sse};
 use crate::error::{S3Error, S3ErrorCode};
-use crate::http::headers::{Conditionals, Precondition, check_user_metadata_size, user_metadata};
+use crate::http::headers::{check_user_metadata_size, user_metadata};
 use crate::http::xml::{S3_XMLNS, to_xml};
 use crate::integrity::checksum::{Checksum, ChecksumAlgorithm};
 use crate::integrity::verify::PromisedChecksum;
 use crate::integrity::{Expectations, RequestBody};
 use crate::object_io::{self, WrittenPart};
-use crate::store::{ChecksumType, PartMeta, UploadMeta};
+use crate::store::{BucketMeta, ChecksumType, PartMeta, UploadMeta};
 
 const KEY_SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'-')
@@ -142,8 +141,10 @@ struct InitiateResult {
     upload_id: String,
 }
 
-pub async fn create_multipart_upload(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    let bucket = ctx.bucket().await?;
+pub async fn create_multipart_upload(
+    ctx: &ReqCtx<'_>,
+    bucket: BucketMeta,
+) -> Result<Response, S3Error> {
     ctx.check_canned_acl()?;
     check_user_metadata_size(&ctx.parts.headers)?;
     let checksum = parse_checksum_request(ctx)?;
@@ -292,7 +293,6 @@ async fn record_part(
 }
 
 pub async fn upload_part(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
     let number = part_number(ctx)?;
     let upload = load_upload(ctx).await?;
     let customer = ssec::parse(&ctx.parts.headers, ssec::OBJECT)?;
@@ -424,27 +424,14 @@ impl ChecksumFields {
     }
 }
 
-pub async fn upload_part_copy(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
+pub async fn upload_part_copy(ctx: &ReqCtx<'_>, source: CopySource) -> Result<Response, S3Error> {
     let number = part_number(ctx)?;
     let upload = load_upload(ctx).await?;
     let customer = ssec::parse(&ctx.parts.headers, ssec::OBJECT)?;
     check_part_customer_key(&upload, customer.as_ref())?;
-    let (src_bucket, src_key) = parse_copy_source(ctx.header("x-amz-copy-source").unwrap_or(""))?;
-    ctx.owned_bucket(&src_bucket, "x-amz-source-expected-bucket-owner")
-        .await?;
-    let store = &ctx.state.store;
-    let source = store
-        .object(&src_bucket, &src_key)
-        .await?
-        .ok_or_else(|| S3Error::no_such_key(&src_key))?;
-    let source_key = ssec::parse(&ctx.parts.headers, ssec::COPY_SOURCE)?;
-    check_customer_key(&source, source_key.as_ref())?;
-    let conditions = Conditionals::from_headers(&ctx.parts.headers, "x-amz-copy-source-");
-    if conditions.evaluate(&source.etag, source.last_modified_millis) != Precondition::Proceed {
-        return Err(S3Error::new(S3ErrorCode::PreconditionFailed)
-            .field("Condition", "x-amz-copy-source-If-Match"));
-    }
+    let src = load_copy_source(ctx, source).await?;
+    let (src_bucket, src_key, source, source_key) =
+        (&src.bucket, &src.key, &src.meta, &src.customer);
     let range = copy_source_range(ctx, source.size)?;
     let len = range.map(|r| r.len()).unwrap_or(source.size);
     if len > MAX_PART_SIZE {
@@ -466,9 +453,9 @@ pub async fn upload_part_copy(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     let bytes = object_io::read_body(
         ctx.state,
         account,
-        &src_bucket,
-        &src_key,
-        &source,
+        src_bucket,
+        src_key,
+        source,
         range,
         source_key.as_ref(),
     )
@@ -512,7 +499,6 @@ pub async fn upload_part_copy(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
 }
 
 pub async fn abort_multipart_upload(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
     let id = upload_id(ctx);
     ctx.state
         .store
