@@ -40,7 +40,7 @@ impl Endpoint {
     /// THE access table. An exhaustive match: a new endpoint does not compile without its rule.
     pub fn access(&self) -> Access {
         match self {
-            Endpoint::ListBuckets | Endpoint::ListDirectoryBuckets => Access::Service,
+            Endpoint::ListBuckets | Endpoint::ListDirectoryBuckets(_) => Access::Service,
             Endpoint::CreateBucket => Access::NewBucket,
             Endpoint::CreateSession => Access::Session,
             Endpoint::GetBucketLocation => Access::BucketAnyRegion,
@@ -52,23 +52,23 @@ impl Endpoint {
             | Endpoint::GetBucketEncryption
             | Endpoint::DeleteBucketEncryption
             | Endpoint::GetBucketSubresource(_)
-            | Endpoint::ListObjects
-            | Endpoint::ListObjectsV2
-            | Endpoint::ListObjectVersions
-            | Endpoint::ListMultipartUploads
+            | Endpoint::ListObjects(_)
+            | Endpoint::ListObjectsV2(_)
+            | Endpoint::ListObjectVersions(_)
+            | Endpoint::ListMultipartUploads(_)
             | Endpoint::DeleteObjects => Access::Bucket,
             Endpoint::PutObject
-            | Endpoint::GetObject
-            | Endpoint::HeadObject
+            | Endpoint::GetObject(_)
+            | Endpoint::HeadObject(_)
             | Endpoint::DeleteObject
             | Endpoint::GetObjectAcl
             | Endpoint::PutObjectAcl
             | Endpoint::CreateMultipartUpload
-            | Endpoint::UploadPart
-            | Endpoint::CompleteMultipartUpload
-            | Endpoint::AbortMultipartUpload
-            | Endpoint::ListParts => Access::Object,
-            Endpoint::CopyObject | Endpoint::UploadPartCopy => Access::CopyInto,
+            | Endpoint::UploadPart(_)
+            | Endpoint::CompleteMultipartUpload { .. }
+            | Endpoint::AbortMultipartUpload { .. }
+            | Endpoint::ListParts(_) => Access::Object,
+            Endpoint::CopyObject(_) | Endpoint::UploadPartCopy(..) => Access::CopyInto,
             Endpoint::NotImplemented(_) => Access::BucketIfNamed,
         }
     }
@@ -111,7 +111,8 @@ impl Granted {
 }
 
 /// Enforces the endpoint's row of the table. Runs before the handler, so a refused request
-/// reads no body and changes nothing.
+/// reads no body and changes nothing. A malformed input the router kept comes right after the
+/// addressed bucket's checks (S3 answers for the bucket first), before a copy source's.
 pub async fn check(ctx: &ReqCtx<'_>) -> Result<Granted, S3Error> {
     let bucket = match ctx.route.endpoint.access() {
         Access::Service => {
@@ -131,15 +132,17 @@ pub async fn check(ctx: &ReqCtx<'_>) -> Result<Granted, S3Error> {
         Access::BucketAnyRegion => Some(addressed_bucket(ctx, false).await?),
         Access::CopyInto => {
             let bucket = addressed_bucket(ctx, true).await?;
-            let (name, key) = super::object_common::parse_copy_source(
-                ctx.header("x-amz-copy-source").unwrap_or(""),
-            )?;
-            let source = owned_bucket(ctx, &name, "x-amz-source-expected-bucket-owner").await?;
+            check_input(ctx)?;
+            let source = match &ctx.route.endpoint {
+                Endpoint::CopyObject(s) | Endpoint::UploadPartCopy(_, s) => s,
+                _ => return Err(S3Error::internal("copy access without a copy source")),
+            };
+            let owner_header = "x-amz-source-expected-bucket-owner";
             return Ok(Granted {
                 bucket: Some(bucket),
                 source: Some(CopySource {
-                    bucket: source,
-                    key,
+                    bucket: owned_bucket(ctx, &source.bucket, owner_header).await?,
+                    key: source.key.clone(),
                 }),
             });
         }
@@ -148,10 +151,19 @@ pub async fn check(ctx: &ReqCtx<'_>) -> Result<Granted, S3Error> {
             None => None,
         },
     };
+    check_input(ctx)?;
     Ok(Granted {
         bucket,
         source: None,
     })
+}
+
+/// The malformed input the router kept, if any (see `http::router::inputs`).
+fn check_input(ctx: &ReqCtx<'_>) -> Result<(), S3Error> {
+    match &ctx.route.invalid_input {
+        Some(e) => Err(e.clone()),
+        None => Ok(()),
+    }
 }
 
 /// The addressed bucket, checked (see `Access::Bucket`); `scoped` is false only for

@@ -38,26 +38,26 @@ fn variant_index(ep: &Endpoint) -> usize {
         Endpoint::GetBucketEncryption => 8,
         Endpoint::DeleteBucketEncryption => 9,
         Endpoint::GetBucketSubresource(_) => 10,
-        Endpoint::ListObjects => 11,
-        Endpoint::ListObjectsV2 => 12,
-        Endpoint::ListObjectVersions => 13,
+        Endpoint::ListObjects(_) => 11,
+        Endpoint::ListObjectsV2(_) => 12,
+        Endpoint::ListObjectVersions(_) => 13,
         Endpoint::DeleteObjects => 14,
         Endpoint::PutObject => 15,
-        Endpoint::CopyObject => 16,
-        Endpoint::GetObject => 17,
-        Endpoint::HeadObject => 18,
+        Endpoint::CopyObject(_) => 16,
+        Endpoint::GetObject(_) => 17,
+        Endpoint::HeadObject(_) => 18,
         Endpoint::DeleteObject => 19,
         Endpoint::GetObjectAcl => 20,
         Endpoint::PutObjectAcl => 21,
         Endpoint::CreateMultipartUpload => 22,
-        Endpoint::UploadPart => 23,
-        Endpoint::UploadPartCopy => 24,
-        Endpoint::CompleteMultipartUpload => 25,
-        Endpoint::AbortMultipartUpload => 26,
-        Endpoint::ListParts => 27,
-        Endpoint::ListMultipartUploads => 28,
+        Endpoint::UploadPart(_) => 23,
+        Endpoint::UploadPartCopy(..) => 24,
+        Endpoint::CompleteMultipartUpload { .. } => 25,
+        Endpoint::AbortMultipartUpload { .. } => 26,
+        Endpoint::ListParts(_) => 27,
+        Endpoint::ListMultipartUploads(_) => 28,
         Endpoint::CreateSession => 29,
-        Endpoint::ListDirectoryBuckets => 30,
+        Endpoint::ListDirectoryBuckets(_) => 30,
         Endpoint::NotImplemented(_) => 31,
     }
 }
@@ -240,7 +240,7 @@ async fn every_endpoint_refuses_before_its_handler_runs() {
         let mut cases = vec![(THEIRS, THEIRS, verified(ALICE), denied)];
         let endpoint = route_of(method, path, headers);
         match endpoint {
-            Endpoint::ListBuckets | Endpoint::ListDirectoryBuckets => {
+            Endpoint::ListBuckets | Endpoint::ListDirectoryBuckets(_) => {
                 // No bucket: the scope must name a region.
                 let mut v = verified(ALICE);
                 v.scope = Some(SignedScope {
@@ -267,7 +267,7 @@ async fn every_endpoint_refuses_before_its_handler_runs() {
                 });
                 cases = vec![("new-bucket", THEIRS, v, denied)];
             }
-            Endpoint::CopyObject | Endpoint::UploadPartCopy => {
+            Endpoint::CopyObject(_) | Endpoint::UploadPartCopy(..) => {
                 cases.push((MINE, THEIRS, verified(ALICE), denied));
                 cases.push((MISSING, THEIRS, verified(ALICE), missing));
                 cases.push((MINE, MISSING, verified(ALICE), missing));

@@ -14,7 +14,7 @@ use crate::auth::session::SessionKeys;
 use crate::clock::{iso8601, now_millis};
 use crate::crypto::SseRequest;
 use crate::error::{S3Error, S3ErrorCode, Unverified};
-use crate::http::router::Endpoint;
+use crate::http::router::{DirectoryListing, Endpoint, ListParams};
 use crate::http::xml::{S3_XMLNS, to_xml};
 use crate::store::{BucketMeta, DirectoryInfo, EncryptionRule};
 
@@ -143,11 +143,11 @@ pub fn refuse_content_md5(ctx: &ReqCtx<'_>) -> Result<(), S3Error> {
 fn is_read(ep: &Endpoint) -> bool {
     matches!(
         ep,
-        Endpoint::GetObject
-            | Endpoint::HeadObject
-            | Endpoint::ListObjectsV2
-            | Endpoint::ListParts
-            | Endpoint::ListMultipartUploads
+        Endpoint::GetObject(_)
+            | Endpoint::HeadObject(_)
+            | Endpoint::ListObjectsV2(_)
+            | Endpoint::ListParts(_)
+            | Endpoint::ListMultipartUploads(_)
             | Endpoint::HeadBucket
     )
 }
@@ -257,13 +257,13 @@ pub async fn write_request(
 }
 
 /// ListObjectsV2 on a directory bucket lists by `/` only.
-pub fn check_listing(ctx: &ReqCtx<'_>) -> Result<(), S3Error> {
-    if let Some(d) = ctx.query.get("delimiter").filter(|d| !d.is_empty()) {
+pub fn check_listing(list: &ListParams) -> Result<(), S3Error> {
+    if let Some(d) = &list.delimiter {
         if d != "/" {
             return Err(Unverified::DirectoryDelimiter.error());
         }
     }
-    let prefix = ctx.query.get("prefix").unwrap_or("");
+    let prefix = &list.prefix;
     if !prefix.is_empty() && !prefix.ends_with('/') {
         return Err(S3Error::with_message(
             S3ErrorCode::InvalidRequest,
@@ -400,22 +400,12 @@ struct DirectoryBucketEntry {
     bucket_arn: String,
 }
 
-pub async fn list_directory_buckets(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    let max = match ctx.query.get("max-directory-buckets") {
-        None => 1000,
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n <= 1000)
-            .ok_or_else(|| {
-                S3Error::invalid_argument(
-                    "max-directory-buckets must be an integer between 0 and 1000",
-                    "max-directory-buckets",
-                    v,
-                )
-            })?,
-    };
-    let after = ctx.query.get("continuation-token").unwrap_or("");
+pub async fn list_directory_buckets(
+    ctx: &ReqCtx<'_>,
+    input: &DirectoryListing,
+) -> Result<Response, S3Error> {
+    let max = input.max;
+    let after = input.after.as_str();
     let account = &ctx.verified.account_id;
     let mut buckets: Vec<BucketMeta> = ctx
         .state

@@ -65,26 +65,38 @@ pub async fn dispatch(ctx: ReqCtx<'_>, body: Body) -> Result<Response, S3Error> 
         Endpoint::GetBucketSubresource(sub) => {
             subresource::get_bucket_subresource(g.bucket()?, *sub).await
         }
-        Endpoint::ListObjects => list::list_objects(&ctx, g.bucket()?).await,
-        Endpoint::ListObjectsV2 => list::list_objects_v2(&ctx, g.bucket()?).await,
-        Endpoint::ListObjectVersions => list::list_object_versions(&ctx, g.bucket()?).await,
+        Endpoint::ListObjects(input) => list::list_objects(&ctx, g.bucket()?, input).await,
+        Endpoint::ListObjectsV2(input) => list::list_objects_v2(&ctx, g.bucket()?, input).await,
+        Endpoint::ListObjectVersions(input) => {
+            list::list_object_versions(&ctx, g.bucket()?, input).await
+        }
         Endpoint::DeleteObjects => object_delete::delete_objects(&ctx, body).await,
         Endpoint::DeleteObject => object_delete::delete_object(&ctx).await,
         Endpoint::PutObject => object_put::put_object(&ctx, g.bucket()?, body).await,
-        Endpoint::CopyObject => object_put::copy_object(&ctx, g.bucket()?, g.source()?).await,
-        Endpoint::GetObject => object_get::get_object(&ctx, g.bucket()?).await,
-        Endpoint::HeadObject => object_get::head_object(&ctx, g.bucket()?).await,
+        Endpoint::CopyObject(_) => object_put::copy_object(&ctx, g.bucket()?, g.source()?).await,
+        Endpoint::GetObject(read) => object_get::get_object(&ctx, g.bucket()?, read).await,
+        Endpoint::HeadObject(read) => object_get::head_object(&ctx, g.bucket()?, read).await,
         Endpoint::CreateMultipartUpload => {
             multipart::create_multipart_upload(&ctx, g.bucket()?).await
         }
-        Endpoint::UploadPart => multipart::upload_part(&ctx, body).await,
-        Endpoint::UploadPartCopy => multipart::upload_part_copy(&ctx, g.source()?).await,
-        Endpoint::CompleteMultipartUpload => multipart::complete_multipart_upload(&ctx, body).await,
-        Endpoint::AbortMultipartUpload => multipart::abort_multipart_upload(&ctx).await,
-        Endpoint::ListParts => multipart::list_parts(&ctx).await,
-        Endpoint::ListMultipartUploads => multipart::list_multipart_uploads(&ctx).await,
+        Endpoint::UploadPart(part) => multipart::upload_part(&ctx, part, body).await,
+        Endpoint::UploadPartCopy(part, _) => {
+            multipart::upload_part_copy(&ctx, part, g.source()?).await
+        }
+        Endpoint::CompleteMultipartUpload { upload_id } => {
+            multipart::complete_multipart_upload(&ctx, upload_id, body).await
+        }
+        Endpoint::AbortMultipartUpload { upload_id } => {
+            multipart::abort_multipart_upload(&ctx, upload_id).await
+        }
+        Endpoint::ListParts(input) => multipart::list_parts(&ctx, input).await,
+        Endpoint::ListMultipartUploads(input) => {
+            multipart::list_multipart_uploads(&ctx, input).await
+        }
         Endpoint::CreateSession => directory::create_session(&ctx, g.existing_bucket()).await,
-        Endpoint::ListDirectoryBuckets => directory::list_directory_buckets(&ctx).await,
+        Endpoint::ListDirectoryBuckets(input) => {
+            directory::list_directory_buckets(&ctx, input).await
+        }
         Endpoint::NotImplemented(op) => Err(S3Error::not_implemented(op)),
     }
 }

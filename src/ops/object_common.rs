@@ -104,37 +104,6 @@ pub fn check_customer_key(
     }
 }
 
-/// `x-amz-copy-source`: `bucket/key` or `/bucket/key`, URL-encoded, optionally `?versionId=`.
-pub fn parse_copy_source(value: &str) -> Result<(String, String), S3Error> {
-    let invalid = || {
-        S3Error::with_message(
-            S3ErrorCode::InvalidArgument,
-            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
-        )
-        .field("ArgumentName", "x-amz-copy-source")
-        .field("ArgumentValue", value)
-    };
-    let (path, version) = match value.split_once('?') {
-        Some((p, q)) => (p, q.strip_prefix("versionId=")),
-        None => (value, None),
-    };
-    if let Some(v) = version.filter(|v| *v != "null") {
-        return Err(S3Error::invalid_argument(
-            "Invalid version id specified",
-            "versionId",
-            v,
-        ));
-    }
-    let decoded = percent_encoding::percent_decode_str(path)
-        .decode_utf8()
-        .map_err(|_| invalid())?;
-    let decoded = decoded.strip_prefix('/').unwrap_or(&decoded);
-    match decoded.split_once('/') {
-        Some((b, k)) if !b.is_empty() && !k.is_empty() => Ok((b.to_string(), k.to_string())),
-        _ => Err(invalid()),
-    }
-}
-
 /// A copy source object, resolved and allowed.
 pub struct SourceObject {
     pub bucket: String,
@@ -176,27 +145,6 @@ pub async fn load_copy_source(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn copy_sources() {
-        assert_eq!(parse_copy_source("b/k").unwrap(), ("b".into(), "k".into()));
-        assert_eq!(
-            parse_copy_source("/b/dir/a%20b%2Bc").unwrap(),
-            ("b".into(), "dir/a b+c".into())
-        );
-        assert_eq!(
-            parse_copy_source("b/k?versionId=null").unwrap(),
-            ("b".into(), "k".into())
-        );
-        assert_eq!(
-            parse_copy_source("b").unwrap_err().code,
-            S3ErrorCode::InvalidArgument
-        );
-        assert_eq!(
-            parse_copy_source("b/k?versionId=abc").unwrap_err().code,
-            S3ErrorCode::InvalidArgument
-        );
-    }
 
     #[test]
     fn aws_chunked_is_not_stored_as_content_encoding() {

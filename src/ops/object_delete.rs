@@ -77,13 +77,6 @@ struct DeleteError {
 }
 
 pub async fn delete_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    if let Some(v) = ctx.query.get("versionId").filter(|v| *v != "null") {
-        return Err(S3Error::invalid_argument(
-            "Invalid version id specified",
-            "versionId",
-            v,
-        ));
-    }
     ctx.state
         .store
         .delete_object(ctx.bucket_name(), ctx.key())

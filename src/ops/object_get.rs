@@ -14,30 +14,9 @@ use crate::crypto::sse;
 use crate::crypto::ssec::{self, CustomerKey};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::{Conditionals, Precondition, parse_range};
+use crate::http::router::Read as ReadInput;
 use crate::object_io::{self, ReadError};
 use crate::store::{BodyRef, BucketMeta, ByteStream, ObjectMeta};
-
-/// `response-*` query parameters and the header each overrides.
-const OVERRIDES: [(&str, &str); 6] = [
-    ("response-content-type", "content-type"),
-    ("response-content-language", "content-language"),
-    ("response-expires", "expires"),
-    ("response-cache-control", "cache-control"),
-    ("response-content-disposition", "content-disposition"),
-    ("response-content-encoding", "content-encoding"),
-];
-
-/// Only the "null" version exists in an unversioned bucket.
-fn check_version_id(ctx: &ReqCtx<'_>) -> Result<(), S3Error> {
-    match ctx.query.get("versionId") {
-        None | Some("null") => Ok(()),
-        Some(v) => Err(S3Error::invalid_argument(
-            "Invalid version id specified",
-            "versionId",
-            v,
-        )),
-    }
-}
 
 async fn load(ctx: &ReqCtx<'_>) -> Result<ObjectMeta, S3Error> {
     ctx.state
@@ -78,10 +57,10 @@ struct Read {
     customer: Option<CustomerKey>,
 }
 
-/// The checks GetObject and HeadObject share, in S3's order: version id, SSE-C, the record,
-/// conditionals (a 304 is answered here), partNumber, Range.
-async fn prepare(ctx: &ReqCtx<'_>) -> Result<Result<Read, Response>, S3Error> {
-    check_version_id(ctx)?;
+/// The checks GetObject and HeadObject share, in S3's order (the version id and partNumber
+/// were checked by the router): SSE-C, the record, conditionals (a 304 is answered here), the
+/// part or Range.
+async fn prepare(ctx: &ReqCtx<'_>, input: &ReadInput) -> Result<Result<Read, Response>, S3Error> {
     let customer = ssec::parse(&ctx.parts.headers, ssec::OBJECT)?;
     let meta = load_checked(ctx, customer.as_ref()).await?;
     match Conditionals::from_headers(&ctx.parts.headers, "")
@@ -99,7 +78,7 @@ async fn prepare(ctx: &ReqCtx<'_>) -> Result<Result<Read, Response>, S3Error> {
             return Ok(Err(res));
         }
     }
-    let part = requested_part(ctx)?;
+    let part = input.part_number;
     let range = requested_range(ctx, &meta, part)?;
     Ok(Ok(Read {
         meta,
@@ -109,8 +88,12 @@ async fn prepare(ctx: &ReqCtx<'_>) -> Result<Result<Read, Response>, S3Error> {
     }))
 }
 
-pub async fn get_object(ctx: &ReqCtx<'_>, bucket: BucketMeta) -> Result<Response, S3Error> {
-    let mut read = match prepare(ctx).await? {
+pub async fn get_object(
+    ctx: &ReqCtx<'_>,
+    bucket: BucketMeta,
+    input: &ReadInput,
+) -> Result<Response, S3Error> {
+    let mut read = match prepare(ctx, input).await? {
         Ok(read) => read,
         Err(not_modified) => return Ok(not_modified),
     };
@@ -129,18 +112,29 @@ pub async fn get_object(ctx: &ReqCtx<'_>, bucket: BucketMeta) -> Result<Response
             Err(e) => return Err(e.into()),
         }
     };
-    Ok(respond(ctx, &bucket, Body::from_stream(stream), &read))
+    let body = Body::from_stream(stream);
+    Ok(respond(ctx, &bucket, body, &read, input))
 }
 
-pub async fn head_object(ctx: &ReqCtx<'_>, bucket: BucketMeta) -> Result<Response, S3Error> {
-    match prepare(ctx).await? {
-        Ok(read) => Ok(respond(ctx, &bucket, Body::empty(), &read)),
+pub async fn head_object(
+    ctx: &ReqCtx<'_>,
+    bucket: BucketMeta,
+    input: &ReadInput,
+) -> Result<Response, S3Error> {
+    match prepare(ctx, input).await? {
+        Ok(read) => Ok(respond(ctx, &bucket, Body::empty(), &read, input)),
         Err(not_modified) => Ok(not_modified),
     }
 }
 
 /// The response of a GET or HEAD: `body`, and the headers both send.
-fn respond(ctx: &ReqCtx<'_>, bucket: &BucketMeta, body: Body, read: &Read) -> Response {
+fn respond(
+    ctx: &ReqCtx<'_>,
+    bucket: &BucketMeta,
+    body: Body,
+    read: &Read,
+    input: &ReadInput,
+) -> Response {
     let Read {
         meta,
         part,
@@ -149,7 +143,7 @@ fn respond(ctx: &ReqCtx<'_>, bucket: &BucketMeta, body: Body, read: &Read) -> Re
     } = read;
     let (part, range) = (*part, *range);
     let mut res = Response::new(body);
-    respond_headers(ctx, &mut res, meta, range, customer.as_ref());
+    respond_headers(&mut res, meta, range, customer.as_ref(), input);
     if bucket.is_directory() {
         set_header(
             &mut res,
@@ -180,31 +174,6 @@ fn respond(ctx: &ReqCtx<'_>, bucket: &BucketMeta, body: Body, read: &Read) -> Re
         }
     }
     res
-}
-
-/// `partNumber`: an integer in 1..=10000, never together with a Range header.
-fn requested_part(ctx: &ReqCtx<'_>) -> Result<Option<u32>, S3Error> {
-    let Some(raw) = ctx.query.get("partNumber") else {
-        return Ok(None);
-    };
-    let n = raw
-        .parse::<u32>()
-        .ok()
-        .filter(|n| (1..=10_000).contains(n))
-        .ok_or_else(|| {
-            S3Error::invalid_argument(
-                "Part number must be an integer between 1 and 10000, inclusive",
-                "partNumber",
-                raw,
-            )
-        })?;
-    if ctx.header("range").is_some() {
-        return Err(S3Error::with_message(
-            S3ErrorCode::InvalidRequest,
-            "Cannot specify both Range header and partNumber query parameter",
-        ));
-    }
-    Ok(Some(n))
 }
 
 /// The bytes asked for: a Range header, or the span of part `part` (all of a single-PUT object
@@ -288,11 +257,11 @@ async fn open(
 }
 
 fn respond_headers(
-    ctx: &ReqCtx<'_>,
     res: &mut Response,
     meta: &ObjectMeta,
     range: Option<ByteRange>,
     customer: Option<&CustomerKey>,
+    input: &ReadInput,
 ) {
     object_headers(res, meta);
     set_header(res, "accept-ranges", "bytes");
@@ -322,10 +291,8 @@ fn respond_headers(
     ) {
         set_header(res, name, &value);
     }
-    for (param, name) in OVERRIDES {
-        if let Some(v) = ctx.query.get(param) {
-            set_header(res, name, v);
-        }
+    for (name, value) in &input.overrides {
+        set_header(res, name, value);
     }
     let len = match range {
         Some(r) => {

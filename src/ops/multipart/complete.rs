@@ -7,9 +7,7 @@ use http::StatusCode;
 use md5::{Digest as _, Md5};
 use serde::{Deserialize, Serialize};
 
-use super::{
-    ChecksumFields, KEY_SET, MAX_PART_NUMBER, MIN_PART_SIZE, no_such_upload, sse_headers, upload_id,
-};
+use super::{ChecksumFields, KEY_SET, MAX_PART_NUMBER, MIN_PART_SIZE, no_such_upload, sse_headers};
 use crate::clock::now_millis;
 use crate::crypto::Encryption;
 use crate::crypto::ssec::{self};
@@ -157,8 +155,12 @@ fn bad_digest(message: String) -> S3Error {
     S3Error::with_message(S3ErrorCode::BadDigest, message)
 }
 
-pub async fn complete_multipart_upload(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
-    let id = upload_id(ctx);
+pub async fn complete_multipart_upload(
+    ctx: &ReqCtx<'_>,
+    id: &str,
+    body: Body,
+) -> Result<Response, S3Error> {
+    let id = id.to_string();
     let store = &ctx.state.store;
     let Some(upload) = store.upload(ctx.bucket_name(), ctx.key(), &id).await? else {
         return retried_complete(ctx, &id).await;

@@ -22,6 +22,7 @@ use crate::crypto::ssec::{self, CustomerKey};
 use crate::crypto::{DataKey, Encryption, ObjectRef, sse};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::{check_user_metadata_size, user_metadata};
+use crate::http::router::Part;
 use crate::http::xml::{S3_XMLNS, to_xml};
 use crate::integrity::checksum::{Checksum, ChecksumAlgorithm};
 use crate::integrity::verify::PromisedChecksum;
@@ -48,7 +49,6 @@ pub use list::{list_multipart_uploads, list_parts};
 pub const MAX_PART_NUMBER: u32 = 10_000;
 pub const MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
-const MAX_LIST: usize = 1000;
 
 /// A new upload id: the initiation time first, so one key's uploads list in initiation order,
 /// then 128 random bits.
@@ -59,21 +59,16 @@ fn new_upload_id() -> String {
     format!("{:012x}{}", now_millis(), hex::encode(raw))
 }
 
-fn upload_id(ctx: &ReqCtx<'_>) -> String {
-    ctx.query.get("uploadId").unwrap_or("").to_string()
-}
-
 fn no_such_upload(id: &str) -> S3Error {
     S3Error::new(S3ErrorCode::NoSuchUpload).field("UploadId", id)
 }
 
-async fn load_upload(ctx: &ReqCtx<'_>) -> Result<UploadMeta, S3Error> {
-    let id = upload_id(ctx);
+async fn load_upload(ctx: &ReqCtx<'_>, id: &str) -> Result<UploadMeta, S3Error> {
     ctx.state
         .store
-        .upload(ctx.bucket_name(), ctx.key(), &id)
+        .upload(ctx.bucket_name(), ctx.key(), id)
         .await?
-        .ok_or_else(|| no_such_upload(&id))
+        .ok_or_else(|| no_such_upload(id))
 }
 
 /// `x-amz-checksum-algorithm` and `x-amz-checksum-type` of CreateMultipartUpload, with S3's rules
@@ -197,21 +192,6 @@ pub async fn create_multipart_upload(
     Ok(res)
 }
 
-/// `partNumber`: an integer in 1..=10000.
-fn part_number(ctx: &ReqCtx<'_>) -> Result<u32, S3Error> {
-    let raw = ctx.query.get("partNumber").unwrap_or("");
-    raw.parse::<u32>()
-        .ok()
-        .filter(|n| (1..=MAX_PART_NUMBER).contains(n))
-        .ok_or_else(|| {
-            S3Error::invalid_argument(
-                "Part number must be an integer between 1 and 10000, inclusive",
-                "partNumber",
-                raw,
-            )
-        })
-}
-
 /// A part request's SSE-C headers against its upload: an SSE-C upload needs the same key on
 /// every part; other uploads take none.
 fn check_part_customer_key(
@@ -292,9 +272,9 @@ async fn record_part(
     })
 }
 
-pub async fn upload_part(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
-    let number = part_number(ctx)?;
-    let upload = load_upload(ctx).await?;
+pub async fn upload_part(ctx: &ReqCtx<'_>, part: &Part, body: Body) -> Result<Response, S3Error> {
+    let number = part.part_number;
+    let upload = load_upload(ctx, &part.upload_id).await?;
     let customer = ssec::parse(&ctx.parts.headers, ssec::OBJECT)?;
     check_part_customer_key(&upload, customer.as_ref())?;
     check_body_length(ctx, MAX_PART_SIZE)?;
@@ -424,9 +404,13 @@ impl ChecksumFields {
     }
 }
 
-pub async fn upload_part_copy(ctx: &ReqCtx<'_>, source: CopySource) -> Result<Response, S3Error> {
-    let number = part_number(ctx)?;
-    let upload = load_upload(ctx).await?;
+pub async fn upload_part_copy(
+    ctx: &ReqCtx<'_>,
+    part: &Part,
+    source: CopySource,
+) -> Result<Response, S3Error> {
+    let number = part.part_number;
+    let upload = load_upload(ctx, &part.upload_id).await?;
     let customer = ssec::parse(&ctx.parts.headers, ssec::OBJECT)?;
     check_part_customer_key(&upload, customer.as_ref())?;
     let src = load_copy_source(ctx, source).await?;
@@ -498,11 +482,10 @@ pub async fn upload_part_copy(ctx: &ReqCtx<'_>, source: CopySource) -> Result<Re
     Ok(res)
 }
 
-pub async fn abort_multipart_upload(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    let id = upload_id(ctx);
+pub async fn abort_multipart_upload(ctx: &ReqCtx<'_>, id: &str) -> Result<Response, S3Error> {
     ctx.state
         .store
-        .abort_upload(ctx.bucket_name(), ctx.key(), &id)
+        .abort_upload(ctx.bucket_name(), ctx.key(), id)
         .await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
