@@ -158,7 +158,6 @@ async fn call(state: &AppState, c: Call<'_>) -> Result<(Endpoint, http::Response
     let ctx = ReqCtx {
         state,
         parts: &parts,
-        query: &query,
         route: &route,
         verified: c.verified,
         request_id: &RequestId::generate(),
@@ -309,6 +308,43 @@ async fn every_endpoint_refuses_before_its_handler_runs() {
     let untested: Vec<usize> = (0..VARIANTS).filter(|i| !seen[*i]).collect();
     assert!(untested.is_empty(), "variants without a row: {untested:?}");
     assert_eq!(ROWS.len(), VARIANTS, "one row per variant");
+}
+
+/// A malformed input to a bucket the caller may not use reads as the bucket's refusal: S3 answers
+/// for the bucket first.
+#[tokio::test]
+async fn the_bucket_is_answered_before_malformed_inputs() {
+    let credentials = Config::credentials_from("test", "secret-secret", &[]).expect("creds");
+    let state = AppState::open(Config::new(StorageMode::Memory, credentials))
+        .await
+        .expect("state");
+    setup(&state, DEFAULT_ACCOUNT_ID, THEIRS, true).await;
+    for (method, path, expected) in [
+        ("GET", "/theirs/k?partNumber=0", S3ErrorCode::AccessDenied),
+        ("GET", "/theirs?max-keys=-1", S3ErrorCode::AccessDenied),
+        (
+            "PUT",
+            "/theirs/k?partNumber=0&uploadId=u",
+            S3ErrorCode::AccessDenied,
+        ),
+        ("GET", "/missing/k?versionId=x", S3ErrorCode::NoSuchBucket),
+        ("GET", "/theirs/k?versionId=x", S3ErrorCode::InvalidArgument),
+    ] {
+        let caller = if expected == S3ErrorCode::InvalidArgument {
+            DEFAULT_ACCOUNT_ID
+        } else {
+            ALICE
+        };
+        let c = Call {
+            method,
+            path: path.to_string(),
+            headers: vec![("content-length", "1".to_string())],
+            verified: verified(caller),
+            body: untouchable(),
+        };
+        let err = call(&state, c).await.err().map(|e| e.code);
+        assert_eq!(err, Some(expected), "{method} {path}");
+    }
 }
 
 /// The endpoint a row routes to (with any bucket and upload id).

@@ -26,14 +26,14 @@ use crate::auth::Verified;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::header;
 use crate::http::request_id::RequestId;
-use crate::http::router::{Endpoint, Query, Route};
+use crate::http::router::{Endpoint, Route};
 use crate::state::AppState;
 
-/// Everything a handler needs to know about its request, except the body.
+/// Everything a handler needs to know about its request, except the body. No query string: the
+/// router parsed what each endpoint takes into its `Endpoint` variant.
 pub struct ReqCtx<'a> {
     pub state: &'a AppState,
     pub parts: &'a Parts,
-    pub query: &'a Query,
     pub route: &'a Route,
     pub verified: Verified,
     pub request_id: &'a RequestId,
