@@ -49,18 +49,24 @@ fn object_headers(res: &mut Response, meta: &ObjectMeta) {
 }
 
 /// What GetObject and HeadObject both decide before the body: the checked record, the part and
-/// range asked for, and the customer key; or the 304 answer.
-struct Read {
+/// range asked for, and the customer key.
+struct Prepared {
     meta: ObjectMeta,
     part: Option<u32>,
     range: Option<ByteRange>,
     customer: Option<CustomerKey>,
 }
 
+/// What `prepare` found: an object to answer with, or the 304 answer.
+enum Outcome {
+    Read(Box<Prepared>),
+    NotModified(Response),
+}
+
 /// The checks GetObject and HeadObject share, in S3's order (the version id and partNumber
 /// were checked by the router): SSE-C, the record, conditionals (a 304 is answered here), the
 /// part or Range.
-async fn prepare(ctx: &ReqCtx<'_>, input: &ReadInput) -> Result<Result<Read, Response>, S3Error> {
+async fn prepare(ctx: &ReqCtx<'_>, input: &ReadInput) -> Result<Outcome, S3Error> {
     let customer = ssec::parse(&ctx.parts.headers, ssec::OBJECT)?;
     let meta = load_checked(ctx, customer.as_ref()).await?;
     match Conditionals::from_headers(&ctx.parts.headers, "")
@@ -75,17 +81,17 @@ async fn prepare(ctx: &ReqCtx<'_>, input: &ReadInput) -> Result<Result<Read, Res
         Precondition::NotModified => {
             let mut res = empty_response(StatusCode::NOT_MODIFIED);
             object_headers(&mut res, &meta);
-            return Ok(Err(res));
+            return Ok(Outcome::NotModified(res));
         }
     }
     let part = input.part_number;
     let range = requested_range(ctx, &meta, part)?;
-    Ok(Ok(Read {
+    Ok(Outcome::Read(Box::new(Prepared {
         meta,
         part,
         range,
         customer,
-    }))
+    })))
 }
 
 pub async fn get_object(
@@ -94,8 +100,8 @@ pub async fn get_object(
     input: &ReadInput,
 ) -> Result<Response, S3Error> {
     let mut read = match prepare(ctx, input).await? {
-        Ok(read) => read,
-        Err(not_modified) => return Ok(not_modified),
+        Outcome::Read(read) => read,
+        Outcome::NotModified(res) => return Ok(res),
     };
     // A concurrent overwrite may free the body between our metadata read and the open: the
     // newer object is then the right answer, so read its metadata again (a bounded number
@@ -122,8 +128,8 @@ pub async fn head_object(
     input: &ReadInput,
 ) -> Result<Response, S3Error> {
     match prepare(ctx, input).await? {
-        Ok(read) => Ok(respond(ctx, &bucket, Body::empty(), &read, input)),
-        Err(not_modified) => Ok(not_modified),
+        Outcome::Read(read) => Ok(respond(ctx, &bucket, Body::empty(), &read, input)),
+        Outcome::NotModified(res) => Ok(res),
     }
 }
 
@@ -132,10 +138,10 @@ fn respond(
     ctx: &ReqCtx<'_>,
     bucket: &BucketMeta,
     body: Body,
-    read: &Read,
+    read: &Prepared,
     input: &ReadInput,
 ) -> Response {
-    let Read {
+    let Prepared {
         meta,
         part,
         range,
