@@ -20,7 +20,7 @@ use http::StatusCode;
 /// An S3 error response: code, message and the extra elements S3 puts between `Message` and
 /// `RequestId` (`BucketName`, `Key`, `ArgumentName`, ...). The internal cause, if any, is kept for
 /// the log and never rendered.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct S3Error {
     pub code: S3ErrorCode,
     pub message: String,

@@ -76,7 +76,6 @@ pub async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response
             let rctx = ReqCtx {
                 state: &state,
                 parts: &parts,
-                query: &query,
                 route: &route,
                 verified,
                 request_id: &rid,

@@ -8,6 +8,7 @@ use super::{ReqCtx, empty_response, xml_response};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::xml::S3_XMLNS;
 use crate::http::xml::elements::canonical_user_id;
+use crate::store::BucketMeta;
 use crate::xml_text::escape;
 
 fn owner_full_control(account_id: &str) -> String {
@@ -18,16 +19,14 @@ fn owner_full_control(account_id: &str) -> String {
     )
 }
 
-pub async fn get_bucket_acl(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    let bucket = ctx.bucket().await?;
+pub async fn get_bucket_acl(bucket: BucketMeta) -> Result<Response, S3Error> {
     Ok(xml_response(
         StatusCode::OK,
         owner_full_control(&bucket.owner),
     ))
 }
 
-pub async fn get_object_acl(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    let bucket = ctx.bucket().await?;
+pub async fn get_object_acl(ctx: &ReqCtx<'_>, bucket: BucketMeta) -> Result<Response, S3Error> {
     if ctx.state.store.object(ctx.object_addr()).await?.is_none() {
         return Err(S3Error::no_such_key(ctx.key()));
     }
@@ -55,13 +54,11 @@ fn check_acl_write(ctx: &ReqCtx<'_>) -> Result<(), S3Error> {
 }
 
 pub async fn put_bucket_acl(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
     check_acl_write(ctx)?;
     Ok(empty_response(StatusCode::OK))
 }
 
 pub async fn put_object_acl(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
     if ctx.state.store.object(ctx.object_addr()).await?.is_none() {
         return Err(S3Error::no_such_key(ctx.key()));
     }

@@ -88,11 +88,6 @@ pub async fn create_bucket(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3E
     if is_directory {
         directory::refuse_content_md5(ctx)?;
     }
-    if let Some(session) = &ctx.verified.session {
-        if session.bucket != name || session.read_only {
-            return Err(crate::error::Unverified::SessionNotAllowed.error());
-        }
-    }
     ctx.check_canned_acl()?;
     let xml = read_xml_body(
         &ctx.parts.headers,
@@ -130,7 +125,7 @@ pub async fn create_bucket(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3E
     let region = constraint
         .clone()
         .unwrap_or_else(|| ctx.state.config.region.clone());
-    check_create_scope(ctx, &region, constraint.as_deref(), is_directory)?;
+    super::access::new_bucket_scope(ctx, &region, constraint.as_deref(), is_directory)?;
     // Since April 2026 S3 blocks SSE-C on every new bucket until its owner unblocks it (directory
     // buckets do not support SSE-C at all, so they carry no such setting).
     let creation_blocked = if ctx.state.config.allow_ssec_by_default || is_directory {
@@ -176,38 +171,7 @@ pub async fn create_bucket(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3E
     Ok(res)
 }
 
-/// CreateBucket's scope rule. sealstore's one endpoint plays S3's global endpoint for signatures
-/// scoped to us-east-1, which accepts any LocationConstraint (that is what boto3 and `aws s3 mb`
-/// send from a us-east-1 client), and a regional endpoint for any other region, which accepts only
-/// its own region: anything else answers 400 IllegalLocationConstraintException "The X location
-/// constraint is incompatible for the region specific endpoint this request was sent to." (AWS
-/// docs, CreateBucket; the wording botocore's `S3RegionRedirector` matches).
-fn check_create_scope(
-    ctx: &ReqCtx<'_>,
-    region: &str,
-    constraint: Option<&str>,
-    is_directory: bool,
-) -> Result<(), S3Error> {
-    let Some(scope) = &ctx.verified.scope else {
-        return Ok(());
-    };
-    if scope.region == US_EAST_1 || scope.region == region || ctx.state.config.any_region {
-        return ctx.check_scope(&scope.region, is_directory);
-    }
-    if !crate::auth::is_region_name(&scope.region) {
-        return Err(scope.wrong_region(region).into());
-    }
-    Err(S3Error::with_message(
-        S3ErrorCode::IllegalLocationConstraintException,
-        format!(
-            "The {} location constraint is incompatible for the region specific endpoint this request was sent to.",
-            constraint.unwrap_or("unspecified")
-        ),
-    ))
-}
-
-pub async fn delete_bucket(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    let meta = ctx.bucket().await?;
+pub async fn delete_bucket(ctx: &ReqCtx<'_>, meta: BucketMeta) -> Result<Response, S3Error> {
     ctx.state.store.delete_bucket(&meta).await?;
     // Its stored bucket keys went with it (see `WriteOp::DeleteBucket`); the cache follows.
     let keys = &ctx.state.crypto.bucket_keys;
@@ -216,8 +180,7 @@ pub async fn delete_bucket(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 
-pub async fn head_bucket(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    let bucket = ctx.bucket().await?;
+pub async fn head_bucket(bucket: BucketMeta) -> Result<Response, S3Error> {
     let mut res = empty_response(StatusCode::OK);
     set_header(&mut res, "x-amz-bucket-region", &bucket.region);
     set_header(&mut res, "x-amz-access-point-alias", "false");
@@ -228,8 +191,7 @@ pub async fn head_bucket(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     Ok(res)
 }
 
-pub async fn get_bucket_location(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    let bucket = ctx.bucket().await?;
+pub async fn get_bucket_location(bucket: BucketMeta) -> Result<Response, S3Error> {
     // us-east-1 is reported as an empty constraint, as S3 does.
     let value = if bucket.region == US_EAST_1 {
         String::new()

@@ -12,7 +12,7 @@ use crate::auth::session::SessionKeys;
 use crate::clock::{iso8601, now_millis};
 use crate::crypto::{SseAlgorithm, SseRequest};
 use crate::error::{S3Error, S3ErrorCode, Unverified};
-use crate::http::router::Endpoint;
+use crate::http::router::{DirectoryListing, Endpoint, ListParams};
 use crate::http::xml::buckets::{BucketInfoXml, LocationXml};
 use crate::http::xml::directory::{
     CreateSessionResult, CredentialsXml, DirectoryBucketEntry, DirectoryBuckets,
@@ -129,11 +129,11 @@ pub fn refuse_content_md5(ctx: &ReqCtx<'_>) -> Result<(), S3Error> {
 fn is_read(ep: &Endpoint) -> bool {
     matches!(
         ep,
-        Endpoint::GetObject
-            | Endpoint::HeadObject
-            | Endpoint::ListObjectsV2
-            | Endpoint::ListParts
-            | Endpoint::ListMultipartUploads
+        Endpoint::GetObject(_)
+            | Endpoint::HeadObject(_)
+            | Endpoint::ListObjectsV2(_)
+            | Endpoint::ListParts(_)
+            | Endpoint::ListMultipartUploads(_)
             | Endpoint::HeadBucket
     )
 }
@@ -189,13 +189,13 @@ pub(super) fn default_context(bucket: &BucketMeta) -> serde_json::Value {
 }
 
 /// ListObjectsV2 on a directory bucket lists by `/` only.
-pub fn check_listing(ctx: &ReqCtx<'_>) -> Result<(), S3Error> {
-    if let Some(d) = ctx.query.get("delimiter").filter(|d| !d.is_empty()) {
+pub fn check_listing(list: &ListParams) -> Result<(), S3Error> {
+    if let Some(d) = &list.delimiter {
         if d != "/" {
             return Err(Unverified::DirectoryDelimiter.error());
         }
     }
-    let prefix = ctx.query.get("prefix").unwrap_or("");
+    let prefix = &list.prefix;
     if !prefix.is_empty() && !prefix.ends_with('/') {
         return Err(S3Error::with_message(
             S3ErrorCode::InvalidRequest,
@@ -211,21 +211,11 @@ pub fn check_listing(ctx: &ReqCtx<'_>) -> Result<(), S3Error> {
 /// CreateSession (`GET /<bucket>?session`): temporary credentials for one directory bucket. It
 /// succeeds for a directory bucket that does not exist yet, because the SDKs ask for a session
 /// before CreateBucket when an endpoint URL is set.
-pub async fn create_session(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    if ctx.verified.session.is_some() {
-        return Err(Unverified::SessionNotAllowed.error());
-    }
+pub async fn create_session(
+    ctx: &ReqCtx<'_>,
+    existing: Option<BucketMeta>,
+) -> Result<Response, S3Error> {
     let name = ctx.bucket_name();
-    let existing = ctx.state.store.bucket(name).await?;
-    match &existing {
-        Some(b) if b.owner != ctx.verified.account_id => {
-            return Err(S3Error::new(S3ErrorCode::AccessDenied));
-        }
-        Some(b) if !b.is_directory() => return Err(Unverified::SessionOnGeneralBucket.error()),
-        Some(b) => ctx.check_scope(&b.region, true)?,
-        None if !is_directory_name(name) => return Err(S3Error::no_such_bucket(name)),
-        None => {}
-    }
     let read_only = match ctx.header("x-amz-create-session-mode") {
         None | Some("ReadWrite") => false,
         Some("ReadOnly") => true,
@@ -300,22 +290,12 @@ fn iso8601_seconds(secs: i64) -> String {
 // ---------------------------------------------------------------------------------------------
 // ListDirectoryBuckets
 
-pub async fn list_directory_buckets(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    let max = match ctx.query.get("max-directory-buckets") {
-        None => 1000,
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n <= 1000)
-            .ok_or_else(|| {
-                S3Error::invalid_argument(
-                    "max-directory-buckets must be an integer between 0 and 1000",
-                    "max-directory-buckets",
-                    v,
-                )
-            })?,
-    };
-    let after = ctx.query.get("continuation-token").unwrap_or("");
+pub async fn list_directory_buckets(
+    ctx: &ReqCtx<'_>,
+    input: &DirectoryListing,
+) -> Result<Response, S3Error> {
+    let max = input.max;
+    let after = input.after.as_str();
     let account = &ctx.verified.account_id;
     let mut buckets: Vec<BucketMeta> = ctx
         .state

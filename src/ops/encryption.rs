@@ -73,8 +73,11 @@ pub(super) fn parse_configuration(
     Ok((rule, blocked))
 }
 
-pub async fn put_bucket_encryption(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
-    let mut bucket = ctx.bucket().await?;
+pub async fn put_bucket_encryption(
+    ctx: &ReqCtx<'_>,
+    mut bucket: BucketMeta,
+    body: Body,
+) -> Result<Response, S3Error> {
     let xml = read_xml_body(
         &ctx.parts.headers,
         &ctx.verified.payload,
@@ -102,8 +105,10 @@ pub async fn put_bucket_encryption(ctx: &ReqCtx<'_>, body: Body) -> Result<Respo
     Ok(empty_response(StatusCode::OK))
 }
 
-pub async fn get_bucket_encryption(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    let bucket = ctx.bucket().await?;
+pub async fn get_bucket_encryption(
+    ctx: &ReqCtx<'_>,
+    bucket: BucketMeta,
+) -> Result<Response, S3Error> {
     if bucket.encryption_rule.is_none() && ctx.state.config.legacy_encryption_not_found {
         return Err(
             S3Error::new(S3ErrorCode::ServerSideEncryptionConfigurationNotFoundError)
@@ -145,8 +150,10 @@ fn configuration_xml(bucket: &BucketMeta) -> String {
 }
 
 /// Back to SSE-S3. A directory bucket keeps its locked key id (in `directory`) all the same.
-pub async fn delete_bucket_encryption(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    let mut bucket = ctx.bucket().await?;
+pub async fn delete_bucket_encryption(
+    ctx: &ReqCtx<'_>,
+    mut bucket: BucketMeta,
+) -> Result<Response, S3Error> {
     bucket.encryption_rule = None;
     bucket.blocked_encryption_types = bucket.default_blocked_encryption_types.clone();
     ctx.state.store.update_bucket(bucket).await?;

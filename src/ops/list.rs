@@ -9,15 +9,15 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::{ReqCtx, xml_response};
 use crate::clock::iso8601;
-use crate::error::{S3Error, S3ErrorCode};
+use crate::error::S3Error;
+use crate::http::router::{ListParams, ListV1, ListV2, ListVersions};
 use crate::http::xml::elements::{CommonPrefix, Owner};
 use crate::http::xml::listing::{
     Contents, ListBucketResultV1, ListBucketResultV2, ListVersionsResult, Version,
 };
 use crate::http::xml::{S3_XMLNS, to_xml};
-use crate::store::{ObjectMeta, Store};
+use crate::store::{BucketMeta, ObjectMeta, Store};
 
-const MAX_KEYS: usize = 1000;
 /// Keys are fetched from the store in pages of this many.
 const SCAN_PAGE: usize = 1000;
 /// Sorts after every continuation of a prefix, so scanning after `prefix + SKIP` skips all of it.
@@ -113,62 +113,6 @@ async fn walk(
     }
 }
 
-/// Query parameters common to the three listings.
-struct ListParams {
-    prefix: String,
-    delimiter: Option<String>,
-    max_keys: usize,
-    url_encode: bool,
-}
-
-/// A page-size query parameter (`max-keys`, `max-parts`, `max-uploads`): `cap` when absent, a
-/// non-negative integer capped at `cap`, InvalidArgument otherwise.
-pub(super) fn count_param(ctx: &ReqCtx<'_>, name: &str, cap: usize) -> Result<usize, S3Error> {
-    match ctx.query.get(name) {
-        None => Ok(cap),
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 0)
-            .map(|n| (n as usize).min(cap))
-            .ok_or_else(|| {
-                S3Error::invalid_argument(
-                    format!("Provided {name} not an integer or within integer range"),
-                    name,
-                    v,
-                )
-            }),
-    }
-}
-
-/// `encoding-type`: absent, or `url` (keys, prefixes and delimiters come back percent-encoded).
-pub(super) fn url_encoding(ctx: &ReqCtx<'_>) -> Result<bool, S3Error> {
-    match ctx.query.get("encoding-type") {
-        None => Ok(false),
-        Some("url") => Ok(true),
-        Some(v) => Err(S3Error::invalid_argument(
-            "Invalid Encoding Method specified in Request",
-            "encoding-type",
-            v,
-        )),
-    }
-}
-
-fn list_params(ctx: &ReqCtx<'_>) -> Result<ListParams, S3Error> {
-    let q = ctx.query;
-    let max_keys = count_param(ctx, "max-keys", MAX_KEYS)?;
-    let url_encode = url_encoding(ctx)?;
-    Ok(ListParams {
-        prefix: q.get("prefix").unwrap_or("").to_string(),
-        delimiter: q
-            .get("delimiter")
-            .filter(|d| !d.is_empty())
-            .map(str::to_string),
-        max_keys,
-        url_encode,
-    })
-}
-
 impl ListParams {
     fn enc(&self, s: &str) -> String {
         if self.url_encode {
@@ -240,28 +184,19 @@ fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
 }
 
-pub async fn list_objects_v2(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    let bucket = ctx.bucket().await?;
+pub async fn list_objects_v2(
+    ctx: &ReqCtx<'_>,
+    bucket: BucketMeta,
+    input: &ListV2,
+) -> Result<Response, S3Error> {
     if bucket.is_directory() {
-        super::directory::check_listing(ctx)?;
+        super::directory::check_listing(&input.list)?;
     }
-    let p = list_params(ctx)?;
-    let token = ctx.query.get("continuation-token");
-    let start_after = ctx.query.get("start-after").filter(|s| !s.is_empty());
-    let after = match token {
-        Some(t) => Some(
-            b64()
-                .decode(t)
-                .ok()
-                .and_then(|raw| String::from_utf8(raw).ok())
-                .ok_or_else(|| {
-                    S3Error::invalid_argument(
-                        "The continuation token provided is incorrect",
-                        "continuation-token",
-                        t,
-                    )
-                })?,
-        ),
+    let p = &input.list;
+    let token = input.continuation_token.as_deref();
+    let start_after = input.start_after.as_deref();
+    let after = match &input.token_key {
+        Some(key) => Some(key.clone()),
         None => p.resume_from(start_after),
     };
     let walk = p.run(ctx, after).await?;
@@ -271,9 +206,9 @@ pub async fn list_objects_v2(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
         .flatten()
         .map(|a| b64().encode(a));
     let truncated = walk.truncated;
-    let fetch_owner = ctx.query.get("fetch-owner") == Some("true");
+    let fetch_owner = input.fetch_owner;
     let (contents, common_prefixes) = split_entries(
-        &p,
+        p,
         walk,
         fetch_owner.then_some(bucket.owner.as_str()),
         storage_class(&bucket),
@@ -297,7 +232,7 @@ pub async fn list_objects_v2(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
 }
 
 /// The storage class objects of a bucket list with.
-pub fn storage_class(bucket: &crate::store::BucketMeta) -> &'static str {
+pub fn storage_class(bucket: &BucketMeta) -> &'static str {
     if bucket.is_directory() {
         super::directory::STORAGE_CLASS
     } else {
@@ -305,13 +240,16 @@ pub fn storage_class(bucket: &crate::store::BucketMeta) -> &'static str {
     }
 }
 
-pub async fn list_objects(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    let bucket = ctx.bucket().await?;
+pub async fn list_objects(
+    ctx: &ReqCtx<'_>,
+    bucket: BucketMeta,
+    input: &ListV1,
+) -> Result<Response, S3Error> {
     if bucket.is_directory() {
         return Err(crate::error::Unverified::DirectoryListV1.error());
     }
-    let p = list_params(ctx)?;
-    let marker = ctx.query.get("marker").unwrap_or("");
+    let p = &input.list;
+    let marker = input.marker.as_str();
     let walk = p.run(ctx, p.resume_from(Some(marker))).await?;
     // S3 returns NextMarker only when a delimiter was given; without one, clients use the last key.
     let next_marker = (walk.truncated && p.delimiter.is_some())
@@ -319,12 +257,8 @@ pub async fn list_objects(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
         .flatten()
         .map(|m| p.enc(&m));
     let truncated = walk.truncated;
-    let (contents, common_prefixes) = split_entries(
-        &p,
-        walk,
-        Some(bucket.owner.as_str()),
-        storage_class(&bucket),
-    );
+    let (contents, common_prefixes) =
+        split_entries(p, walk, Some(bucket.owner.as_str()), storage_class(&bucket));
     let doc = ListBucketResultV1 {
         xmlns: S3_XMLNS,
         name: bucket.name,
@@ -341,19 +275,14 @@ pub async fn list_objects(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     Ok(xml_response(StatusCode::OK, to_xml(&doc)?))
 }
 
-pub async fn list_object_versions(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    let bucket = ctx.bucket().await?;
-    let p = list_params(ctx)?;
-    let key_marker = ctx.query.get("key-marker").unwrap_or("");
-    let version_marker = ctx.query.get("version-id-marker").unwrap_or("");
-    if !version_marker.is_empty() && key_marker.is_empty() {
-        return Err(S3Error::with_message(
-            S3ErrorCode::InvalidArgument,
-            "A version-id marker cannot be specified without a key marker.",
-        )
-        .field("ArgumentName", "version-id-marker")
-        .field("ArgumentValue", version_marker));
-    }
+pub async fn list_object_versions(
+    ctx: &ReqCtx<'_>,
+    bucket: BucketMeta,
+    input: &ListVersions,
+) -> Result<Response, S3Error> {
+    let p = &input.list;
+    let key_marker = input.key_marker.as_str();
+    let version_marker = input.version_id_marker.as_str();
     // Each key has one version ("null"), so resuming after a key marker skips that key entirely.
     let walk = p.run(ctx, p.resume_from(Some(key_marker))).await?;
     let truncated = walk.truncated;
@@ -365,7 +294,7 @@ pub async fn list_object_versions(ctx: &ReqCtx<'_>) -> Result<Response, S3Error>
         Some(Entry::Object(..)) if truncated => Some("null"),
         _ => None,
     };
-    let (contents, common_prefixes) = split_entries(&p, walk, None, storage_class(&bucket));
+    let (contents, common_prefixes) = split_entries(p, walk, None, storage_class(&bucket));
     let versions = contents
         .into_iter()
         .map(|c| Version {

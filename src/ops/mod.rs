@@ -1,11 +1,15 @@
 //! One handler per S3 operation, and `dispatch`, the single match from endpoint to handler.
 
+mod access;
+#[cfg(test)]
+mod access_tests;
 mod acl;
 mod bucket;
 mod directory;
 mod encryption;
 mod list;
 mod multipart;
+mod object_common;
 mod object_delete;
 mod object_get;
 mod object_put;
@@ -24,69 +28,79 @@ use crate::auth::Verified;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::header;
 use crate::http::request_id::RequestId;
-use crate::http::router::{Endpoint, Query, Route};
+use crate::http::router::{Endpoint, Route};
 use crate::state::AppState;
-use crate::store::{BucketMeta, ObjectAddr};
+use crate::store::ObjectAddr;
 
-/// Everything a handler needs to know about its request, except the body.
+/// Everything a handler needs to know about its request, except the body. No query string: the
+/// router parsed what each endpoint takes into its `Endpoint` variant.
 pub struct ReqCtx<'a> {
     pub state: &'a AppState,
     pub parts: &'a Parts,
-    pub query: &'a Query,
     pub route: &'a Route,
     pub verified: Verified,
     pub request_id: &'a RequestId,
 }
 
+/// Checks the endpoint's access rule (`access::check`, the one place), then calls its handler
+/// with the checked records.
 pub async fn dispatch(ctx: ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
     crate::faults::panic_point(ctx.route.endpoint.name());
+    let mut granted = access::check(&ctx).await?;
+    let g = &mut granted;
     match &ctx.route.endpoint {
-        Endpoint::ListBuckets => {
-            ctx.check_scope_region_name()?;
-            bucket::list_buckets(&ctx).await
-        }
+        Endpoint::ListBuckets => bucket::list_buckets(&ctx).await,
         Endpoint::CreateBucket => bucket::create_bucket(&ctx, body).await,
-        Endpoint::DeleteBucket => bucket::delete_bucket(&ctx).await,
-        Endpoint::HeadBucket => bucket::head_bucket(&ctx).await,
-        Endpoint::GetBucketLocation => bucket::get_bucket_location(&ctx).await,
-        Endpoint::GetBucketAcl => acl::get_bucket_acl(&ctx).await,
-        Endpoint::PutBucketEncryption => encryption::put_bucket_encryption(&ctx, body).await,
-        Endpoint::GetBucketEncryption => encryption::get_bucket_encryption(&ctx).await,
-        Endpoint::DeleteBucketEncryption => encryption::delete_bucket_encryption(&ctx).await,
+        Endpoint::DeleteBucket => bucket::delete_bucket(&ctx, g.bucket()?).await,
+        Endpoint::HeadBucket => bucket::head_bucket(g.bucket()?).await,
+        Endpoint::GetBucketLocation => bucket::get_bucket_location(g.bucket()?).await,
+        Endpoint::GetBucketAcl => acl::get_bucket_acl(g.bucket()?).await,
+        Endpoint::PutBucketEncryption => {
+            encryption::put_bucket_encryption(&ctx, g.bucket()?, body).await
+        }
+        Endpoint::GetBucketEncryption => encryption::get_bucket_encryption(&ctx, g.bucket()?).await,
+        Endpoint::DeleteBucketEncryption => {
+            encryption::delete_bucket_encryption(&ctx, g.bucket()?).await
+        }
         Endpoint::PutBucketAcl => acl::put_bucket_acl(&ctx).await,
-        Endpoint::GetObjectAcl => acl::get_object_acl(&ctx).await,
+        Endpoint::GetObjectAcl => acl::get_object_acl(&ctx, g.bucket()?).await,
         Endpoint::PutObjectAcl => acl::put_object_acl(&ctx).await,
         Endpoint::GetBucketSubresource(sub) => {
-            subresource::get_bucket_subresource(&ctx, *sub).await
+            subresource::get_bucket_subresource(g.bucket()?, *sub).await
         }
-        Endpoint::ListObjects => list::list_objects(&ctx).await,
-        Endpoint::ListObjectsV2 => list::list_objects_v2(&ctx).await,
-        Endpoint::ListObjectVersions => list::list_object_versions(&ctx).await,
+        Endpoint::ListObjects(input) => list::list_objects(&ctx, g.bucket()?, input).await,
+        Endpoint::ListObjectsV2(input) => list::list_objects_v2(&ctx, g.bucket()?, input).await,
+        Endpoint::ListObjectVersions(input) => {
+            list::list_object_versions(&ctx, g.bucket()?, input).await
+        }
         Endpoint::DeleteObjects => object_delete::delete_objects(&ctx, body).await,
         Endpoint::DeleteObject => object_delete::delete_object(&ctx).await,
-        Endpoint::PutObject => object_put::put_object(&ctx, body).await,
-        Endpoint::CopyObject => object_put::copy_object(&ctx).await,
-        Endpoint::GetObject => object_get::get_object(&ctx, false).await,
-        Endpoint::HeadObject => object_get::get_object(&ctx, true).await,
-        Endpoint::CreateMultipartUpload => multipart::create_multipart_upload(&ctx).await,
-        Endpoint::UploadPart => multipart::upload_part(&ctx, body).await,
-        Endpoint::UploadPartCopy => multipart::upload_part_copy(&ctx).await,
-        Endpoint::CompleteMultipartUpload => multipart::complete_multipart_upload(&ctx, body).await,
-        Endpoint::AbortMultipartUpload => multipart::abort_multipart_upload(&ctx).await,
-        Endpoint::ListParts => multipart::list_parts(&ctx).await,
-        Endpoint::ListMultipartUploads => multipart::list_multipart_uploads(&ctx).await,
-        Endpoint::CreateSession => directory::create_session(&ctx).await,
-        Endpoint::ListDirectoryBuckets => {
-            ctx.check_scope_region_name()?;
-            directory::list_directory_buckets(&ctx).await
+        Endpoint::PutObject => object_put::put_object(&ctx, g.bucket()?, body).await,
+        Endpoint::CopyObject(_) => object_put::copy_object(&ctx, g.bucket()?, g.source()?).await,
+        Endpoint::GetObject(read) => object_get::get_object(&ctx, g.bucket()?, read).await,
+        Endpoint::HeadObject(read) => object_get::head_object(&ctx, g.bucket()?, read).await,
+        Endpoint::CreateMultipartUpload => {
+            multipart::create_multipart_upload(&ctx, g.bucket()?).await
         }
-        Endpoint::NotImplemented(op) => {
-            // Check the bucket first, as S3 would, so a typo still reads NoSuchBucket.
-            if ctx.route.bucket.is_some() {
-                ctx.bucket().await?;
-            }
-            Err(S3Error::not_implemented(op))
+        Endpoint::UploadPart(part) => multipart::upload_part(&ctx, part, body).await,
+        Endpoint::UploadPartCopy(part, _) => {
+            multipart::upload_part_copy(&ctx, part, g.source()?).await
         }
+        Endpoint::CompleteMultipartUpload { upload_id } => {
+            multipart::complete_multipart_upload(&ctx, upload_id, body).await
+        }
+        Endpoint::AbortMultipartUpload { upload_id } => {
+            multipart::abort_multipart_upload(&ctx, upload_id).await
+        }
+        Endpoint::ListParts(input) => multipart::list_parts(&ctx, input).await,
+        Endpoint::ListMultipartUploads(input) => {
+            multipart::list_multipart_uploads(&ctx, input).await
+        }
+        Endpoint::CreateSession => directory::create_session(&ctx, g.existing_bucket()).await,
+        Endpoint::ListDirectoryBuckets(input) => {
+            directory::list_directory_buckets(&ctx, input).await
+        }
+        Endpoint::NotImplemented(op) => Err(S3Error::not_implemented(op)),
     }
 }
 
@@ -109,92 +123,6 @@ impl ReqCtx<'_> {
 
     pub fn header(&self, name: &str) -> Option<&str> {
         header(&self.parts.headers, name)
-    }
-
-    /// Loads the addressed bucket and checks the caller may use it: it must exist, the signature's
-    /// scope must name its region (and `s3express` only for a directory bucket), it must belong
-    /// to the caller's account, and match `x-amz-expected-bucket-owner` when that is sent.
-    pub async fn bucket(&self) -> Result<BucketMeta, S3Error> {
-        let bucket = self.load_bucket(self.bucket_name()).await?;
-        // GetBucketLocation answers from any region: it is how a client finds the right one.
-        if !matches!(self.route.endpoint, Endpoint::GetBucketLocation) {
-            self.check_scope(&bucket.region, bucket.is_directory())?;
-        }
-        self.check_owner(&bucket, "x-amz-expected-bucket-owner")?;
-        directory::check_request(self, &bucket)?;
-        if let Some(expected) = self.header("x-amz-expected-bucket-owner") {
-            if expected != bucket.owner {
-                return Err(S3Error::new(S3ErrorCode::AccessDenied));
-            }
-        }
-        Ok(bucket)
-    }
-
-    /// A bucket the caller owns (a copy source, or the addressed bucket): it must exist, belong
-    /// to the caller's account, and match `expected_owner_header` when that is sent.
-    pub async fn owned_bucket(
-        &self,
-        name: &str,
-        expected_owner_header: &str,
-    ) -> Result<BucketMeta, S3Error> {
-        let bucket = self.load_bucket(name).await?;
-        self.check_owner(&bucket, expected_owner_header)?;
-        Ok(bucket)
-    }
-
-    async fn load_bucket(&self, name: &str) -> Result<BucketMeta, S3Error> {
-        self.state
-            .store
-            .bucket(name)
-            .await?
-            .ok_or_else(|| S3Error::no_such_bucket(name))
-    }
-
-    fn check_owner(&self, bucket: &BucketMeta, expected_owner_header: &str) -> Result<(), S3Error> {
-        if bucket.owner != self.verified.account_id {
-            return Err(S3Error::new(S3ErrorCode::AccessDenied));
-        }
-        if let Some(expected) = self.header(expected_owner_header) {
-            if expected != bucket.owner && !bucket.is_directory() {
-                return Err(S3Error::new(S3ErrorCode::AccessDenied));
-            }
-        }
-        Ok(())
-    }
-
-    /// The one check of a SigV4 credential scope against the resource a request addresses:
-    /// `s3express` only for directory buckets, and the region must be `region` (the addressed
-    /// bucket's). S3 answers a wrong or invalid region with 400 AuthorizationHeaderMalformed
-    /// "the region 'X' is wrong; expecting 'Y'" (AuthorizationQueryParametersError for a presigned
-    /// URL), `<Region>Y</Region>` and `x-amz-bucket-region: Y`. `--any-region` skips the region
-    /// part. SigV2 requests have no scope.
-    pub fn check_scope(&self, region: &str, directory: bool) -> Result<(), S3Error> {
-        let Some(scope) = &self.verified.scope else {
-            return Ok(());
-        };
-        if scope.service == crate::auth::SERVICE_S3_EXPRESS && !directory {
-            return Err(scope.incorrect_service().into());
-        }
-        if !self.state.config.any_region && scope.region != region {
-            return Err(scope.wrong_region(region).into());
-        }
-        Ok(())
-    }
-
-    /// For a request that addresses no bucket (ListBuckets, ListDirectoryBuckets): any region is
-    /// accepted, but it must be a region name; anything else reads as wrong for the server's.
-    pub fn check_scope_region_name(&self) -> Result<(), S3Error> {
-        let Some(scope) = &self.verified.scope else {
-            return Ok(());
-        };
-        let ours = &self.state.config.region;
-        if !self.state.config.any_region
-            && !crate::auth::is_region_name(&scope.region)
-            && scope.region != *ours
-        {
-            return Err(scope.wrong_region(ours).into());
-        }
-        Ok(())
     }
 
     /// Only the canned ACL `private` (and its equivalent for owners) is accepted on writes.

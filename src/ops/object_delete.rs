@@ -30,20 +30,11 @@ pub(super) fn parse_delete(xml: &[u8]) -> Result<Delete, S3Error> {
 }
 
 pub async fn delete_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
-    if let Some(v) = ctx.query.get("versionId").filter(|v| *v != "null") {
-        return Err(S3Error::invalid_argument(
-            "Invalid version id specified",
-            "versionId",
-            v,
-        ));
-    }
     ctx.state.store.delete_object(ctx.object_addr()).await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 
 pub async fn delete_objects(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
     let xml = read_xml_body_limited(
         &ctx.parts.headers,
         &ctx.verified.payload,

@@ -6,38 +6,18 @@ use axum::response::Response;
 use futures_util::StreamExt;
 use http::StatusCode;
 
+use super::object_common::check_customer_key;
 use super::{ReqCtx, empty_response, set_header};
 use crate::byte_range::ByteRange;
 use crate::clock::http_date;
+use crate::crypto::sse;
 use crate::crypto::ssec::CustomerKey;
-use crate::crypto::{Encryption, sse};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::{Conditionals, Precondition, parse_range};
+use crate::http::router::Read as ReadInput;
 use crate::object_io::{self, ObjectRead, ReadError};
 use crate::ops::sse_request;
-use crate::store::{BodyRef, ByteStream, ObjectMeta};
-
-/// `response-*` query parameters and the header each overrides.
-const OVERRIDES: [(&str, &str); 6] = [
-    ("response-content-type", "content-type"),
-    ("response-content-language", "content-language"),
-    ("response-expires", "expires"),
-    ("response-cache-control", "cache-control"),
-    ("response-content-disposition", "content-disposition"),
-    ("response-content-encoding", "content-encoding"),
-];
-
-/// Only the "null" version exists in an unversioned bucket.
-fn check_version_id(ctx: &ReqCtx<'_>) -> Result<(), S3Error> {
-    match ctx.query.get("versionId") {
-        None | Some("null") => Ok(()),
-        Some(v) => Err(S3Error::invalid_argument(
-            "Invalid version id specified",
-            "versionId",
-            v,
-        )),
-    }
-}
+use crate::store::{BodyRef, BucketMeta, ByteStream, ObjectMeta};
 
 async fn load(ctx: &ReqCtx<'_>) -> Result<ObjectMeta, S3Error> {
     ctx.state
@@ -63,43 +43,33 @@ async fn load_checked(
     Ok(meta)
 }
 
-/// S3's rules for reading an object with (or without) a customer key; `headers` names the prefix
-/// (the object's own, or a copy source's).
-pub fn check_customer_key(
-    meta: &ObjectMeta,
-    customer: Option<&CustomerKey>,
-) -> Result<(), S3Error> {
-    match (&meta.encryption, customer) {
-        (Encryption::SseC { .. }, None) => Err(S3Error::with_message(
-            S3ErrorCode::InvalidRequest,
-            "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.",
-        )),
-        (Encryption::SseC { verifier, .. }, Some(c)) if !c.matches(verifier) => {
-            Err(S3Error::with_message(
-                S3ErrorCode::AccessDenied,
-                "Requests specifying Server Side Encryption with Customer provided keys must provide the correct secret key.",
-            ))
-        }
-        (Encryption::SseC { .. }, Some(_)) => Ok(()),
-        (_, Some(_)) => Err(S3Error::with_message(
-            S3ErrorCode::InvalidRequest,
-            "The encryption parameters are not applicable to this object.",
-        )),
-        (_, None) => Ok(()),
-    }
-}
-
 /// The headers every GET/HEAD (and 304) carries.
 fn object_headers(res: &mut Response, meta: &ObjectMeta) {
     set_header(res, "etag", &format!("\"{}\"", meta.etag));
     set_header(res, "last-modified", &http_date(meta.last_modified_millis));
 }
 
-pub async fn get_object(ctx: &ReqCtx<'_>, head: bool) -> Result<Response, S3Error> {
-    let bucket = ctx.bucket().await?;
-    check_version_id(ctx)?;
+/// What GetObject and HeadObject both decide before the body: the checked record, the part and
+/// range asked for, and the customer key.
+struct Prepared {
+    meta: ObjectMeta,
+    part: Option<u32>,
+    range: Option<ByteRange>,
+    customer: Option<CustomerKey>,
+}
+
+/// What `prepare` found: an object to answer with, or the 304 answer.
+enum Outcome {
+    Read(Box<Prepared>),
+    NotModified(Response),
+}
+
+/// The checks GetObject and HeadObject share, in S3's order (the version id and partNumber
+/// were checked by the router): SSE-C, the record, conditionals (a 304 is answered here), the
+/// part or Range.
+async fn prepare(ctx: &ReqCtx<'_>, input: &ReadInput) -> Result<Outcome, S3Error> {
     let customer = sse_request::customer_key(&ctx.parts.headers, sse_request::OBJECT)?;
-    let mut meta = load_checked(ctx, customer.as_ref()).await?;
+    let meta = load_checked(ctx, customer.as_ref()).await?;
     match Conditionals::from_headers(&ctx.parts.headers, "")
         .evaluate(&meta.etag, meta.last_modified_millis)
     {
@@ -112,33 +82,75 @@ pub async fn get_object(ctx: &ReqCtx<'_>, head: bool) -> Result<Response, S3Erro
         Precondition::NotModified => {
             let mut res = empty_response(StatusCode::NOT_MODIFIED);
             object_headers(&mut res, &meta);
-            return Ok(res);
+            return Ok(Outcome::NotModified(res));
         }
     }
-    let part = requested_part(ctx)?;
-    let mut range = requested_range(ctx, &meta, part)?;
-    let body = if head {
-        Body::empty()
-    } else {
-        // A concurrent overwrite may free the body between our metadata read and the open: the
-        // newer object is then the right answer, so read its metadata again (a bounded number
-        // of times; once open, a body stays readable).
-        let mut attempts = 0;
-        let stream = loop {
-            match open(ctx, &meta, range, customer.as_ref()).await {
-                Ok(s) => break s,
-                Err(ReadError::BlobMissing) if attempts < 16 => {
-                    attempts += 1;
-                    meta = load_checked(ctx, customer.as_ref()).await?;
-                    range = requested_range(ctx, &meta, part)?;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        };
-        Body::from_stream(stream)
+    let part = input.part_number;
+    let range = requested_range(ctx, &meta, part)?;
+    Ok(Outcome::Read(Box::new(Prepared {
+        meta,
+        part,
+        range,
+        customer,
+    })))
+}
+
+pub async fn get_object(
+    ctx: &ReqCtx<'_>,
+    bucket: BucketMeta,
+    input: &ReadInput,
+) -> Result<Response, S3Error> {
+    let mut read = match prepare(ctx, input).await? {
+        Outcome::Read(read) => read,
+        Outcome::NotModified(res) => return Ok(res),
     };
+    // A concurrent overwrite may free the body between our metadata read and the open: the
+    // newer object is then the right answer, so read its metadata again (a bounded number
+    // of times; once open, a body stays readable).
+    let mut attempts = 0;
+    let stream = loop {
+        match open(ctx, &read.meta, read.range, read.customer.as_ref()).await {
+            Ok(s) => break s,
+            Err(ReadError::BlobMissing) if attempts < 16 => {
+                attempts += 1;
+                read.meta = load_checked(ctx, read.customer.as_ref()).await?;
+                read.range = requested_range(ctx, &read.meta, read.part)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let body = Body::from_stream(stream);
+    Ok(respond(ctx, &bucket, body, &read, input))
+}
+
+pub async fn head_object(
+    ctx: &ReqCtx<'_>,
+    bucket: BucketMeta,
+    input: &ReadInput,
+) -> Result<Response, S3Error> {
+    match prepare(ctx, input).await? {
+        Outcome::Read(read) => Ok(respond(ctx, &bucket, Body::empty(), &read, input)),
+        Outcome::NotModified(res) => Ok(res),
+    }
+}
+
+/// The response of a GET or HEAD: `body`, and the headers both send.
+fn respond(
+    ctx: &ReqCtx<'_>,
+    bucket: &BucketMeta,
+    body: Body,
+    read: &Prepared,
+    input: &ReadInput,
+) -> Response {
+    let Prepared {
+        meta,
+        part,
+        range,
+        customer,
+    } = read;
+    let (part, range) = (*part, *range);
     let mut res = Response::new(body);
-    respond_headers(ctx, &mut res, &meta, range, customer.as_ref());
+    respond_headers(&mut res, meta, range, customer.as_ref(), input);
     if bucket.is_directory() {
         set_header(
             &mut res,
@@ -168,32 +180,7 @@ pub async fn get_object(ctx: &ReqCtx<'_>, head: bool) -> Result<Response, S3Erro
             set_header(&mut res, "x-amz-checksum-type", kind);
         }
     }
-    Ok(res)
-}
-
-/// `partNumber`: an integer in 1..=10000, never together with a Range header.
-fn requested_part(ctx: &ReqCtx<'_>) -> Result<Option<u32>, S3Error> {
-    let Some(raw) = ctx.query.get("partNumber") else {
-        return Ok(None);
-    };
-    let n = raw
-        .parse::<u32>()
-        .ok()
-        .filter(|n| (1..=10_000).contains(n))
-        .ok_or_else(|| {
-            S3Error::invalid_argument(
-                "Part number must be an integer between 1 and 10000, inclusive",
-                "partNumber",
-                raw,
-            )
-        })?;
-    if ctx.header("range").is_some() {
-        return Err(S3Error::with_message(
-            S3ErrorCode::InvalidRequest,
-            "Cannot specify both Range header and partNumber query parameter",
-        ));
-    }
-    Ok(Some(n))
+    res
 }
 
 /// The bytes asked for: a Range header, or the span of part `part` (all of a single-PUT object
@@ -275,11 +262,11 @@ async fn open(
 }
 
 fn respond_headers(
-    ctx: &ReqCtx<'_>,
     res: &mut Response,
     meta: &ObjectMeta,
     range: Option<ByteRange>,
     customer: Option<&CustomerKey>,
+    input: &ReadInput,
 ) {
     object_headers(res, meta);
     set_header(res, "accept-ranges", "bytes");
@@ -309,10 +296,8 @@ fn respond_headers(
     ) {
         set_header(res, name, &value);
     }
-    for (param, name) in OVERRIDES {
-        if let Some(v) = ctx.query.get(param) {
-            set_header(res, name, v);
-        }
+    for (name, value) in &input.overrides {
+        set_header(res, name, value);
     }
     let len = match range {
         Some(r) => {

@@ -12,9 +12,9 @@ use super::directory::directory_info;
 use super::encryption::parse_configuration;
 use super::multipart::{parse_complete, parse_copy_source_range};
 use super::object_delete::{MAX_DELETE_KEYS, parse_delete};
-use super::object_put::parse_copy_source;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::body::MAX_XML_BODY;
+use crate::http::router::parse_copy_source;
 use crate::proptest_support::{any_text, assert_client_error, config, mutate, nested, xmlish};
 use crate::xml_text::escape;
 

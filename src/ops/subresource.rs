@@ -4,16 +4,16 @@
 use axum::response::Response;
 use http::StatusCode;
 
-use super::{ReqCtx, xml_response};
+use super::xml_response;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::router::BucketSubresource;
 use crate::http::xml::S3_XMLNS;
+use crate::store::BucketMeta;
 
 pub async fn get_bucket_subresource(
-    ctx: &ReqCtx<'_>,
+    bucket: BucketMeta,
     sub: BucketSubresource,
 ) -> Result<Response, S3Error> {
-    let bucket = ctx.bucket().await?;
     let missing =
         |code: S3ErrorCode| Err(S3Error::new(code).field("BucketName", bucket.name.clone()));
     let empty_doc = |root: &str| {

@@ -6,7 +6,7 @@ use axum::response::Response;
 use http::StatusCode;
 use md5::{Digest as _, Md5};
 
-use super::{KEY_SET, MAX_PART_NUMBER, MIN_PART_SIZE, no_such_upload, sse_headers, upload_id};
+use super::{KEY_SET, MAX_PART_NUMBER, MIN_PART_SIZE, no_such_upload, sse_headers};
 use crate::clock::now_millis;
 use crate::crypto::Encryption;
 use crate::error::{S3Error, S3ErrorCode};
@@ -86,9 +86,12 @@ fn bad_digest(message: String) -> S3Error {
     S3Error::with_message(S3ErrorCode::BadDigest, message)
 }
 
-pub async fn complete_multipart_upload(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
-    let id = upload_id(ctx);
+pub async fn complete_multipart_upload(
+    ctx: &ReqCtx<'_>,
+    id: &str,
+    body: Body,
+) -> Result<Response, S3Error> {
+    let id = id.to_string();
     let store = &ctx.state.store;
     let Some(upload) = store.upload(ctx.bucket_name(), ctx.key(), &id).await? else {
         return retried_complete(ctx, &id).await;

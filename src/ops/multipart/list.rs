@@ -3,32 +3,22 @@
 use axum::response::Response;
 use http::StatusCode;
 
-use super::{KEY_SET, MAX_LIST, load_upload};
+use super::{KEY_SET, load_upload};
 use crate::clock::iso8601;
 use crate::crypto::Encryption;
 use crate::error::S3Error;
+use crate::http::router::{ListParts, ListUploads, MAX_PAGE};
 use crate::http::xml::elements::{ChecksumXml, CommonPrefix, Owner};
 use crate::http::xml::multipart::{ListPartsResult, ListUploadsResult, PartEntry, UploadEntry};
 use crate::http::xml::{S3_XMLNS, to_xml};
-use crate::ops::list::{count_param, url_encoding};
 use crate::ops::sse_request;
 use crate::ops::{ReqCtx, set_header, xml_response};
 use crate::store::UploadMeta;
 
-pub async fn list_parts(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
-    let upload = load_upload(ctx).await?;
-    let max_parts = count_param(ctx, "max-parts", MAX_LIST)?;
-    let marker = match ctx.query.get("part-number-marker") {
-        None => 0,
-        Some(v) => v.parse::<u32>().map_err(|_| {
-            S3Error::invalid_argument(
-                "Provided part-number-marker not an integer or within integer range",
-                "part-number-marker",
-                v,
-            )
-        })?,
-    };
+pub async fn list_parts(ctx: &ReqCtx<'_>, input: &ListParts) -> Result<Response, S3Error> {
+    let upload = load_upload(ctx, &input.upload_id).await?;
+    let max_parts = input.max_parts;
+    let marker = input.part_number_marker;
     // AWS API reference, ListParts: the SSE-C key "is needed only when the object was created
     // using a checksum algorithm": an SSE-C upload's part checksums are sealed under it, and show
     // only when the request carries the upload's key.
@@ -88,11 +78,12 @@ enum Listed {
     Prefix(String),
 }
 
-pub async fn list_multipart_uploads(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
-    let q = ctx.query;
-    let max = count_param(ctx, "max-uploads", MAX_LIST)?;
-    let url_encode = url_encoding(ctx)?;
+pub async fn list_multipart_uploads(
+    ctx: &ReqCtx<'_>,
+    input: &ListUploads,
+) -> Result<Response, S3Error> {
+    let max = input.max_uploads;
+    let url_encode = input.url_encode;
     let enc = |s: &str| {
         if url_encode {
             percent_encoding::utf8_percent_encode(s, KEY_SET).to_string()
@@ -100,10 +91,10 @@ pub async fn list_multipart_uploads(ctx: &ReqCtx<'_>) -> Result<Response, S3Erro
             s.to_string()
         }
     };
-    let prefix = q.get("prefix").unwrap_or("").to_string();
-    let delimiter = q.get("delimiter").filter(|d| !d.is_empty());
-    let key_marker = q.get("key-marker").unwrap_or("").to_string();
-    let id_marker = q.get("upload-id-marker").unwrap_or("").to_string();
+    let prefix = input.prefix.clone();
+    let delimiter = input.delimiter.as_deref();
+    let key_marker = input.key_marker.clone();
+    let id_marker = input.upload_id_marker.clone();
     let mut after = match (key_marker.is_empty(), id_marker.is_empty()) {
         (true, _) => None,
         (false, true) => Some((key_marker.clone(), None)),
@@ -124,7 +115,7 @@ pub async fn list_multipart_uploads(ctx: &ReqCtx<'_>) -> Result<Response, S3Erro
         let page = ctx
             .state
             .store
-            .uploads(ctx.bucket_name(), &prefix, after.clone(), MAX_LIST)
+            .uploads(ctx.bucket_name(), &prefix, after.clone(), MAX_PAGE)
             .await?;
         if page.is_empty() {
             break;

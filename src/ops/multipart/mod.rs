@@ -11,15 +11,16 @@ use axum::body::Body;
 use axum::response::Response;
 use http::StatusCode;
 
-use super::object_get::check_customer_key;
-use super::object_put::{check_body_length, content_headers, customer_md5, parse_copy_source};
+use super::access::CopySource;
+use super::object_common::{check_body_length, content_headers, customer_md5, load_copy_source};
 use super::{ReqCtx, empty_response, set_header, xml_response};
 use crate::byte_range::ByteRange;
 use crate::clock::{iso8601, now_millis};
 use crate::crypto::ssec::CustomerKey;
 use crate::crypto::{DataKey, Encryption, ObjectRef, sse};
 use crate::error::{S3Error, S3ErrorCode};
-use crate::http::headers::{Conditionals, Precondition, check_user_metadata_size, user_metadata};
+use crate::http::headers::{check_user_metadata_size, user_metadata};
+use crate::http::router::Part;
 use crate::http::xml::elements::ChecksumXml;
 use crate::http::xml::multipart::{CopyPartResult, InitiateResult};
 use crate::http::xml::{S3_XMLNS, to_xml};
@@ -28,7 +29,7 @@ use crate::integrity::verify::PromisedChecksum;
 use crate::integrity::{Expectations, RequestBody};
 use crate::object_io::{self, ObjectRead, WrittenPart};
 use crate::ops::{sse_request, write_encryption};
-use crate::store::{ChecksumType, ObjectAddr, PartMeta, UploadMeta};
+use crate::store::{BucketMeta, ChecksumType, ObjectAddr, PartMeta, UploadMeta};
 
 const KEY_SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'-')
@@ -49,7 +50,6 @@ pub use list::{list_multipart_uploads, list_parts};
 pub const MAX_PART_NUMBER: u32 = 10_000;
 pub const MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
-const MAX_LIST: usize = 1000;
 
 /// A new upload id: the initiation time first, so one key's uploads list in initiation order,
 /// then 128 random bits.
@@ -60,21 +60,16 @@ fn new_upload_id() -> String {
     format!("{:012x}{}", now_millis(), hex::encode(raw))
 }
 
-fn upload_id(ctx: &ReqCtx<'_>) -> String {
-    ctx.query.get("uploadId").unwrap_or("").to_string()
-}
-
 fn no_such_upload(id: &str) -> S3Error {
     S3Error::new(S3ErrorCode::NoSuchUpload).field("UploadId", id)
 }
 
-async fn load_upload(ctx: &ReqCtx<'_>) -> Result<UploadMeta, S3Error> {
-    let id = upload_id(ctx);
+async fn load_upload(ctx: &ReqCtx<'_>, id: &str) -> Result<UploadMeta, S3Error> {
     ctx.state
         .store
-        .upload(ctx.bucket_name(), ctx.key(), &id)
+        .upload(ctx.bucket_name(), ctx.key(), id)
         .await?
-        .ok_or_else(|| no_such_upload(&id))
+        .ok_or_else(|| no_such_upload(id))
 }
 
 /// `x-amz-checksum-algorithm` and `x-amz-checksum-type` of CreateMultipartUpload, with S3's rules
@@ -129,8 +124,10 @@ fn sse_headers(res: &mut Response, enc: &Encryption, customer_md5: Option<&str>)
     }
 }
 
-pub async fn create_multipart_upload(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    let bucket = ctx.bucket().await?;
+pub async fn create_multipart_upload(
+    ctx: &ReqCtx<'_>,
+    bucket: BucketMeta,
+) -> Result<Response, S3Error> {
     ctx.check_canned_acl()?;
     check_user_metadata_size(&ctx.parts.headers)?;
     let checksum = parse_checksum_request(ctx)?;
@@ -181,21 +178,6 @@ pub async fn create_multipart_upload(ctx: &ReqCtx<'_>) -> Result<Response, S3Err
     }
     store.create_upload(ctx.bucket_name(), upload).await?;
     Ok(res)
-}
-
-/// `partNumber`: an integer in 1..=10000.
-fn part_number(ctx: &ReqCtx<'_>) -> Result<u32, S3Error> {
-    let raw = ctx.query.get("partNumber").unwrap_or("");
-    raw.parse::<u32>()
-        .ok()
-        .filter(|n| (1..=MAX_PART_NUMBER).contains(n))
-        .ok_or_else(|| {
-            S3Error::invalid_argument(
-                "Part number must be an integer between 1 and 10000, inclusive",
-                "partNumber",
-                raw,
-            )
-        })
 }
 
 /// A part request's SSE-C headers against its upload: an SSE-C upload needs the same key on
@@ -278,10 +260,9 @@ async fn record_part(
     })
 }
 
-pub async fn upload_part(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
-    let number = part_number(ctx)?;
-    let upload = load_upload(ctx).await?;
+pub async fn upload_part(ctx: &ReqCtx<'_>, part: &Part, body: Body) -> Result<Response, S3Error> {
+    let number = part.part_number;
+    let upload = load_upload(ctx, &part.upload_id).await?;
     let customer = sse_request::customer_key(&ctx.parts.headers, sse_request::OBJECT)?;
     check_part_customer_key(&upload, customer.as_ref())?;
     check_body_length(ctx, MAX_PART_SIZE)?;
@@ -365,31 +346,21 @@ pub(super) fn parse_copy_source_range(raw: &str, size: u64) -> Result<ByteRange,
     Ok(ByteRange { start, end })
 }
 
-pub async fn upload_part_copy(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
-    let number = part_number(ctx)?;
-    let upload = load_upload(ctx).await?;
+pub async fn upload_part_copy(
+    ctx: &ReqCtx<'_>,
+    part: &Part,
+    source: CopySource,
+) -> Result<Response, S3Error> {
+    let number = part.part_number;
+    let upload = load_upload(ctx, &part.upload_id).await?;
     let customer = sse_request::customer_key(&ctx.parts.headers, sse_request::OBJECT)?;
     check_part_customer_key(&upload, customer.as_ref())?;
-    let (src_bucket, src_key) = parse_copy_source(ctx.header("x-amz-copy-source").unwrap_or(""))?;
-    ctx.owned_bucket(&src_bucket, "x-amz-source-expected-bucket-owner")
-        .await?;
-    let store = &ctx.state.store;
-    let src = ObjectAddr {
-        bucket: &src_bucket,
-        key: &src_key,
+    let src = load_copy_source(ctx, source).await?;
+    let (source, source_key) = (&src.meta, &src.customer);
+    let addr = ObjectAddr {
+        bucket: &src.bucket,
+        key: &src.key,
     };
-    let source = store
-        .object(src)
-        .await?
-        .ok_or_else(|| S3Error::no_such_key(&src_key))?;
-    let source_key = sse_request::customer_key(&ctx.parts.headers, sse_request::COPY_SOURCE)?;
-    check_customer_key(&source, source_key.as_ref())?;
-    let conditions = Conditionals::from_headers(&ctx.parts.headers, "x-amz-copy-source-");
-    if conditions.evaluate(&source.etag, source.last_modified_millis) != Precondition::Proceed {
-        return Err(S3Error::new(S3ErrorCode::PreconditionFailed)
-            .field("Condition", "x-amz-copy-source-If-Match"));
-    }
     let range = copy_source_range(ctx, source.size)?;
     let len = range.map(|r| r.len()).unwrap_or(source.size);
     if len > MAX_PART_SIZE {
@@ -410,8 +381,8 @@ pub async fn upload_part_copy(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     .await?;
     let read = ObjectRead {
         account,
-        addr: src,
-        meta: &source,
+        addr,
+        meta: source,
         range,
         customer: source_key.as_ref(),
     };
@@ -449,12 +420,10 @@ pub async fn upload_part_copy(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     Ok(res)
 }
 
-pub async fn abort_multipart_upload(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    ctx.bucket().await?;
-    let id = upload_id(ctx);
+pub async fn abort_multipart_upload(ctx: &ReqCtx<'_>, id: &str) -> Result<Response, S3Error> {
     ctx.state
         .store
-        .abort_upload(ctx.bucket_name(), ctx.key(), &id)
+        .abort_upload(ctx.bucket_name(), ctx.key(), id)
         .await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }

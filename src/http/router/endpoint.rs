@@ -1,0 +1,164 @@
+//! `Endpoint`: every S3 operation sealstore distinguishes, each with the inputs the router parsed
+//! for it (`inputs.rs`), and the sub-resource tables the router matches.
+
+use super::inputs::{
+    CopySourceRef, DirectoryListing, ListParts, ListUploads, ListV1, ListV2, ListVersions, Part,
+    Read,
+};
+
+/// Bucket sub-resources that sealstore answers "never configured" for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketSubresource {
+    Accelerate,
+    Cors,
+    Lifecycle,
+    Logging,
+    Notification,
+    OwnershipControls,
+    Policy,
+    PublicAccessBlock,
+    RequestPayment,
+    Tagging,
+    Versioning,
+    Website,
+}
+
+pub(super) const SUBRESOURCES: [(&str, BucketSubresource); 12] = [
+    ("accelerate", BucketSubresource::Accelerate),
+    ("cors", BucketSubresource::Cors),
+    ("lifecycle", BucketSubresource::Lifecycle),
+    ("logging", BucketSubresource::Logging),
+    ("notification", BucketSubresource::Notification),
+    ("ownershipControls", BucketSubresource::OwnershipControls),
+    ("policy", BucketSubresource::Policy),
+    ("publicAccessBlock", BucketSubresource::PublicAccessBlock),
+    ("requestPayment", BucketSubresource::RequestPayment),
+    ("tagging", BucketSubresource::Tagging),
+    ("versioning", BucketSubresource::Versioning),
+    ("website", BucketSubresource::Website),
+];
+
+/// Bucket sub-resources sealstore does not implement at all (any method answers 501).
+pub(super) const UNSUPPORTED_BUCKET_KEYWORDS: [(&str, &str); 11] = [
+    ("analytics", "BucketAnalyticsConfiguration"),
+    ("metrics", "BucketMetricsConfiguration"),
+    ("inventory", "BucketInventoryConfiguration"),
+    (
+        "intelligent-tiering",
+        "BucketIntelligentTieringConfiguration",
+    ),
+    ("object-lock", "ObjectLockConfiguration"),
+    ("replication", "BucketReplication"),
+    ("policyStatus", "BucketPolicyStatus"),
+    ("metadataTable", "BucketMetadataTableConfiguration"),
+    ("metadataConfiguration", "BucketMetadataConfiguration"),
+    ("abac", "BucketAbac"),
+    ("inventoryConfiguration", "BucketInventoryConfiguration"),
+];
+
+/// Object sub-resources sealstore does not implement.
+pub(super) const UNSUPPORTED_OBJECT_KEYWORDS: [(&str, &str); 7] = [
+    ("tagging", "ObjectTagging"),
+    ("attributes", "GetObjectAttributes"),
+    ("retention", "ObjectRetention"),
+    ("legal-hold", "ObjectLegalHold"),
+    ("torrent", "GetObjectTorrent"),
+    ("restore", "RestoreObject"),
+    ("select", "SelectObjectContent"),
+];
+
+/// Every S3 operation sealstore distinguishes, with its parsed inputs. The version id of
+/// GetObject, HeadObject and DeleteObject is checked by the router (only "null" exists) and
+/// carried by none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    ListBuckets,
+    CreateBucket,
+    DeleteBucket,
+    HeadBucket,
+    GetBucketLocation,
+    GetBucketAcl,
+    PutBucketAcl,
+    PutBucketEncryption,
+    GetBucketEncryption,
+    DeleteBucketEncryption,
+    GetBucketSubresource(BucketSubresource),
+    ListObjects(ListV1),
+    ListObjectsV2(ListV2),
+    ListObjectVersions(ListVersions),
+    DeleteObjects,
+    PutObject,
+    CopyObject(CopySourceRef),
+    GetObject(Read),
+    HeadObject(Read),
+    DeleteObject,
+    GetObjectAcl,
+    PutObjectAcl,
+    CreateMultipartUpload,
+    UploadPart(Part),
+    UploadPartCopy(Part, CopySourceRef),
+    CompleteMultipartUpload {
+        upload_id: String,
+    },
+    AbortMultipartUpload {
+        upload_id: String,
+    },
+    ListParts(ListParts),
+    ListMultipartUploads(ListUploads),
+    CreateSession,
+    ListDirectoryBuckets(DirectoryListing),
+    /// A known S3 operation that sealstore does not implement yet: answered with 501.
+    NotImplemented(&'static str),
+}
+
+impl Endpoint {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Endpoint::ListBuckets => "ListBuckets",
+            Endpoint::CreateBucket => "CreateBucket",
+            Endpoint::DeleteBucket => "DeleteBucket",
+            Endpoint::HeadBucket => "HeadBucket",
+            Endpoint::GetBucketLocation => "GetBucketLocation",
+            Endpoint::GetBucketAcl => "GetBucketAcl",
+            Endpoint::PutBucketAcl => "PutBucketAcl",
+            Endpoint::PutBucketEncryption => "PutBucketEncryption",
+            Endpoint::GetBucketEncryption => "GetBucketEncryption",
+            Endpoint::DeleteBucketEncryption => "DeleteBucketEncryption",
+            Endpoint::GetBucketSubresource(s) => match s {
+                BucketSubresource::Accelerate => "GetBucketAccelerateConfiguration",
+                BucketSubresource::Cors => "GetBucketCors",
+                BucketSubresource::Lifecycle => "GetBucketLifecycleConfiguration",
+                BucketSubresource::Logging => "GetBucketLogging",
+                BucketSubresource::Notification => "GetBucketNotificationConfiguration",
+                BucketSubresource::OwnershipControls => "GetBucketOwnershipControls",
+                BucketSubresource::Policy => "GetBucketPolicy",
+                BucketSubresource::PublicAccessBlock => "GetPublicAccessBlock",
+                BucketSubresource::RequestPayment => "GetBucketRequestPayment",
+                BucketSubresource::Tagging => "GetBucketTagging",
+                BucketSubresource::Versioning => "GetBucketVersioning",
+                BucketSubresource::Website => "GetBucketWebsite",
+            },
+            Endpoint::ListObjects(_) => "ListObjects",
+            Endpoint::ListObjectsV2(_) => "ListObjectsV2",
+            Endpoint::ListObjectVersions(_) => "ListObjectVersions",
+            Endpoint::DeleteObjects => "DeleteObjects",
+            Endpoint::PutObject => "PutObject",
+            Endpoint::CopyObject(_) => "CopyObject",
+            Endpoint::GetObject(_) => "GetObject",
+            Endpoint::HeadObject(_) => "HeadObject",
+            Endpoint::DeleteObject => "DeleteObject",
+            Endpoint::GetObjectAcl => "GetObjectAcl",
+            Endpoint::PutObjectAcl => "PutObjectAcl",
+            Endpoint::CreateMultipartUpload => "CreateMultipartUpload",
+            Endpoint::UploadPart(_) => "UploadPart",
+            Endpoint::UploadPartCopy(..) => "UploadPartCopy",
+            Endpoint::CompleteMultipartUpload { .. } => "CompleteMultipartUpload",
+            Endpoint::AbortMultipartUpload { .. } => "AbortMultipartUpload",
+            Endpoint::ListParts(_) => "ListParts",
+            Endpoint::ListMultipartUploads(_) => "ListMultipartUploads",
+            Endpoint::CreateSession => "CreateSession",
+            Endpoint::ListDirectoryBuckets(_) => "ListDirectoryBuckets",
+            Endpoint::NotImplemented(name) => name,
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! What the object handlers share (PutObject, CopyObject, GetObject/HeadObject and the multipart
+//! API), so no handler file borrows from another: the content headers and body length of a
+//! write, the SSE-C key of a write and S3's rules for reading with one, and THE copy-source
+//! resolution CopyObject and UploadPartCopy both use.
+
+use http::HeaderMap;
+
+use super::ReqCtx;
+use super::access::CopySource;
+use crate::crypto::ssec::CustomerKey;
+use crate::crypto::{Encryption, SseRequest};
+use crate::error::{S3Error, S3ErrorCode};
+use crate::http::headers::{Conditionals, Precondition, STORED_CONTENT_HEADERS, header};
+use crate::ops::sse_request;
+use crate::store::{ObjectAddr, ObjectMeta};
+
+/// The content headers a write stores, from the request. `aws-chunked` is transfer framing, not
+/// the object's encoding, so it is dropped from Content-Encoding.
+pub fn content_headers(h: &HeaderMap) -> Vec<(String, String)> {
+    STORED_CONTENT_HEADERS
+        .iter()
+        .filter_map(|name| {
+            let value = header(h, name)?;
+            if *name != "content-encoding" {
+                return Some((name.to_string(), value.to_string()));
+            }
+            let kept: Vec<&str> = value
+                .split(',')
+                .map(str::trim)
+                .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
+                .collect();
+            (!kept.is_empty()).then(|| (name.to_string(), kept.join(",")))
+        })
+        .collect()
+}
+
+/// Refuses a PutObject or UploadPart body whose length is missing or over `max`, before reading
+/// anything.
+pub fn check_body_length(ctx: &ReqCtx<'_>, max: u64) -> Result<(), S3Error> {
+    let length = match ctx.header("content-length") {
+        Some(v) => Some(v.trim().parse::<u64>().map_err(|_| {
+            S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid Content-Length")
+                .field("ArgumentName", "Content-Length")
+        })?),
+        None if ctx.parts.headers.contains_key("transfer-encoding") => None,
+        None => return Err(S3Error::new(S3ErrorCode::MissingContentLength)),
+    };
+    // aws-chunked: the payload is x-amz-decoded-content-length, the framing aside.
+    let decoded = ctx
+        .header("x-amz-decoded-content-length")
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let Some(proposed) = decoded.or(length) else {
+        return Ok(());
+    };
+    if proposed > max {
+        return Err(S3Error::with_message(
+            S3ErrorCode::EntityTooLarge,
+            "Your proposed upload exceeds the maximum allowed size",
+        )
+        .field("ProposedSize", proposed.to_string())
+        .field("MaxSizeAllowed", max.to_string()));
+    }
+    Ok(())
+}
+
+/// The key MD5 a write with an SSE-C key echoes.
+pub fn customer_md5(request: &SseRequest) -> Option<String> {
+    match request {
+        SseRequest::Customer(c) => Some(c.md5_base64.clone()),
+        _ => None,
+    }
+}
+
+/// The SSE-C key of a write: the store seals the new object's checksums under it.
+pub fn customer_key(request: &SseRequest) -> Option<CustomerKey> {
+    match request {
+        SseRequest::Customer(c) => Some(c.clone()),
+        _ => None,
+    }
+}
+
+/// S3's rules for reading an object with (or without) a customer key (the object's own, or a
+/// copy source's).
+pub fn check_customer_key(
+    meta: &ObjectMeta,
+    customer: Option<&CustomerKey>,
+) -> Result<(), S3Error> {
+    match (&meta.encryption, customer) {
+        (Encryption::SseC { .. }, None) => Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.",
+        )),
+        (Encryption::SseC { verifier, .. }, Some(c)) if !c.matches(verifier) => {
+            Err(S3Error::with_message(
+                S3ErrorCode::AccessDenied,
+                "Requests specifying Server Side Encryption with Customer provided keys must provide the correct secret key.",
+            ))
+        }
+        (Encryption::SseC { .. }, Some(_)) => Ok(()),
+        (_, Some(_)) => Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "The encryption parameters are not applicable to this object.",
+        )),
+        (_, None) => Ok(()),
+    }
+}
+
+/// A copy source object, resolved and allowed.
+pub struct SourceObject {
+    pub bucket: String,
+    pub key: String,
+    pub meta: ObjectMeta,
+    /// The `x-amz-copy-source-server-side-encryption-customer-*` key, checked against the object.
+    pub customer: Option<CustomerKey>,
+}
+
+/// THE copy-source resolution of CopyObject and UploadPartCopy, after `access` has checked the
+/// source's bucket: the object must exist, the request's source SSE-C key must fit it, and the
+/// `x-amz-copy-source-if-*` conditions must hold.
+pub async fn load_copy_source(
+    ctx: &ReqCtx<'_>,
+    source: CopySource,
+) -> Result<SourceObject, S3Error> {
+    let bucket = source.bucket.name;
+    let meta = ctx
+        .state
+        .store
+        .object(ObjectAddr {
+            bucket: &bucket,
+            key: &source.key,
+        })
+        .await?
+        .ok_or_else(|| S3Error::no_such_key(&source.key))?;
+    let customer = sse_request::customer_key(&ctx.parts.headers, sse_request::COPY_SOURCE)?;
+    check_customer_key(&meta, customer.as_ref())?;
+    let conditions = Conditionals::from_headers(&ctx.parts.headers, "x-amz-copy-source-");
+    if conditions.evaluate(&meta.etag, meta.last_modified_millis) != Precondition::Proceed {
+        return Err(S3Error::new(S3ErrorCode::PreconditionFailed)
+            .field("Condition", "x-amz-copy-source-If-Match"));
+    }
+    Ok(SourceObject {
+        bucket,
+        key: source.key,
+        meta,
+        customer,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_chunked_is_not_stored_as_content_encoding() {
+        let mut h = HeaderMap::new();
+        h.insert("content-encoding", "aws-chunked".parse().unwrap());
+        assert!(content_headers(&h).is_empty());
+        h.insert("content-encoding", "aws-chunked,gzip".parse().unwrap());
+        assert_eq!(
+            content_headers(&h),
+            vec![("content-encoding".to_string(), "gzip".to_string())]
+        );
+        h.insert("content-encoding", "gzip".parse().unwrap());
+        assert_eq!(
+            content_headers(&h),
+            vec![("content-encoding".to_string(), "gzip".to_string())]
+        );
+    }
+}
