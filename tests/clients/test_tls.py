@@ -155,6 +155,20 @@ def test_boto3_verify_path_bucket_and_object_operations(tls_server):
         s3.delete_bucket(Bucket=name)
 
 
+def test_boto3_default_checksums_put_get_over_https(tls_server):
+    """boto3 on its default checksum settings over HTTPS sends aws-chunked bodies with a trailing
+    CRC32 (moved here from tests/it/tls.rs, which ran the same as a Python snippet)."""
+    s3 = make_client_verify(tls_server.url, str(tls_server.cert_path()))
+    name = unique_bucket_name("tls-default")
+    s3.create_bucket(Bucket=name)
+    for n in (0, 1, 65535, 65536, 65537, 20 * 1024 * 1024):
+        body = os.urandom(n)
+        s3.put_object(Bucket=name, Key=f"k{n}", Body=body)
+        assert s3.get_object(Bucket=name, Key=f"k{n}")["Body"].read() == body, n
+        s3.delete_object(Bucket=name, Key=f"k{n}")
+    s3.delete_bucket(Bucket=name)
+
+
 def test_boto3_aws_ca_bundle_environment(tls_server, monkeypatch):
     monkeypatch.setenv("AWS_CA_BUNDLE", str(tls_server.cert_path()))
     # verify=None: botocore falls back to AWS_CA_BUNDLE.

@@ -516,6 +516,7 @@ async fn verify_all(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "full tier: about 70 s of uploads and kills; tests/run runs it"]
 async fn sigkill_during_multipart_uploads() {
     let t0 = Instant::now();
     let mut server = Server::start(&[]);

@@ -1,14 +1,12 @@
 //! The one integration test binary: starts the real `sealstore` binary on `127.0.0.1:0` and drives
-//! it with aws-sdk-s3, raw HTTP, and (through pytest) boto3 and the aws CLI.
+//! it with aws-sdk-s3 and raw HTTP (boto3 and the aws CLI: tests/clients, run by tests/run).
 //!
-//! Run: `cargo test --test it` (add `-- --test-threads=2` on small machines).
+//! Run: `cargo test --test it`; the long tests are `#[ignore]`d (full tier): `-- --ignored`.
 
 #[cfg(test)]
 mod bucket_lifecycle;
 #[cfg(test)]
 mod cli_startup;
-#[cfg(test)]
-mod clients;
 #[cfg(test)]
 mod common;
 #[cfg(test)]
@@ -17,14 +15,6 @@ mod crash_multipart;
 mod fuzz_requests;
 #[cfg(test)]
 mod limits;
-#[cfg(test)]
-mod loadgen;
-/// The load generator's source (`cargo run --example loadgen`), compiled in so `tests/it/loadgen.rs`
-/// can drive it in-process.
-#[cfg(test)]
-#[path = "../../examples/loadgen.rs"]
-#[allow(dead_code)]
-mod loadgen_example;
 #[cfg(test)]
 mod metadata_at_rest;
 #[cfg(test)]

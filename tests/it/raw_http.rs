@@ -1,8 +1,9 @@
-//! Requests the SDK does not make on its own: SigV2 (query and header forms), bodies sent with
-//! `Transfer-Encoding: chunked` and with `Expect: 100-continue`, virtual-hosted-style addressing,
-//! `PUT /bucket/` (s3cmd) and `?x-id=` (JS SDK v3).
+//! Requests the SDK does not make on its own: SigV2 (header form), virtual-hosted-style addressing,
+//! `PUT /bucket/` (s3cmd) and `?x-id=` (JS SDK v3). The SigV2 query form, bodies sent with
+//! `Transfer-Encoding: chunked` or `Expect: 100-continue`, and `--domain` are tested with the
+//! Python clients (tests/clients/test_auth.py).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use aws_sdk_s3::presigning::PresigningConfig;
 use base64::Engine;
@@ -18,57 +19,6 @@ fn sigv2(secret: &str, string_to_sign: &str) -> String {
     let mut mac = Hmac::<Sha1>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(string_to_sign.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-}
-
-fn epoch_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-fn qenc(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
-/// A SigV2 presigned URL as boto3's default `generate_presigned_url` makes it.
-fn sigv2_url(endpoint: &str, method: &str, path: &str, ak: &str, sk: &str, expires: u64) -> String {
-    let sig = sigv2(sk, &format!("{method}\n\n\n{expires}\n{path}"));
-    format!(
-        "{endpoint}{path}?AWSAccessKeyId={ak}&Signature={}&Expires={expires}",
-        qenc(&sig)
-    )
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn sigv2_presigned_get() {
-    let server = Server::start(&[]);
-    let s3 = server.client();
-    let b = new_bucket(&s3, "sigv2q").await;
-    put(&s3, &b, "v2.txt", "sigv2 body").await;
-    let path = format!("/{b}/v2.txt");
-    let ep = server.endpoint();
-
-    let url = sigv2_url(ep, "GET", &path, "test", "test", epoch_now() + 300);
-    let resp = http().get(&url).send().await.unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
-    assert_eq!(resp.text().await.unwrap(), "sigv2 body");
-
-    let url = sigv2_url(ep, "GET", &path, "test", "wrong", epoch_now() + 300);
-    let resp = http().get(&url).send().await.unwrap();
-    assert_xml_error(resp, 403, "SignatureDoesNotMatch").await;
-
-    let url = sigv2_url(ep, "GET", &path, "nobody", "x", epoch_now() + 300);
-    let resp = http().get(&url).send().await.unwrap();
-    assert_xml_error(resp, 403, "InvalidAccessKeyId").await;
-
-    let url = sigv2_url(ep, "GET", &path, "test", "test", epoch_now() - 10);
-    let resp = http().get(&url).send().await.unwrap();
-    let body = assert_xml_error(resp, 403, "AccessDenied").await;
-    assert_eq!(
-        xml_field(&body, "Message").as_deref(),
-        Some("Request has expired")
-    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -214,57 +164,6 @@ async fn presigned_put_path(s3: &aws_sdk_s3::Client, b: &str, key: &str) -> Stri
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn chunked_transfer_encoding_without_length() {
-    let server = Server::start(&[]);
-    let s3 = server.client();
-    let b = new_bucket(&s3, "chunked").await;
-    let path = presigned_put_path(&s3, &b, "chunked.bin").await;
-    let body = pattern(300_000, 5);
-    let head = format!(
-        "PUT {path} HTTP/1.1\r\nHost: {}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
-        server.addr()
-    );
-    let mut framed: Vec<Vec<u8>> = Vec::new();
-    for piece in body.chunks(70_001) {
-        let mut f = format!("{:x}\r\n", piece.len()).into_bytes();
-        f.extend_from_slice(piece);
-        f.extend_from_slice(b"\r\n");
-        framed.push(f);
-    }
-    framed.push(b"0\r\n\r\n".to_vec());
-    let parts: Vec<&[u8]> = framed.iter().map(Vec::as_slice).collect();
-    let resp = raw_exchange(server.addr(), &head, &parts, false).await;
-    assert_eq!(status_of(&resp), 200, "{resp}");
-    let got = s3
-        .get_object()
-        .bucket(&b)
-        .key("chunked.bin")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(got.content_length(), Some(body.len() as i64));
-    assert_eq!(got.e_tag(), Some(etag_of(&body).as_str()));
-    assert!(got.body.collect().await.unwrap().into_bytes() == body);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn expect_100_continue() {
-    let server = Server::start(&[]);
-    let s3 = server.client();
-    let b = new_bucket(&s3, "expect").await;
-    let path = presigned_put_path(&s3, &b, "expect.bin").await;
-    let body = pattern(100_000, 6);
-    let head = format!(
-        "PUT {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
-        server.addr(),
-        body.len()
-    );
-    let resp = raw_exchange(server.addr(), &head, &[&body], true).await;
-    assert_eq!(status_of(&resp), 200, "{resp}");
-    assert!(get_bytes(&s3, &b, "expect.bin").await == body);
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn virtual_hosted_style_addressing() {
     let server = Server::start(&[]);
     let s3 = server.client();
@@ -336,40 +235,6 @@ async fn virtual_hosted_style_addressing() {
     let text = resp.text().await.unwrap();
     assert!(text.contains("<Key>dir/obj.txt</Key>"), "{text}");
     assert!(text.contains("<Key>vh-put.txt</Key>"), "{text}");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn virtual_hosted_style_with_custom_domain() {
-    let server = Server::start(&["--domain", "s3.example.test"]);
-    let s3 = server.client();
-    let b = new_bucket(&s3, "vdomain").await;
-    put(&s3, &b, "k", "custom domain").await;
-    let port = server.port();
-    let host = format!("{b}.s3.example.test:{port}");
-    // Signed for BUCKET.s3.example.test:PORT, sent to 127.0.0.1 with that Host header.
-    let vh = client_with(
-        &format!("http://s3.example.test:{port}"),
-        "test",
-        "test",
-        "us-east-1",
-        false,
-    );
-    let req = vh
-        .get_object()
-        .bucket(&b)
-        .key("k")
-        .presigned(PresigningConfig::expires_in(Duration::from_secs(300)).unwrap())
-        .await
-        .unwrap();
-    assert!(
-        req.uri().starts_with(&format!("http://{host}/k?")),
-        "{}",
-        req.uri()
-    );
-    let url = req.uri().replacen(&host, server.addr(), 1);
-    let resp = http().get(&url).header("Host", &host).send().await.unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
-    assert_eq!(resp.text().await.unwrap(), "custom domain");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -52,17 +52,6 @@ async fn list_buckets_is_sorted_by_name() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn get_bucket_location_us_east_1_is_empty() {
-    let server = Server::start(&[]);
-    let s3 = server.client();
-    let b = new_bucket(&s3, "loc-default").await;
-    let loc = s3.get_bucket_location().bucket(&b).send().await.unwrap();
-    // S3 answers an empty <LocationConstraint/> for us-east-1.
-    let value = loc.location_constraint().map(|c| c.as_str()).unwrap_or("");
-    assert_eq!(value, "");
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn location_constraint_is_stored() {
     let server = Server::start(&[]);
     let s3 = server.client();
@@ -229,24 +218,6 @@ async fn other_account_gets_bucket_already_exists() {
         "BucketAlreadyExists",
         409,
     );
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn delete_non_empty_bucket_is_bucket_not_empty() {
-    let server = Server::start(&[]);
-    let s3 = server.client();
-    let b = new_bucket(&s3, "nonempty").await;
-    put(&s3, &b, "k", "v").await;
-    assert_err(
-        s3.delete_bucket().bucket(&b).send().await,
-        "BucketNotEmpty",
-        409,
-    );
-    // Still there, object intact.
-    assert_eq!(get_bytes(&s3, &b, "k").await, b"v");
-    s3.delete_object().bucket(&b).key("k").send().await.unwrap();
-    s3.delete_bucket().bucket(&b).send().await.unwrap();
-    assert_status(s3.head_bucket().bucket(&b).send().await, 404);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -452,30 +423,6 @@ async fn writes_to_sub_resources_are_not_implemented() {
     );
     assert_err(
         s3.delete_bucket_cors().bucket(&b).send().await,
-        "NotImplemented",
-        501,
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn unknown_operation_is_not_implemented() {
-    let server = Server::start(&[]);
-    let s3 = server.client();
-    let b = new_bucket(&s3, "website").await;
-    let website = aws_sdk_s3::types::WebsiteConfiguration::builder()
-        .index_document(
-            aws_sdk_s3::types::IndexDocument::builder()
-                .suffix("index.html")
-                .build()
-                .unwrap(),
-        )
-        .build();
-    assert_err(
-        s3.put_bucket_website()
-            .bucket(&b)
-            .website_configuration(website)
-            .send()
-            .await,
         "NotImplemented",
         501,
     );

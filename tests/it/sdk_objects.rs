@@ -170,19 +170,6 @@ async fn large_object_round_trip_and_overwrite() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn missing_key_is_no_such_key() {
-    let server = Server::start(&[]);
-    let s3 = server.client();
-    let b = new_bucket(&s3, "nokey").await;
-    assert_err(
-        s3.get_object().bucket(&b).key("nope").send().await,
-        "NoSuchKey",
-        404,
-    );
-    assert_status(s3.head_object().bucket(&b).key("nope").send().await, 404);
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn delete_object_is_idempotent() {
     let server = Server::start(&[]);
     let s3 = server.client();

@@ -1,12 +1,15 @@
-//! `examples/loadgen.rs` against a `--memory` server: its source is compiled into this test binary
-//! (see `main.rs`), so `cargo test` checks the load generator without building the example first.
-//! Each run is short (about a second); the checks are that it does work (ops > 0, no errors, every
-//! GET verified) and that it notices wrong bodies.
+//! loadgen end to end, against the built `sealstore` binary (see `test_server.rs`). Each run is
+//! short (about a second); the checks are that it does work (ops > 0, no errors, every GET
+//! verified) and that it notices wrong bodies. The soak's CI form (30 s) is in the full tier
+//! (`#[ignore]`d here; `tests/run` runs it).
 
 use clap::Parser;
 
-use crate::common::*;
-use crate::loadgen_example::{Args, Pattern, Report, run};
+use crate::args::Args;
+use crate::pattern::Pattern;
+use crate::report::Report;
+use crate::run::run;
+use crate::test_server::{Server, put};
 
 async fn loadgen(srv: &Server, extra: &[&str]) -> Report {
     let pid = srv.pid().to_string();
@@ -224,6 +227,7 @@ async fn wrong_bodies_are_errors() {
 /// error, every operation done many times, GETs verified, deleted keys answered 404 NoSuchKey,
 /// and the server's RSS at the end within 10 % of its value at 10 s. Speed is not asserted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "full tier: a 30 s soak; tests/run runs it"]
 async fn soak_30s_c64_mixed_sse_rss_stable() {
     let srv = Server::start(&["--kms-key", "soak-key"]);
     let r = loadgen(
