@@ -19,6 +19,7 @@ pub mod crypto;
 pub mod error;
 pub mod faults;
 pub mod fsmode;
+pub mod header_names;
 pub mod http;
 pub mod integrity;
 pub mod object_io;

@@ -5,6 +5,7 @@
 use http::HeaderMap;
 
 use super::AuthError;
+use crate::header_names::{X_AMZ_CONTENT_SHA256, X_AMZ_PREFIX};
 
 /// The SHA-256 of no bytes: what a request without a body must declare when it declares a hash.
 pub const EMPTY_SHA256: [u8; 32] = [
@@ -35,8 +36,8 @@ pub fn unsigned_headers(headers: &HeaderMap, signed: &[String], presigned: bool)
     }
     for name in headers.keys() {
         let n = name.as_str();
-        let exempt = presigned && n == "x-amz-content-sha256";
-        if n.starts_with("x-amz-") && !exempt && !is_signed(n) && !out.iter().any(|o| o == n) {
+        let exempt = presigned && n == X_AMZ_CONTENT_SHA256;
+        if n.starts_with(X_AMZ_PREFIX) && !exempt && !is_signed(n) && !out.iter().any(|o| o == n) {
             out.push(n.to_string());
         }
     }

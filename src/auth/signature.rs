@@ -16,10 +16,9 @@ use super::{
     unix_secs,
 };
 use crate::clock::parse_http_date;
+use crate::header_names::{X_AMZ_CONTENT_SHA256, X_AMZ_DATE, X_AMZ_S3SESSION_TOKEN};
 
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
-/// The header that carries an S3 Express session token.
-pub const SESSION_TOKEN_HEADER: &str = "x-amz-s3session-token";
 const PRESIGN_PARAMS_MSG: &str = "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.";
 const MAX_PRESIGN_EXPIRES: i64 = 604_800;
 
@@ -143,7 +142,7 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
 /// The request time of a header-signed request: `x-amz-date`, else `Date`.
 fn request_time(parts: &Parts) -> Result<(i64, String), AuthError> {
     let h = &parts.headers;
-    if let Some(v) = h.get("x-amz-date").and_then(|v| v.to_str().ok()) {
+    if let Some(v) = h.get(X_AMZ_DATE).and_then(|v| v.to_str().ok()) {
         let t = header::parse_amz_date(v).ok_or(AuthError::MissingDate)?;
         return Ok((t, v.to_string()));
     }
@@ -290,7 +289,7 @@ pub(super) fn verify_header(
     let auth = header::parse_authorization(authz)?;
     let token = parts
         .headers
-        .get(SESSION_TOKEN_HEADER)
+        .get(X_AMZ_S3SESSION_TOKEN)
         .and_then(|v| v.to_str().ok());
     let who = resolve(ctx, &auth.credential.access_key, token)?;
     let (secs, amz_date) = request_time(parts)?;
@@ -304,7 +303,7 @@ pub(super) fn verify_header(
     check_skew(secs, ctx.now)?;
     let content_sha = parts
         .headers
-        .get("x-amz-content-sha256")
+        .get(X_AMZ_CONTENT_SHA256)
         .and_then(|v| v.to_str().ok())
         .ok_or(AuthError::MissingContentSha256)?;
     let verified = check_signature(parts, &who, &auth, &amz_date, content_sha, None)?;
@@ -377,7 +376,7 @@ pub(super) fn verify_presigned(
     }
     let payload = parts
         .headers
-        .get("x-amz-content-sha256")
+        .get(X_AMZ_CONTENT_SHA256)
         .and_then(|v| v.to_str().ok())
         .unwrap_or(UNSIGNED_PAYLOAD);
     let auth = V4Auth {

@@ -11,6 +11,7 @@ use super::header::format_iso;
 use super::signature::check_skew;
 use super::{AuthContext, AuthError, PayloadCheck, Verified, unix_secs};
 use crate::clock::parse_http_date;
+use crate::header_names::{X_AMZ_DATE, X_AMZ_PREFIX};
 
 /// The longest a SigV2 presigned URL may still be valid for, as for SigV4 (7 days).
 const MAX_PRESIGN_EXPIRES: i64 = 604_800;
@@ -69,7 +70,7 @@ pub fn string_to_sign(parts: &Parts, date: &str, resource_path: &str) -> String 
     let mut amz: Vec<(String, String)> = Vec::new();
     for (name, value) in h {
         let n = name.as_str();
-        if n.starts_with("x-amz-") {
+        if n.starts_with(X_AMZ_PREFIX) {
             let v = String::from_utf8_lossy(value.as_bytes()).trim().to_string();
             match amz.iter_mut().find(|(k, _)| k == n) {
                 Some((_, existing)) => {
@@ -185,7 +186,7 @@ pub(super) fn verify_header(
         return Err(AuthError::InvalidAccessKeyId(ak.to_string()));
     }
     let h = &parts.headers;
-    let amz_date = h.get("x-amz-date").and_then(|v| v.to_str().ok());
+    let amz_date = h.get(X_AMZ_DATE).and_then(|v| v.to_str().ok());
     let date = h.get(http::header::DATE).and_then(|v| v.to_str().ok());
     let secs = amz_date
         .or(date)

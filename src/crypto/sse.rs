@@ -11,11 +11,16 @@ use super::key_store::KeyStore;
 use super::keys::DataKey;
 use super::kms::{Keyring, KmsKey};
 use super::ssec::{CustomerKey, Verifier};
+use crate::header_names::{
+    X_AMZ_SERVER_SIDE_ENCRYPTION, X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID,
+    X_AMZ_SERVER_SIDE_ENCRYPTION_BUCKET_KEY_ENABLED, X_AMZ_SERVER_SIDE_ENCRYPTION_CONTEXT,
+    X_AMZ_SERVER_SIDE_ENCRYPTION_CUSTOMER_ALGORITHM, X_AMZ_SERVER_SIDE_ENCRYPTION_CUSTOMER_KEY_MD5,
+};
 
-pub const SSE: &str = "x-amz-server-side-encryption";
-pub const SSE_KMS_KEY_ID: &str = "x-amz-server-side-encryption-aws-kms-key-id";
-pub const SSE_CONTEXT: &str = "x-amz-server-side-encryption-context";
-pub const SSE_BUCKET_KEY: &str = "x-amz-server-side-encryption-bucket-key-enabled";
+pub const SSE: &str = X_AMZ_SERVER_SIDE_ENCRYPTION;
+pub const SSE_KMS_KEY_ID: &str = X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID;
+pub const SSE_CONTEXT: &str = X_AMZ_SERVER_SIDE_ENCRYPTION_CONTEXT;
+pub const SSE_BUCKET_KEY: &str = X_AMZ_SERVER_SIDE_ENCRYPTION_BUCKET_KEY_ENABLED;
 
 /// An SSE algorithm, as S3 names it in headers and configurations and as bucket records store
 /// it (the same strings: no migration). An unknown stored value fails to decode, so a record
@@ -397,12 +402,12 @@ pub fn response_headers(
         }
         Encryption::SseC { .. } => {
             let mut h = vec![(
-                "x-amz-server-side-encryption-customer-algorithm",
+                X_AMZ_SERVER_SIDE_ENCRYPTION_CUSTOMER_ALGORITHM,
                 "AES256".to_string(),
             )];
             if let Some(md5) = customer_md5 {
                 h.push((
-                    "x-amz-server-side-encryption-customer-key-md5",
+                    X_AMZ_SERVER_SIDE_ENCRYPTION_CUSTOMER_KEY_MD5,
                     md5.to_string(),
                 ));
             }

@@ -3,6 +3,7 @@
 use super::{S3Error, S3ErrorCode, Unverified};
 use crate::auth::AuthError;
 use crate::crypto::CryptoError;
+use crate::header_names::{X_AMZ_BUCKET_REGION, X_AMZ_CONTENT_SHA256};
 use crate::integrity::IntegrityError;
 use crate::store::StoreError;
 
@@ -57,7 +58,7 @@ impl From<AuthError> for S3Error {
                 C::InvalidArgument,
                 "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.",
             )
-            .field("ArgumentName", "x-amz-content-sha256"),
+            .field("ArgumentName", X_AMZ_CONTENT_SHA256),
             AuthError::UnsupportedAuthorizationType => {
                 S3Error::with_message(C::InvalidArgument, "Unsupported Authorization Type")
                     .field("ArgumentName", "Authorization")
@@ -122,7 +123,7 @@ fn scope_error(e: AuthError) -> S3Error {
             format!("the region '{region}' is wrong; expecting '{expected}'"),
         )
         .field("Region", expected.clone())
-        .header("x-amz-bucket-region", expected),
+        .header(X_AMZ_BUCKET_REGION, expected),
         AuthError::ContentSha256Mismatch { client } => {
             S3Error::from(IntegrityError::Sha256Mismatch {
                 client,

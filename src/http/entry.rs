@@ -18,6 +18,7 @@ use super::router::{Query, Route, virtual_host_bucket};
 use super::timeout::IdleTimeout;
 use crate::auth::{self, AuthContext};
 use crate::error::{S3Error, S3ErrorCode};
+use crate::header_names::{X_AMZ_ID_2, X_AMZ_REQUEST_ID};
 use crate::ops::{self, ReqCtx};
 use crate::state::AppState;
 
@@ -221,10 +222,10 @@ fn finish_response(res: &mut Response, resource: &str, rid: &RequestId, is_head:
     }
     let h = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&rid.id) {
-        h.insert("x-amz-request-id", v);
+        h.insert(X_AMZ_REQUEST_ID, v);
     }
     if let Ok(v) = HeaderValue::from_str(&rid.host_id) {
-        h.insert("x-amz-id-2", v);
+        h.insert(X_AMZ_ID_2, v);
     }
     h.insert(header::SERVER, HeaderValue::from_static("sealstore"));
 }

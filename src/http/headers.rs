@@ -7,8 +7,7 @@ use http::HeaderMap;
 use crate::byte_range::ByteRange;
 use crate::clock::parse_http_date;
 use crate::error::{S3Error, S3ErrorCode};
-
-pub const X_AMZ_META: &str = "x-amz-meta-";
+use crate::header_names::X_AMZ_META_PREFIX;
 
 /// The value of a header as text, if present and visible ASCII/UTF-8.
 pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -160,7 +159,7 @@ pub const STORED_CONTENT_HEADERS: [&str; 6] = [
 pub fn user_metadata(h: &HeaderMap) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for (name, value) in h {
-        if let Some(suffix) = name.as_str().strip_prefix(X_AMZ_META) {
+        if let Some(suffix) = name.as_str().strip_prefix(X_AMZ_META_PREFIX) {
             let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
             match out.iter_mut().find(|(n, _)| n == suffix) {
                 Some((_, v)) => {
@@ -184,7 +183,7 @@ pub fn check_user_metadata_size(h: &HeaderMap) -> Result<(), S3Error> {
     let size: usize = h
         .iter()
         .filter_map(|(name, value)| {
-            let suffix = name.as_str().strip_prefix(X_AMZ_META)?;
+            let suffix = name.as_str().strip_prefix(X_AMZ_META_PREFIX)?;
             Some(suffix.len() + value.len())
         })
         .sum();

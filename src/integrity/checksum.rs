@@ -1,6 +1,11 @@
 //! The checksum algorithms S3 accepts, and one streaming hasher that computes the MD5 (for the ETag),
 //! the SHA-256 (when the payload hash must be checked) and one flexible checksum at once.
 
+use crate::header_names::{
+    X_AMZ_CHECKSUM_ALGORITHM, X_AMZ_CHECKSUM_CRC32, X_AMZ_CHECKSUM_CRC32C,
+    X_AMZ_CHECKSUM_CRC64NVME, X_AMZ_CHECKSUM_MODE, X_AMZ_CHECKSUM_SHA1, X_AMZ_CHECKSUM_SHA256,
+    X_AMZ_CHECKSUM_TYPE,
+};
 use base64::Engine;
 use md5::{Digest as _, Md5};
 use serde::{Deserialize, Serialize};
@@ -39,11 +44,11 @@ impl ChecksumAlgorithm {
     /// The header (and trailer) carrying the value: `x-amz-checksum-crc32`.
     pub fn header(self) -> &'static str {
         match self {
-            Self::Crc32 => "x-amz-checksum-crc32",
-            Self::Crc32c => "x-amz-checksum-crc32c",
-            Self::Crc64Nvme => "x-amz-checksum-crc64nvme",
-            Self::Sha1 => "x-amz-checksum-sha1",
-            Self::Sha256 => "x-amz-checksum-sha256",
+            Self::Crc32 => X_AMZ_CHECKSUM_CRC32,
+            Self::Crc32c => X_AMZ_CHECKSUM_CRC32C,
+            Self::Crc64Nvme => X_AMZ_CHECKSUM_CRC64NVME,
+            Self::Sha1 => X_AMZ_CHECKSUM_SHA1,
+            Self::Sha256 => X_AMZ_CHECKSUM_SHA256,
         }
     }
 
@@ -91,9 +96,9 @@ impl ChecksumAlgorithm {
 
 /// Names under `x-amz-checksum-` that are not checksum values.
 pub const NON_VALUE_CHECKSUM_HEADERS: [&str; 3] = [
-    "x-amz-checksum-mode",
-    "x-amz-checksum-algorithm",
-    "x-amz-checksum-type",
+    X_AMZ_CHECKSUM_MODE,
+    X_AMZ_CHECKSUM_ALGORITHM,
+    X_AMZ_CHECKSUM_TYPE,
 ];
 
 /// One crate (`crc-fast`) computes and combines all three CRCs: at 64 KiB and 1 MiB it matches

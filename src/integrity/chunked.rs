@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::IntegrityError;
 use crate::auth::ChunkSigner;
+use crate::header_names::X_AMZ_TRAILER_SIGNATURE;
 
 /// The longest chunk header or trailer line accepted.
 const MAX_LINE: usize = 4096;
@@ -217,7 +218,7 @@ where
                 .split_once(':')
                 .ok_or(IntegrityError::MalformedTrailer)?;
             let name = name.trim().to_ascii_lowercase();
-            if name == "x-amz-trailer-signature" {
+            if name == X_AMZ_TRAILER_SIGNATURE {
                 trailer_signature = Some(value.trim().to_string());
             } else {
                 self.trailers.push((name, value.trim().to_string()));

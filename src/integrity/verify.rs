@@ -12,6 +12,10 @@ use super::IntegrityError;
 use super::checksum::{Checksum, ChecksumAlgorithm, Digester, Digests, NON_VALUE_CHECKSUM_HEADERS};
 use super::chunked::ChunkedDecoder;
 use crate::auth::{ChunkSigner, PayloadCheck};
+use crate::header_names::{
+    X_AMZ_CHECKSUM_PREFIX, X_AMZ_DECODED_CONTENT_LENGTH, X_AMZ_SDK_CHECKSUM_ALGORITHM,
+    X_AMZ_TRAILER,
+};
 
 /// Where the request's flexible checksum comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,7 +76,7 @@ impl Expectations {
         let length = match framing {
             Framing::Plain => header(h, "content-length").and_then(|v| v.trim().parse().ok()),
             Framing::Chunked { .. } => Some(
-                header(h, "x-amz-decoded-content-length")
+                header(h, X_AMZ_DECODED_CONTENT_LENGTH)
                     .and_then(|v| v.trim().parse().ok())
                     .ok_or(IntegrityError::MissingDecodedLength)?,
             ),
@@ -141,7 +145,7 @@ fn promised_checksum(
     let mut found: Option<Checksum> = None;
     for (name, value) in h {
         let n = name.as_str();
-        if !n.starts_with("x-amz-checksum-") || NON_VALUE_CHECKSUM_HEADERS.contains(&n) {
+        if !n.starts_with(X_AMZ_CHECKSUM_PREFIX) || NON_VALUE_CHECKSUM_HEADERS.contains(&n) {
             continue;
         }
         let alg =
@@ -159,7 +163,7 @@ fn promised_checksum(
             value: alg.decode(text).ok_or_else(invalid)?,
         });
     }
-    let trailer = match header(h, "x-amz-trailer") {
+    let trailer = match header(h, X_AMZ_TRAILER) {
         None => None,
         Some(t) => {
             let alg =
@@ -176,7 +180,7 @@ fn promised_checksum(
         (None, Some(a)) => PromisedChecksum::Trailer(a),
         (None, None) => PromisedChecksum::None,
     };
-    if let Some(sdk) = header(h, "x-amz-sdk-checksum-algorithm") {
+    if let Some(sdk) = header(h, X_AMZ_SDK_CHECKSUM_ALGORITHM) {
         let sdk = ChecksumAlgorithm::from_name(sdk).ok_or(IntegrityError::SdkAlgorithmMismatch)?;
         match &promised {
             PromisedChecksum::None => return Err(IntegrityError::SdkAlgorithmWithoutChecksum),

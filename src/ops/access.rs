@@ -6,6 +6,7 @@
 
 use super::{ReqCtx, directory};
 use crate::error::{S3Error, S3ErrorCode};
+use crate::header_names::{X_AMZ_EXPECTED_BUCKET_OWNER, X_AMZ_SOURCE_EXPECTED_BUCKET_OWNER};
 use crate::http::router::Endpoint;
 use crate::store::BucketMeta;
 
@@ -137,7 +138,7 @@ pub async fn check(ctx: &ReqCtx<'_>) -> Result<Granted, S3Error> {
                 Endpoint::CopyObject(s) | Endpoint::UploadPartCopy(_, s) => s,
                 _ => return Err(S3Error::internal("copy access without a copy source")),
             };
-            let owner_header = "x-amz-source-expected-bucket-owner";
+            let owner_header = X_AMZ_SOURCE_EXPECTED_BUCKET_OWNER;
             return Ok(Granted {
                 bucket: Some(bucket),
                 source: Some(CopySource {
@@ -173,9 +174,9 @@ async fn addressed_bucket(ctx: &ReqCtx<'_>, scoped: bool) -> Result<BucketMeta, 
     if scoped {
         check_scope(ctx, &bucket.region, bucket.is_directory())?;
     }
-    check_owner(ctx, &bucket, "x-amz-expected-bucket-owner")?;
+    check_owner(ctx, &bucket, X_AMZ_EXPECTED_BUCKET_OWNER)?;
     directory::check_request(ctx, &bucket)?;
-    if let Some(expected) = ctx.header("x-amz-expected-bucket-owner") {
+    if let Some(expected) = ctx.header(X_AMZ_EXPECTED_BUCKET_OWNER) {
         if expected != bucket.owner {
             return Err(S3Error::new(S3ErrorCode::AccessDenied));
         }

@@ -6,6 +6,7 @@ use http::StatusCode;
 
 use super::{ReqCtx, empty_response, xml_response};
 use crate::error::{S3Error, S3ErrorCode};
+use crate::header_names::{X_AMZ_ACL, X_AMZ_GRANT_PREFIX};
 use crate::http::xml::S3_XMLNS;
 use crate::http::xml::elements::canonical_user_id;
 use crate::store::BucketMeta;
@@ -42,9 +43,9 @@ fn check_acl_write(ctx: &ReqCtx<'_>) -> Result<(), S3Error> {
         .parts
         .headers
         .keys()
-        .any(|k| k.as_str().starts_with("x-amz-grant-"));
+        .any(|k| k.as_str().starts_with(X_AMZ_GRANT_PREFIX));
     let has_body = ctx.header("content-length").is_some_and(|l| l != "0");
-    if has_grants || has_body || ctx.header("x-amz-acl").is_none() {
+    if has_grants || has_body || ctx.header(X_AMZ_ACL).is_none() {
         return Err(S3Error::with_message(
             S3ErrorCode::NotImplemented,
             "sealstore keeps every resource private; only the canned ACL 'private' is accepted.",

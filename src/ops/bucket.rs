@@ -3,6 +3,10 @@
 use super::{ReqCtx, directory, empty_response, set_header, xml_response};
 use crate::clock::{iso8601, now_millis};
 use crate::error::{S3Error, S3ErrorCode};
+use crate::header_names::{
+    X_AMZ_ACCESS_POINT_ALIAS, X_AMZ_BUCKET_LOCATION_NAME, X_AMZ_BUCKET_LOCATION_TYPE,
+    X_AMZ_BUCKET_REGION,
+};
 use crate::http::body::{Digest, read_xml_body};
 use crate::http::xml::buckets::{
     BucketEntry, Buckets, CreateBucketConfiguration, ListAllMyBucketsResult, LocationConstraint,
@@ -182,11 +186,11 @@ pub async fn delete_bucket(ctx: &ReqCtx<'_>, meta: BucketMeta) -> Result<Respons
 
 pub async fn head_bucket(bucket: BucketMeta) -> Result<Response, S3Error> {
     let mut res = empty_response(StatusCode::OK);
-    set_header(&mut res, "x-amz-bucket-region", &bucket.region);
-    set_header(&mut res, "x-amz-access-point-alias", "false");
+    set_header(&mut res, X_AMZ_BUCKET_REGION, &bucket.region);
+    set_header(&mut res, X_AMZ_ACCESS_POINT_ALIAS, "false");
     if let Some(d) = &bucket.directory {
-        set_header(&mut res, "x-amz-bucket-location-type", &d.location_type);
-        set_header(&mut res, "x-amz-bucket-location-name", &d.location_name);
+        set_header(&mut res, X_AMZ_BUCKET_LOCATION_TYPE, &d.location_type);
+        set_header(&mut res, X_AMZ_BUCKET_LOCATION_NAME, &d.location_name);
     }
     Ok(res)
 }

@@ -12,6 +12,10 @@ use crate::auth::session::SessionKeys;
 use crate::clock::{iso8601, now_millis};
 use crate::crypto::{SseAlgorithm, SseRequest};
 use crate::error::{S3Error, S3ErrorCode, Unverified};
+use crate::header_names::{
+    X_AMZ_CREATE_SESSION_MODE, X_AMZ_EXPECTED_BUCKET_OWNER, X_AMZ_SERVER_SIDE_ENCRYPTION,
+    X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID, X_AMZ_SERVER_SIDE_ENCRYPTION_BUCKET_KEY_ENABLED,
+};
 use crate::http::router::{DirectoryListing, Endpoint, ListParams};
 use crate::http::xml::buckets::{BucketInfoXml, LocationXml};
 use crate::http::xml::directory::{
@@ -108,7 +112,7 @@ pub fn check_request(ctx: &ReqCtx<'_>, bucket: &BucketMeta) -> Result<(), S3Erro
             | Endpoint::GetBucketEncryption
             | Endpoint::DeleteBucketEncryption
     );
-    if encryption_op && ctx.header("x-amz-expected-bucket-owner").is_some() {
+    if encryption_op && ctx.header(X_AMZ_EXPECTED_BUCKET_OWNER).is_some() {
         return Err(Unverified::ExpectedOwnerNotSupported.error());
     }
     Ok(())
@@ -216,13 +220,13 @@ pub async fn create_session(
     existing: Option<BucketMeta>,
 ) -> Result<Response, S3Error> {
     let name = ctx.bucket_name();
-    let read_only = match ctx.header("x-amz-create-session-mode") {
+    let read_only = match ctx.header(X_AMZ_CREATE_SESSION_MODE) {
         None | Some("ReadWrite") => false,
         Some("ReadOnly") => true,
         Some(other) => {
             return Err(S3Error::invalid_argument(
                 "Invalid session mode",
-                "x-amz-create-session-mode",
+                X_AMZ_CREATE_SESSION_MODE,
                 other,
             ));
         }
@@ -255,7 +259,7 @@ pub async fn create_session(
         SseRequest::Kms { key, .. } => {
             set_header(
                 &mut res,
-                crate::crypto::sse::SSE,
+                X_AMZ_SERVER_SIDE_ENCRYPTION,
                 SseAlgorithm::Kms.as_str(),
             );
             if let Some(k) = key {
@@ -265,13 +269,21 @@ pub async fn create_session(
                     .keyring
                     .resolve(&ctx.state.store, &ctx.verified.account_id, Some(&k))
                     .await?;
-                set_header(&mut res, crate::crypto::sse::SSE_KMS_KEY_ID, &kms.arn);
+                set_header(
+                    &mut res,
+                    X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID,
+                    &kms.arn,
+                );
             }
-            set_header(&mut res, crate::crypto::sse::SSE_BUCKET_KEY, "true");
+            set_header(
+                &mut res,
+                X_AMZ_SERVER_SIDE_ENCRYPTION_BUCKET_KEY_ENABLED,
+                "true",
+            );
         }
         _ => set_header(
             &mut res,
-            crate::crypto::sse::SSE,
+            X_AMZ_SERVER_SIDE_ENCRYPTION,
             SseAlgorithm::Aes256.as_str(),
         ),
     }

@@ -26,6 +26,7 @@ use http::{HeaderValue, StatusCode};
 
 use crate::auth::Verified;
 use crate::error::{S3Error, S3ErrorCode};
+use crate::header_names::X_AMZ_ACL;
 use crate::http::headers::header;
 use crate::http::request_id::RequestId;
 use crate::http::router::{Endpoint, Route};
@@ -127,7 +128,7 @@ impl ReqCtx<'_> {
 
     /// Only the canned ACL `private` (and its equivalent for owners) is accepted on writes.
     pub fn check_canned_acl(&self) -> Result<(), S3Error> {
-        match self.header("x-amz-acl") {
+        match self.header(X_AMZ_ACL) {
             None | Some("private") | Some("bucket-owner-full-control") => Ok(()),
             Some(other) => Err(S3Error::with_message(
                 S3ErrorCode::NotImplemented,

@@ -10,6 +10,7 @@ use super::access::CopySource;
 use crate::crypto::ssec::CustomerKey;
 use crate::crypto::{Encryption, SseRequest};
 use crate::error::{S3Error, S3ErrorCode};
+use crate::header_names::{X_AMZ_COPY_SOURCE_PREFIX, X_AMZ_DECODED_CONTENT_LENGTH};
 use crate::http::headers::{Conditionals, Precondition, STORED_CONTENT_HEADERS, header};
 use crate::ops::sse_request;
 use crate::store::{ObjectAddr, ObjectMeta};
@@ -47,7 +48,7 @@ pub fn check_body_length(ctx: &ReqCtx<'_>, max: u64) -> Result<(), S3Error> {
     };
     // aws-chunked: the payload is x-amz-decoded-content-length, the framing aside.
     let decoded = ctx
-        .header("x-amz-decoded-content-length")
+        .header(X_AMZ_DECODED_CONTENT_LENGTH)
         .and_then(|v| v.trim().parse::<u64>().ok());
     let Some(proposed) = decoded.or(length) else {
         return Ok(());
@@ -133,7 +134,7 @@ pub async fn load_copy_source(
         .ok_or_else(|| S3Error::no_such_key(&source.key))?;
     let customer = sse_request::customer_key(&ctx.parts.headers, sse_request::COPY_SOURCE)?;
     check_customer_key(&meta, customer.as_ref())?;
-    let conditions = Conditionals::from_headers(&ctx.parts.headers, "x-amz-copy-source-");
+    let conditions = Conditionals::from_headers(&ctx.parts.headers, X_AMZ_COPY_SOURCE_PREFIX);
     if conditions.evaluate(&meta.etag, meta.last_modified_millis) != Precondition::Proceed {
         return Err(S3Error::new(S3ErrorCode::PreconditionFailed)
             .field("Condition", "x-amz-copy-source-If-Match"));

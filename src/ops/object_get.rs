@@ -13,6 +13,10 @@ use crate::clock::http_date;
 use crate::crypto::sse;
 use crate::crypto::ssec::CustomerKey;
 use crate::error::{S3Error, S3ErrorCode};
+use crate::header_names::{
+    X_AMZ_CHECKSUM_MODE, X_AMZ_CHECKSUM_TYPE, X_AMZ_MP_PARTS_COUNT, X_AMZ_STORAGE_CLASS,
+    X_AMZ_UNKNOWN,
+};
 use crate::http::headers::{Conditionals, Precondition, parse_range};
 use crate::http::router::Read as ReadInput;
 use crate::object_io::{self, ObjectRead, ReadError};
@@ -154,22 +158,22 @@ fn respond(
     if bucket.is_directory() {
         set_header(
             &mut res,
-            "x-amz-storage-class",
+            X_AMZ_STORAGE_CLASS,
             super::directory::STORAGE_CLASS,
         );
     }
     let wants_checksum = ctx
-        .header("x-amz-checksum-mode")
+        .header(X_AMZ_CHECKSUM_MODE)
         .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"));
     if let (Some(n), Some(count)) = (part, meta.parts_count()) {
-        set_header(&mut res, "x-amz-mp-parts-count", &count.to_string());
+        set_header(&mut res, X_AMZ_MP_PARTS_COUNT, &count.to_string());
         // A part of a COMPOSITE upload has a checksum of its own; FULL_OBJECT parts show none.
         if let (true, true, BodyRef::Parts { parts, .. }) =
             (wants_checksum, meta.composite_checksum, &meta.body)
         {
             if let Some(c) = parts.get(n as usize - 1).and_then(|p| p.checksum.as_ref()) {
                 set_header(&mut res, c.algorithm.header(), &c.base64());
-                set_header(&mut res, "x-amz-checksum-type", "COMPOSITE");
+                set_header(&mut res, X_AMZ_CHECKSUM_TYPE, "COMPOSITE");
             }
         }
     } else if let (true, None) = (wants_checksum, range) {
@@ -177,7 +181,7 @@ fn respond(
         // for ranges.
         if let Some((alg, value, kind)) = meta.checksum_view() {
             set_header(&mut res, alg.header(), &value);
-            set_header(&mut res, "x-amz-checksum-type", kind);
+            set_header(&mut res, X_AMZ_CHECKSUM_TYPE, kind);
         }
     }
     res
@@ -316,5 +320,5 @@ fn static_name(name: &str) -> &'static str {
         .iter()
         .find(|n| **n == name)
         .copied()
-        .unwrap_or("x-amz-unknown")
+        .unwrap_or(X_AMZ_UNKNOWN)
 }

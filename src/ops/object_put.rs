@@ -13,6 +13,9 @@ use super::{ReqCtx, empty_response, set_header, xml_response};
 use crate::clock::{iso8601, now_millis};
 use crate::crypto::sse;
 use crate::error::{S3Error, S3ErrorCode};
+use crate::header_names::{
+    X_AMZ_CHECKSUM_ALGORITHM, X_AMZ_CHECKSUM_TYPE, X_AMZ_METADATA_DIRECTIVE,
+};
 use crate::http::headers::{check_user_metadata_size, user_metadata};
 use crate::http::xml::S3_XMLNS;
 use crate::integrity::checksum::Checksum;
@@ -55,7 +58,7 @@ fn write_response(res: &mut Response, meta: &ObjectMeta, customer_md5: Option<&s
 /// `x-amz-checksum-<alg>` and `x-amz-checksum-type` of a stored object.
 pub fn checksum_headers(res: &mut Response, checksum: &Checksum) {
     set_header(res, checksum.algorithm.header(), &checksum.base64());
-    set_header(res, "x-amz-checksum-type", "FULL_OBJECT");
+    set_header(res, X_AMZ_CHECKSUM_TYPE, "FULL_OBJECT");
 }
 
 pub async fn put_object(
@@ -100,9 +103,9 @@ fn copy_checksum_algorithm(
     ctx: &ReqCtx<'_>,
     source: &ObjectMeta,
 ) -> Result<ChecksumAlgorithm, S3Error> {
-    match ctx.header("x-amz-checksum-algorithm") {
+    match ctx.header(X_AMZ_CHECKSUM_ALGORITHM) {
         Some(v) => ChecksumAlgorithm::from_name(v).ok_or_else(|| {
-            S3Error::invalid_argument("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]", "x-amz-checksum-algorithm", v)
+            S3Error::invalid_argument("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]", X_AMZ_CHECKSUM_ALGORITHM, v)
         }),
         None => Ok(source.checksum.as_ref().map(|c| c.algorithm).unwrap_or(ChecksumAlgorithm::Crc64Nvme)),
     }
@@ -127,13 +130,13 @@ pub async fn copy_object(
         // The copy takes the source's checksum algorithm: an SSE-C source's is sealed under its key.
         store.unlock_object(src, &mut source, k)?;
     }
-    let replace = match ctx.header("x-amz-metadata-directive").unwrap_or("COPY") {
+    let replace = match ctx.header(X_AMZ_METADATA_DIRECTIVE).unwrap_or("COPY") {
         "COPY" => false,
         "REPLACE" => true,
         other => {
             return Err(S3Error::invalid_argument(
                 "Unknown metadata directive.",
-                "x-amz-metadata-directive",
+                X_AMZ_METADATA_DIRECTIVE,
                 other,
             ));
         }
@@ -146,7 +149,7 @@ pub async fn copy_object(
     // before the copy-onto-itself check keeps S3's error order.
     let encryption = write_encryption::for_write(ctx, &bucket).await?;
     let changes_something =
-        replace || ctx.header("x-amz-checksum-algorithm").is_some() || encryption.explicit;
+        replace || ctx.header(X_AMZ_CHECKSUM_ALGORITHM).is_some() || encryption.explicit;
     if src_bucket == ctx.bucket_name() && src_key == ctx.key() && !changes_something {
         return Err(S3Error::with_message(
             S3ErrorCode::InvalidRequest,

@@ -10,6 +10,7 @@ use http::HeaderMap;
 
 use super::Query;
 use crate::error::{S3Error, S3ErrorCode};
+use crate::header_names::X_AMZ_COPY_SOURCE;
 
 /// The most entries one page of a listing returns (S3's cap for max-keys, max-parts,
 /// max-uploads).
@@ -202,7 +203,7 @@ pub fn parse_copy_source(value: &str) -> Result<(String, String), S3Error> {
             S3ErrorCode::InvalidArgument,
             "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
         )
-        .field("ArgumentName", "x-amz-copy-source")
+        .field("ArgumentName", X_AMZ_COPY_SOURCE)
         .field("ArgumentValue", value)
     };
     let (path, version) = match value.split_once('?') {
@@ -224,7 +225,7 @@ pub fn parse_copy_source(value: &str) -> Result<(String, String), S3Error> {
 
 pub(super) fn copy_source(headers: &HeaderMap) -> Result<CopySourceRef, S3Error> {
     let value = headers
-        .get("x-amz-copy-source")
+        .get(X_AMZ_COPY_SOURCE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let (bucket, key) = parse_copy_source(value)?;

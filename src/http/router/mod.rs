@@ -7,6 +7,7 @@
 use http::{HeaderMap, Method};
 
 use crate::error::{S3Error, S3ErrorCode};
+use crate::header_names::X_AMZ_COPY_SOURCE;
 
 mod endpoint;
 mod inputs;
@@ -223,7 +224,7 @@ fn object_endpoint(
     if let Some((_, op)) = UNSUPPORTED_OBJECT_KEYWORDS.iter().find(|(k, _)| q.has(k)) {
         return Ok(Endpoint::NotImplemented(op));
     }
-    let copy = headers.contains_key("x-amz-copy-source");
+    let copy = headers.contains_key(X_AMZ_COPY_SOURCE);
     let upload_id = || inputs::upload_id(q);
     let ep = match *method {
         Method::GET if q.has("acl") => Endpoint::GetObjectAcl,

@@ -10,6 +10,7 @@ use super::{KEY_SET, MAX_PART_NUMBER, MIN_PART_SIZE, no_such_upload, sse_headers
 use crate::clock::now_millis;
 use crate::crypto::Encryption;
 use crate::error::{S3Error, S3ErrorCode};
+use crate::header_names::{X_AMZ_CHECKSUM_TYPE, X_AMZ_MP_OBJECT_SIZE};
 use crate::http::body::{Digest, MAX_LARGE_XML_BODY, read_xml_body_limited};
 use crate::http::xml::elements::ChecksumXml;
 use crate::http::xml::multipart::{CompleteRequest, CompleteResult, CompletedPart};
@@ -161,7 +162,7 @@ pub async fn complete_multipart_upload(
     }
     let checksum = object_checksum(ctx, &upload, &chosen)?;
     let size: u64 = chosen.iter().map(|(_, part)| part.size).sum();
-    if let Some(v) = ctx.header("x-amz-mp-object-size") {
+    if let Some(v) = ctx.header(X_AMZ_MP_OBJECT_SIZE) {
         if v.trim().parse::<u64>().ok() != Some(size) {
             return Err(S3Error::with_message(
                 S3ErrorCode::InvalidRequest,
@@ -238,7 +239,7 @@ async fn retried_complete(ctx: &ReqCtx<'_>, id: &str) -> Result<Response, S3Erro
 
 /// `x-amz-checksum-type` on a Complete must repeat the upload's.
 fn check_checksum_mode(ctx: &ReqCtx<'_>, upload: &UploadMeta) -> Result<(), S3Error> {
-    let Some(asked) = ctx.header("x-amz-checksum-type") else {
+    let Some(asked) = ctx.header(X_AMZ_CHECKSUM_TYPE) else {
         return Ok(());
     };
     let created = upload.checksum.map(|(_, k)| k.as_str());

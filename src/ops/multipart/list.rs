@@ -7,6 +7,7 @@ use super::{KEY_SET, load_upload};
 use crate::clock::iso8601;
 use crate::crypto::Encryption;
 use crate::error::S3Error;
+use crate::header_names::X_AMZ_CHECKSUM_ALGORITHM;
 use crate::http::router::{ListParts, ListUploads, MAX_PAGE};
 use crate::http::xml::elements::{ChecksumXml, CommonPrefix, Owner};
 use crate::http::xml::multipart::{ListPartsResult, ListUploadsResult, PartEntry, UploadEntry};
@@ -68,7 +69,7 @@ pub async fn list_parts(ctx: &ReqCtx<'_>, input: &ListParts) -> Result<Response,
     })?;
     let mut res = xml_response(StatusCode::OK, xml);
     if let Some((alg, _)) = upload.checksum {
-        set_header(&mut res, "x-amz-checksum-algorithm", alg.name());
+        set_header(&mut res, X_AMZ_CHECKSUM_ALGORITHM, alg.name());
     }
     Ok(res)
 }

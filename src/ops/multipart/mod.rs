@@ -19,6 +19,9 @@ use crate::clock::{iso8601, now_millis};
 use crate::crypto::ssec::CustomerKey;
 use crate::crypto::{DataKey, Encryption, ObjectRef, sse};
 use crate::error::{S3Error, S3ErrorCode};
+use crate::header_names::{
+    X_AMZ_CHECKSUM_ALGORITHM, X_AMZ_CHECKSUM_TYPE, X_AMZ_COPY_SOURCE, X_AMZ_COPY_SOURCE_RANGE,
+};
 use crate::http::headers::{check_user_metadata_size, user_metadata};
 use crate::http::router::Part;
 use crate::http::xml::elements::ChecksumXml;
@@ -78,19 +81,19 @@ fn parse_checksum_request(
     ctx: &ReqCtx<'_>,
 ) -> Result<Option<(ChecksumAlgorithm, ChecksumType)>, S3Error> {
     let invalid = |m: String| S3Error::with_message(S3ErrorCode::InvalidRequest, m);
-    let kind = match ctx.header("x-amz-checksum-type") {
+    let kind = match ctx.header(X_AMZ_CHECKSUM_TYPE) {
         None => None,
         Some(t) if t.eq_ignore_ascii_case("COMPOSITE") => Some(ChecksumType::Composite),
         Some(t) if t.eq_ignore_ascii_case("FULL_OBJECT") => Some(ChecksumType::FullObject),
         Some(t) => {
             return Err(S3Error::invalid_argument(
                 "Value for x-amz-checksum-type header is invalid.",
-                "x-amz-checksum-type",
+                X_AMZ_CHECKSUM_TYPE,
                 t,
             ));
         }
     };
-    let Some(name) = ctx.header("x-amz-checksum-algorithm") else {
+    let Some(name) = ctx.header(X_AMZ_CHECKSUM_ALGORITHM) else {
         return match kind {
             Some(_) => Err(invalid(
                 "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.".into(),
@@ -173,8 +176,8 @@ pub async fn create_multipart_upload(
         set_header(&mut res, name, &value);
     }
     if let Some((alg, kind)) = checksum {
-        set_header(&mut res, "x-amz-checksum-algorithm", alg.name());
-        set_header(&mut res, "x-amz-checksum-type", kind.as_str());
+        set_header(&mut res, X_AMZ_CHECKSUM_ALGORITHM, alg.name());
+        set_header(&mut res, X_AMZ_CHECKSUM_TYPE, kind.as_str());
     }
     store.create_upload(ctx.bucket_name(), upload).await?;
     Ok(res)
@@ -317,7 +320,7 @@ pub async fn upload_part(ctx: &ReqCtx<'_>, part: &Part, body: Body) -> Result<Re
 
 /// `x-amz-copy-source-range: bytes=first-last`, inside the source.
 fn copy_source_range(ctx: &ReqCtx<'_>, size: u64) -> Result<Option<ByteRange>, S3Error> {
-    ctx.header("x-amz-copy-source-range")
+    ctx.header(X_AMZ_COPY_SOURCE_RANGE)
         .map(|raw| parse_copy_source_range(raw, size))
         .transpose()
 }
@@ -331,7 +334,7 @@ pub(super) fn parse_copy_source_range(raw: &str, size: u64) -> Result<ByteRange,
     let Some((start, end)) = parsed.filter(|(a, b)| a <= b) else {
         return Err(S3Error::invalid_argument(
             "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",
-            "x-amz-copy-source-range",
+            X_AMZ_COPY_SOURCE_RANGE,
             raw,
         ));
     };
@@ -366,8 +369,8 @@ pub async fn upload_part_copy(
     if len > MAX_PART_SIZE {
         return Err(S3Error::invalid_argument(
             "The specified copy source is larger than the maximum allowable size for a copy source: 5368709120",
-            "x-amz-copy-source",
-            ctx.header("x-amz-copy-source").unwrap_or(""),
+            X_AMZ_COPY_SOURCE,
+            ctx.header(X_AMZ_COPY_SOURCE).unwrap_or(""),
         ));
     }
     let account = &ctx.verified.account_id;

@@ -10,14 +10,18 @@ use crate::crypto::sse::{SSE, SSE_BUCKET_KEY, SSE_CONTEXT, SSE_KMS_KEY_ID};
 use crate::crypto::ssec::CustomerKey;
 use crate::crypto::{SseAlgorithm, SseRequest};
 use crate::error::{S3Error, S3ErrorCode};
+use crate::header_names::{
+    X_AMZ_COPY_SOURCE_SERVER_SIDE_ENCRYPTION_CUSTOMER_PREFIX, X_AMZ_SERVER_SIDE_ENCRYPTION,
+    X_AMZ_SERVER_SIDE_ENCRYPTION_CUSTOMER_PREFIX,
+};
 
 #[cfg(test)]
 mod proptests;
 
 /// Header prefix of the object's own SSE-C key.
-pub const OBJECT: &str = "x-amz-server-side-encryption-customer-";
+pub const OBJECT: &str = X_AMZ_SERVER_SIDE_ENCRYPTION_CUSTOMER_PREFIX;
 /// Header prefix of a copy source's SSE-C key.
-pub const COPY_SOURCE: &str = "x-amz-copy-source-server-side-encryption-customer-";
+pub const COPY_SOURCE: &str = X_AMZ_COPY_SOURCE_SERVER_SIDE_ENCRYPTION_CUSTOMER_PREFIX;
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
@@ -98,7 +102,7 @@ fn parse_context(value: &str) -> Result<String, S3Error> {
 
 fn invalid(message: &str) -> S3Error {
     S3Error::with_message(S3ErrorCode::InvalidArgument, message)
-        .field("ArgumentName", "x-amz-server-side-encryption")
+        .field("ArgumentName", X_AMZ_SERVER_SIDE_ENCRYPTION)
 }
 
 /// Reads the three SSE-C headers under `prefix`: `None` when none is present, else the key or
@@ -120,7 +124,7 @@ pub fn customer_key(h: &HeaderMap, prefix: &str) -> Result<Option<CustomerKey>, 
                 S3ErrorCode::InvalidEncryptionAlgorithmError,
                 "The Encryption request you specified is not valid. Supported value: AES256.",
             )
-            .field("ArgumentName", "x-amz-server-side-encryption")
+            .field("ArgumentName", X_AMZ_SERVER_SIDE_ENCRYPTION)
             .field("ArgumentValue", other));
         }
         None => {
