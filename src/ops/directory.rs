@@ -7,6 +7,7 @@
 use axum::response::Response;
 use http::StatusCode;
 
+use super::write_encryption::is_alias;
 use super::{ReqCtx, set_header, xml_response};
 use crate::auth::session::SessionKeys;
 use crate::clock::{iso8601, now_millis};
@@ -142,10 +143,6 @@ fn is_read(ep: &Endpoint) -> bool {
     )
 }
 
-pub(super) fn is_alias(key: &str) -> bool {
-    key.starts_with("alias/") || key.contains(":alias/")
-}
-
 /// PutBucketEncryption on a directory bucket: AES256, or aws:kms with a customer managed key
 /// named by id or ARN, checked now and locked for the bucket's lifetime; Bucket Keys always on.
 pub async fn check_rule(
@@ -185,11 +182,6 @@ pub async fn check_rule(
     }
     rule.bucket_key_enabled = true;
     Ok(())
-}
-
-/// The bucket-ARN encryption context S3 uses for a directory bucket's SSE-KMS objects.
-pub(super) fn default_context(bucket: &BucketMeta) -> serde_json::Value {
-    serde_json::json!({ "aws:s3express:bucket-arn": bucket.arn() })
 }
 
 /// ListObjectsV2 on a directory bucket lists by `/` only.

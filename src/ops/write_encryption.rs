@@ -6,7 +6,6 @@
 use base64::Engine;
 
 use super::ReqCtx;
-use super::directory::{default_context, is_alias};
 use super::sse_request;
 use crate::crypto::{SseAlgorithm, SseRequest};
 use crate::error::{S3Error, S3ErrorCode, Unverified};
@@ -133,6 +132,16 @@ pub async fn directory_rule(
         }
         _ => Err(refuse()),
     }
+}
+
+/// A KMS key named by an alias (`alias/NAME` or an alias ARN), which a directory bucket refuses.
+pub(super) fn is_alias(key: &str) -> bool {
+    key.starts_with("alias/") || key.contains(":alias/")
+}
+
+/// The bucket-ARN encryption context S3 uses for a directory bucket's SSE-KMS objects.
+pub(super) fn default_context(bucket: &BucketMeta) -> serde_json::Value {
+    serde_json::json!({ "aws:s3express:bucket-arn": bucket.arn() })
 }
 
 #[cfg(test)]
