@@ -12,7 +12,7 @@ use super::model::{ObjectMeta, PartMeta, RecordSeal, UploadMeta};
 use super::sealed::{encode, mac_input, object_binding, part_binding, refs, sealing, tampered};
 use crate::crypto::envelope::{self, KeyContext};
 use crate::crypto::records::RecordKeys;
-use crate::crypto::{DataKey, Encryption};
+use crate::crypto::{DataKey, Encryption, ObjectRef};
 
 /// How far a pass has got: (what, records re-sealed, records seen).
 pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
@@ -128,14 +128,14 @@ impl Rekey<'_> {
     }
 }
 
+/// The context `Crypto::seal` bound an SSE-S3 data key to (built by the same method).
 fn sse_s3_ctx<'a>(bucket: &'a str, key: &'a str, id: &'a str) -> KeyContext<'a> {
-    KeyContext {
-        purpose: "sse-s3",
+    let obj = ObjectRef {
         bucket,
         key,
-        object_id: id,
-        extra: "",
-    }
+        blob_id: id,
+    };
+    obj.key_context("sse-s3", "")
 }
 
 /// Rotation of one stored object record: `None` when it is already under the new keys (a rerun
