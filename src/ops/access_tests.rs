@@ -146,14 +146,7 @@ async fn call(state: &AppState, c: Call<'_>) -> Result<(Endpoint, http::Response
         req = req.header(*k, v);
     }
     let (parts, ()) = req.body(()).expect("test request").into_parts();
-    let query = Query::parse(parts.uri.query());
-    let route = Route::from_request(
-        &parts.method,
-        parts.uri.path(),
-        &query,
-        &parts.headers,
-        "localhost",
-    )?;
+    let route = Route::from_parts(&parts, "localhost")?;
     let endpoint = route.endpoint.clone();
     let ctx = ReqCtx {
         state,
