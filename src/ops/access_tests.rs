@@ -218,7 +218,12 @@ async fn snapshot(state: &AppState) -> String {
             .await
             .expect("object")
         );
-        out += &format!("{:?}", s.uploads(b, "", None, 100).await.expect("uploads"));
+        out += &format!(
+            "{:?}",
+            s.uploads(crate::store::PageQuery::first(b, 100))
+                .await
+                .expect("uploads")
+        );
     }
     out
 }

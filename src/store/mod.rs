@@ -17,7 +17,7 @@ use std::sync::{Arc, OnceLock};
 
 pub use blobs::{BlobWriter, ByteStream, FinishedBlob, INLINE_MAX, OpenBlob};
 pub use error::StoreError;
-pub use meta::ObjectPage;
+pub use meta::{ObjectPage, PageQuery};
 pub use model::{
     BodyRef, BucketMeta, ChecksumType, DirectoryInfo, EncryptionRule, EncryptionType, ObjectAddr,
     ObjectMeta, PartBody, PartMeta, RecordSeal, UploadMeta,
@@ -82,7 +82,12 @@ impl Store {
             return Ok(true);
         }
         for b in self.meta.buckets().await? {
-            if !self.meta.uploads(&b.name, "", None, 1).await?.is_empty() {
+            if !self
+                .meta
+                .uploads(PageQuery::first(&b.name, 1))
+                .await?
+                .is_empty()
+            {
                 return Ok(true);
             }
         }
@@ -149,18 +154,13 @@ impl Store {
         sealed::unlock_object(addr.bucket, addr.key, meta, customer)
     }
 
-    pub async fn scan(
-        &self,
-        bucket: &str,
-        prefix: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<ObjectPage, StoreError> {
+    pub async fn scan(&self, q: PageQuery<'_, &str>) -> Result<ObjectPage, StoreError> {
         let keys = self.keys()?;
+        let bucket = q.bucket;
         // A listing with a record that fails its check fails whole: it never shows that
         // record's values (and the log names it).
         self.meta
-            .scan(bucket, prefix, after, limit)
+            .scan(q)
             .await?
             .into_iter()
             .map(|(k, m)| sealed::open_object(keys, bucket, &k, m).map(|m| (k, m)))
@@ -312,14 +312,12 @@ impl Store {
 
     pub async fn uploads(
         &self,
-        bucket: &str,
-        prefix: &str,
-        after: Option<(String, Option<String>)>,
-        limit: usize,
+        q: PageQuery<'_, (String, Option<String>)>,
     ) -> Result<Vec<UploadMeta>, StoreError> {
         let keys = self.keys()?;
+        let bucket = q.bucket;
         self.meta
-            .uploads(bucket, prefix, after, limit)
+            .uploads(q)
             .await?
             .into_iter()
             .map(|u| {

@@ -5,7 +5,7 @@
 
 use super::Store;
 use super::error::StoreError;
-use super::meta::WriteOp;
+use super::meta::{PageQuery, WriteOp};
 use serde::Serialize;
 
 use super::model::{ObjectMeta, PartMeta, RecordSeal, UploadMeta};
@@ -53,7 +53,11 @@ impl Store {
         let total = done;
         let (mut done, mut seen) = (0, 0);
         for b in self.meta.buckets().await? {
-            for upload in self.meta.uploads(&b.name, "", None, usize::MAX).await? {
+            for upload in self
+                .meta
+                .uploads(PageQuery::first(&b.name, usize::MAX))
+                .await?
+            {
                 seen += 1;
                 let id = upload.upload_id.clone();
                 let key = upload.key.clone();
