@@ -20,7 +20,7 @@ pub use error::StoreError;
 pub use meta::{ObjectPage, PageQuery};
 pub use model::{
     BodyRef, BucketMeta, ChecksumType, DirectoryInfo, EncryptionRule, EncryptionType, ObjectAddr,
-    ObjectMeta, PartBody, PartMeta, RecordSeal, UploadMeta,
+    ObjectMeta, PartBody, PartMeta, RecordSeal, UploadAddr, UploadMeta,
 };
 pub use rotation::Progress;
 
@@ -238,15 +238,11 @@ impl Store {
             .map(|_| ())
     }
 
-    pub async fn upload(
-        &self,
-        bucket: &str,
-        key: &str,
-        upload_id: &str,
-    ) -> Result<Option<UploadMeta>, StoreError> {
+    pub async fn upload(&self, at: UploadAddr<'_>) -> Result<Option<UploadMeta>, StoreError> {
         let keys = self.keys()?;
+        let (ObjectAddr { bucket, key }, upload_id) = (at.object, at.upload_id);
         self.meta
-            .upload(bucket, key, upload_id)
+            .upload(at)
             .await?
             .map(|u| sealed::open_upload(keys, bucket, key, upload_id, u))
             .transpose()

@@ -34,7 +34,7 @@ use crate::integrity::verify::PromisedChecksum;
 use crate::integrity::{Expectations, RequestBody};
 use crate::object_io::{self, ObjectRead, WrittenPart};
 use crate::ops::{sse_request, write_encryption};
-use crate::store::{BucketMeta, ChecksumType, ObjectAddr, PartMeta, UploadMeta};
+use crate::store::{BucketMeta, ChecksumType, ObjectAddr, PartMeta, UploadAddr, UploadMeta};
 
 const KEY_SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'-')
@@ -72,7 +72,10 @@ fn no_such_upload(id: &str) -> S3Error {
 async fn load_upload(ctx: &ReqCtx<'_>, id: &str) -> Result<UploadMeta, S3Error> {
     ctx.state
         .store
-        .upload(ctx.bucket_name(), ctx.key(), id)
+        .upload(UploadAddr {
+            object: ctx.object_addr(),
+            upload_id: id,
+        })
         .await?
         .ok_or_else(|| no_such_upload(id))
 }

@@ -11,7 +11,9 @@ use super::{
     parts_bounds, upload_key,
 };
 use crate::store::error::StoreError;
-use crate::store::model::{BodyRef, BucketMeta, ObjectMeta, PartMeta, UploadMeta};
+use crate::store::model::{
+    BodyRef, BucketMeta, ObjectAddr, ObjectMeta, PartMeta, UploadAddr, UploadMeta,
+};
 
 pub enum MetaStore {
     Redb(RedbMeta),
@@ -317,12 +319,8 @@ impl MetaStore {
         }
     }
 
-    pub async fn upload(
-        &self,
-        bucket: &str,
-        key: &str,
-        upload_id: &str,
-    ) -> Result<Option<UploadMeta>, StoreError> {
+    pub async fn upload(&self, at: UploadAddr<'_>) -> Result<Option<UploadMeta>, StoreError> {
+        let (ObjectAddr { bucket, key }, upload_id) = (at.object, at.upload_id);
         let k = upload_key(bucket, key, upload_id);
         let found: Option<UploadMeta> = match self {
             MetaStore::Redb(r) => {
