@@ -137,6 +137,19 @@ pub struct ObjectRef<'a> {
     pub blob_id: &'a str,
 }
 
+impl<'a> ObjectRef<'a> {
+    /// What one of the object's data keys is sealed to: `purpose` and `extra` as in [`KeyContext`].
+    pub fn key_context(&self, purpose: &'a str, extra: &'a str) -> KeyContext<'a> {
+        KeyContext {
+            purpose,
+            bucket: self.bucket,
+            key: self.key,
+            object_id: self.blob_id,
+            extra,
+        }
+    }
+}
+
 /// The crypto half of the server state.
 pub struct Crypto {
     /// Seals SSE-S3 data keys (itself sealed under the master key, see `system`).
@@ -200,13 +213,7 @@ impl Crypto {
 
     /// Seals the plan's data keys for the object just written.
     pub fn seal(&self, plan: &Plan, obj: &ObjectRef<'_>) -> Result<Encryption, CryptoError> {
-        let ctx = |purpose, extra| KeyContext {
-            purpose,
-            bucket: obj.bucket,
-            key: obj.key,
-            object_id: obj.blob_id,
-            extra,
-        };
+        let ctx = |purpose, extra| obj.key_context(purpose, extra);
         let first = plan
             .keys
             .first()
@@ -276,13 +283,7 @@ impl Crypto {
         obj: &ObjectRef<'_>,
         customer: Option<&CustomerKey>,
     ) -> Result<Vec<DataKey>, CryptoError> {
-        let ctx = |purpose, extra| KeyContext {
-            purpose,
-            bucket: obj.bucket,
-            key: obj.key,
-            object_id: obj.blob_id,
-            extra,
-        };
+        let ctx = |purpose, extra| obj.key_context(purpose, extra);
         Ok(match enc {
             Encryption::SseS3 { key } => {
                 vec![envelope::unseal(&self.sse_s3, key, &ctx("sse-s3", ""))?]

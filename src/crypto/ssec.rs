@@ -50,6 +50,19 @@ impl CustomerKey {
     }
 }
 
+/// The verifier of `k` recognises `k` and not another key (a test check, also used where the key
+/// is read from request headers).
+#[cfg(test)]
+pub(crate) fn assert_verifier_recognises_only(k: &CustomerKey) {
+    let v = k.verifier();
+    assert!(k.matches(&v));
+    let other = CustomerKey {
+        key: DataKey::generate(),
+        md5_base64: String::new(),
+    };
+    assert!(!other.matches(&v));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,13 +71,7 @@ mod tests {
     fn verifier_recognises_only_its_key() {
         let k = CustomerKey::from_bytes(b"0123456789abcdef0123456789abcdef").unwrap();
         assert_eq!(k.md5_base64, "hRasmdxgYDKV3nvbahU1MA==");
-        let v = k.verifier();
-        assert!(k.matches(&v));
-        let other = CustomerKey {
-            key: DataKey::generate(),
-            md5_base64: String::new(),
-        };
-        assert!(!other.matches(&v));
+        assert_verifier_recognises_only(&k);
         assert!(CustomerKey::from_bytes(b"short").is_none());
     }
 }

@@ -14,7 +14,7 @@ use http::{HeaderValue, Method, header};
 use super::drain::{Returning, drain};
 use super::framing::AmbiguousFraming;
 use super::request_id::RequestId;
-use super::router::{Query, Route, virtual_host_bucket};
+use super::router::{Route, virtual_host_bucket};
 use super::timeout::IdleTimeout;
 use crate::auth::{self, AuthContext};
 use crate::error::{S3Error, S3ErrorCode};
@@ -38,14 +38,7 @@ pub async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response
         return res;
     }
     let is_head = parts.method == Method::HEAD;
-    let query = Query::parse(parts.uri.query());
-    let route = Route::from_request(
-        &parts.method,
-        parts.uri.path(),
-        &query,
-        &parts.headers,
-        &state.config.domain,
-    );
+    let route = Route::from_parts(&parts, &state.config.domain);
     let vhost = parts
         .headers
         .get(header::HOST)

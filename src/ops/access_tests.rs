@@ -146,14 +146,7 @@ async fn call(state: &AppState, c: Call<'_>) -> Result<(Endpoint, http::Response
         req = req.header(*k, v);
     }
     let (parts, ()) = req.body(()).expect("test request").into_parts();
-    let query = Query::parse(parts.uri.query());
-    let route = Route::from_request(
-        &parts.method,
-        parts.uri.path(),
-        &query,
-        &parts.headers,
-        "localhost",
-    )?;
+    let route = Route::from_parts(&parts, "localhost")?;
     let endpoint = route.endpoint.clone();
     let ctx = ReqCtx {
         state,
@@ -225,7 +218,12 @@ async fn snapshot(state: &AppState) -> String {
             .await
             .expect("object")
         );
-        out += &format!("{:?}", s.uploads(b, "", None, 100).await.expect("uploads"));
+        out += &format!(
+            "{:?}",
+            s.uploads(crate::store::PageQuery::first(b, 100))
+                .await
+                .expect("uploads")
+        );
     }
     out
 }

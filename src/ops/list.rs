@@ -16,7 +16,7 @@ use crate::http::xml::listing::{
     Contents, ListBucketResultV1, ListBucketResultV2, ListVersionsResult, Version,
 };
 use crate::http::xml::{S3_XMLNS, to_xml};
-use crate::store::{BucketMeta, ObjectMeta, Store};
+use crate::store::{BucketMeta, ObjectMeta, PageQuery, Store};
 
 /// Keys are fetched from the store in pages of this many.
 const SCAN_PAGE: usize = 1000;
@@ -75,7 +75,12 @@ async fn walk(
             SCAN_PAGE.min(max - entries.len() + 1)
         };
         let page = store
-            .scan(bucket, prefix, cursor.as_deref(), page_size)
+            .scan(PageQuery {
+                bucket,
+                prefix,
+                after: cursor.as_deref(),
+                limit: page_size,
+            })
             .await?;
         let full = page.len() == page_size;
         let mut folded_any = false;

@@ -17,10 +17,10 @@ use std::sync::{Arc, OnceLock};
 
 pub use blobs::{BlobWriter, ByteStream, FinishedBlob, INLINE_MAX, OpenBlob};
 pub use error::StoreError;
-pub use meta::ObjectPage;
+pub use meta::{ObjectPage, PageQuery};
 pub use model::{
     BodyRef, BucketMeta, ChecksumType, DirectoryInfo, EncryptionRule, EncryptionType, ObjectAddr,
-    ObjectMeta, PartBody, PartMeta, RecordSeal, UploadMeta,
+    ObjectMeta, PartBody, PartMeta, RecordSeal, UploadAddr, UploadMeta,
 };
 pub use rotation::Progress;
 
@@ -82,7 +82,12 @@ impl Store {
             return Ok(true);
         }
         for b in self.meta.buckets().await? {
-            if !self.meta.uploads(&b.name, "", None, 1).await?.is_empty() {
+            if !self
+                .meta
+                .uploads(PageQuery::first(&b.name, 1))
+                .await?
+                .is_empty()
+            {
                 return Ok(true);
             }
         }
@@ -149,18 +154,13 @@ impl Store {
         sealed::unlock_object(addr.bucket, addr.key, meta, customer)
     }
 
-    pub async fn scan(
-        &self,
-        bucket: &str,
-        prefix: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<ObjectPage, StoreError> {
+    pub async fn scan(&self, q: PageQuery<'_, &str>) -> Result<ObjectPage, StoreError> {
         let keys = self.keys()?;
+        let bucket = q.bucket;
         // A listing with a record that fails its check fails whole: it never shows that
         // record's values (and the log names it).
         self.meta
-            .scan(bucket, prefix, after, limit)
+            .scan(q)
             .await?
             .into_iter()
             .map(|(k, m)| sealed::open_object(keys, bucket, &k, m).map(|m| (k, m)))
@@ -238,15 +238,11 @@ impl Store {
             .map(|_| ())
     }
 
-    pub async fn upload(
-        &self,
-        bucket: &str,
-        key: &str,
-        upload_id: &str,
-    ) -> Result<Option<UploadMeta>, StoreError> {
+    pub async fn upload(&self, at: UploadAddr<'_>) -> Result<Option<UploadMeta>, StoreError> {
         let keys = self.keys()?;
+        let (ObjectAddr { bucket, key }, upload_id) = (at.object, at.upload_id);
         self.meta
-            .upload(bucket, key, upload_id)
+            .upload(at)
             .await?
             .map(|u| sealed::open_upload(keys, bucket, key, upload_id, u))
             .transpose()
@@ -312,14 +308,12 @@ impl Store {
 
     pub async fn uploads(
         &self,
-        bucket: &str,
-        prefix: &str,
-        after: Option<(String, Option<String>)>,
-        limit: usize,
+        q: PageQuery<'_, (String, Option<String>)>,
     ) -> Result<Vec<UploadMeta>, StoreError> {
         let keys = self.keys()?;
+        let bucket = q.bucket;
         self.meta
-            .uploads(bucket, prefix, after, limit)
+            .uploads(q)
             .await?
             .into_iter()
             .map(|u| {

@@ -127,6 +127,13 @@ pub struct ObjectAddr<'a> {
     pub key: &'a str,
 }
 
+/// A multipart upload: the object it will make and its upload id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadAddr<'a> {
+    pub object: ObjectAddr<'a>,
+    pub upload_id: &'a str,
+}
+
 /// An entry of a bucket's `BlockedEncryptionTypes`, stored as S3 names it (`SSE-C`, `NONE`). An
 /// unknown stored value fails to decode (`StoreError::Encoding`, a 500), never reads as nothing
 /// blocked.

@@ -5,14 +5,14 @@
 
 use super::Store;
 use super::error::StoreError;
-use super::meta::WriteOp;
+use super::meta::{PageQuery, WriteOp};
 use serde::Serialize;
 
 use super::model::{ObjectMeta, PartMeta, RecordSeal, UploadMeta};
 use super::sealed::{encode, mac_input, object_binding, part_binding, refs, sealing, tampered};
 use crate::crypto::envelope::{self, KeyContext};
 use crate::crypto::records::RecordKeys;
-use crate::crypto::{DataKey, Encryption};
+use crate::crypto::{DataKey, Encryption, ObjectRef};
 
 /// How far a pass has got: (what, records re-sealed, records seen).
 pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
@@ -53,7 +53,11 @@ impl Store {
         let total = done;
         let (mut done, mut seen) = (0, 0);
         for b in self.meta.buckets().await? {
-            for upload in self.meta.uploads(&b.name, "", None, usize::MAX).await? {
+            for upload in self
+                .meta
+                .uploads(PageQuery::first(&b.name, usize::MAX))
+                .await?
+            {
                 seen += 1;
                 let id = upload.upload_id.clone();
                 let key = upload.key.clone();
@@ -128,14 +132,14 @@ impl Rekey<'_> {
     }
 }
 
+/// The context `Crypto::seal` bound an SSE-S3 data key to (built by the same method).
 fn sse_s3_ctx<'a>(bucket: &'a str, key: &'a str, id: &'a str) -> KeyContext<'a> {
-    KeyContext {
-        purpose: "sse-s3",
+    let obj = ObjectRef {
         bucket,
         key,
-        object_id: id,
-        extra: "",
-    }
+        blob_id: id,
+    };
+    obj.key_context("sse-s3", "")
 }
 
 /// Rotation of one stored object record: `None` when it is already under the new keys (a rerun

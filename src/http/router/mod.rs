@@ -62,6 +62,18 @@ pub struct Route {
 pub const MAX_KEY_BYTES: usize = 1024;
 
 impl Route {
+    /// Routes a request from its head: the query string decoded, then as [`Route::from_request`].
+    pub fn from_parts(parts: &http::request::Parts, domain: &str) -> Result<Route, S3Error> {
+        let query = Query::parse(parts.uri.query());
+        Route::from_request(
+            &parts.method,
+            parts.uri.path(),
+            &query,
+            &parts.headers,
+            domain,
+        )
+    }
+
     /// Routes a request. `domain` is the virtual-host domain (`--domain`): a Host of
     /// `<bucket>.<domain>` names the bucket, and the whole path is the key.
     pub fn from_request(

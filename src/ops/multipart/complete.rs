@@ -18,7 +18,9 @@ use crate::http::xml::{S3_XMLNS, from_xml, to_xml};
 use crate::integrity::checksum::{Checksum, ChecksumAlgorithm};
 use crate::ops::sse_request;
 use crate::ops::{ReqCtx, xml_response};
-use crate::store::{BodyRef, ChecksumType, ObjectMeta, PartBody, PartMeta, StoreError, UploadMeta};
+use crate::store::{
+    BodyRef, ChecksumType, ObjectMeta, PartBody, PartMeta, StoreError, UploadAddr, UploadMeta,
+};
 
 /// A CompleteMultipartUpload document: blank, without parts or off the schema is MalformedXML;
 /// part numbers not strictly ascending are InvalidPartOrder.
@@ -94,7 +96,11 @@ pub async fn complete_multipart_upload(
 ) -> Result<Response, S3Error> {
     let id = id.to_string();
     let store = &ctx.state.store;
-    let Some(upload) = store.upload(ctx.bucket_name(), ctx.key(), &id).await? else {
+    let at = UploadAddr {
+        object: ctx.object_addr(),
+        upload_id: &id,
+    };
+    let Some(upload) = store.upload(at).await? else {
         return retried_complete(ctx, &id).await;
     };
     let customer = sse_request::customer_key(&ctx.parts.headers, sse_request::OBJECT)?;

@@ -14,7 +14,7 @@ use crate::http::xml::multipart::{ListPartsResult, ListUploadsResult, PartEntry,
 use crate::http::xml::{S3_XMLNS, to_xml};
 use crate::ops::sse_request;
 use crate::ops::{ReqCtx, set_header, xml_response};
-use crate::store::UploadMeta;
+use crate::store::{PageQuery, UploadMeta};
 
 pub async fn list_parts(ctx: &ReqCtx<'_>, input: &ListParts) -> Result<Response, S3Error> {
     let upload = load_upload(ctx, &input.upload_id).await?;
@@ -116,7 +116,12 @@ pub async fn list_multipart_uploads(
         let page = ctx
             .state
             .store
-            .uploads(ctx.bucket_name(), &prefix, after.clone(), MAX_PAGE)
+            .uploads(PageQuery {
+                bucket: ctx.bucket_name(),
+                prefix: &prefix,
+                after: after.clone(),
+                limit: MAX_PAGE,
+            })
             .await?;
         if page.is_empty() {
             break;

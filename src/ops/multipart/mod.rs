@@ -9,6 +9,8 @@
 
 use axum::body::Body;
 use axum::response::Response;
+use bytes::Bytes;
+use futures_util::Stream;
 use http::StatusCode;
 
 use super::access::CopySource;
@@ -32,7 +34,7 @@ use crate::integrity::verify::PromisedChecksum;
 use crate::integrity::{Expectations, RequestBody};
 use crate::object_io::{self, ObjectRead, WrittenPart};
 use crate::ops::{sse_request, write_encryption};
-use crate::store::{BucketMeta, ChecksumType, ObjectAddr, PartMeta, UploadMeta};
+use crate::store::{BucketMeta, ChecksumType, ObjectAddr, PartMeta, UploadAddr, UploadMeta};
 
 const KEY_SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'-')
@@ -70,7 +72,10 @@ fn no_such_upload(id: &str) -> S3Error {
 async fn load_upload(ctx: &ReqCtx<'_>, id: &str) -> Result<UploadMeta, S3Error> {
     ctx.state
         .store
-        .upload(ctx.bucket_name(), ctx.key(), id)
+        .upload(UploadAddr {
+            object: ctx.object_addr(),
+            upload_id: id,
+        })
         .await?
         .ok_or_else(|| no_such_upload(id))
 }
@@ -214,53 +219,107 @@ struct PartOutcome {
     last_modified_millis: i64,
 }
 
-async fn record_part(
-    ctx: &ReqCtx<'_>,
-    upload: &UploadMeta,
-    keys: &[DataKey],
+/// The part an UploadPart or UploadPartCopy writes: its upload, its number, the upload's data keys
+/// and the SSE-C key the request sent.
+struct PartWrite<'a> {
+    upload: &'a UploadMeta,
     number: u32,
-    written: WrittenPart,
-    client_sent_checksum: bool,
-    customer: Option<&CustomerKey>,
-) -> Result<PartOutcome, S3Error> {
-    let part_alg = upload.part_algorithm();
-    let stored = if written.checksum.algorithm == part_alg {
-        written.checksum.clone()
-    } else {
-        written
-            .extra
-            .clone()
-            .ok_or_else(|| S3Error::internal("part checksum in the upload's algorithm missing"))?
-    };
-    let first = keys
-        .first()
-        .ok_or_else(|| S3Error::internal("upload without a data key"))?;
-    let etag = sse::etag(&upload.encryption, Some(&written.md5), first);
-    let reported = if client_sent_checksum {
-        Some(written.checksum)
-    } else if upload.checksum.is_some() {
-        Some(stored.clone())
-    } else {
-        None
-    };
-    let last_modified_millis = now_millis();
-    let part = PartMeta {
-        blob: written.blob,
-        size: written.size,
-        etag: etag.clone(),
-        last_modified_millis,
-        checksum: Some(stored),
-        seal: None,
-    };
-    ctx.state
-        .store
-        .put_part(ctx.bucket_name(), upload, number, part, customer)
-        .await?;
-    Ok(PartOutcome {
-        etag,
-        reported,
-        last_modified_millis,
-    })
+    keys: Vec<DataKey>,
+    customer: Option<&'a CustomerKey>,
+}
+
+impl<'a> PartWrite<'a> {
+    /// Opens the upload's data keys (the SSE-C key already checked against the upload's).
+    async fn open(
+        ctx: &ReqCtx<'_>,
+        upload: &'a UploadMeta,
+        number: u32,
+        customer: Option<&'a CustomerKey>,
+    ) -> Result<PartWrite<'a>, S3Error> {
+        let account = &ctx.verified.account_id;
+        let keys =
+            object_io::upload_keys(ctx.state, account, ctx.bucket_name(), upload, customer).await?;
+        Ok(PartWrite {
+            upload,
+            number,
+            keys,
+            customer,
+        })
+    }
+
+    /// Encrypts and stores the part's body, then records it.
+    async fn write<S, E>(
+        &self,
+        ctx: &ReqCtx<'_>,
+        body: RequestBody<S>,
+        client_sent_checksum: bool,
+    ) -> Result<PartOutcome, S3Error>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::error::Error + 'static,
+    {
+        let written = object_io::write_part(ctx.state, &self.keys, self.number, body).await?;
+        self.record(ctx, written, client_sent_checksum).await
+    }
+
+    /// Records the written part in the upload (one metadata write).
+    async fn record(
+        &self,
+        ctx: &ReqCtx<'_>,
+        written: WrittenPart,
+        client_sent_checksum: bool,
+    ) -> Result<PartOutcome, S3Error> {
+        let part_alg = self.upload.part_algorithm();
+        let stored = if written.checksum.algorithm == part_alg {
+            written.checksum.clone()
+        } else {
+            written.extra.clone().ok_or_else(|| {
+                S3Error::internal("part checksum in the upload's algorithm missing")
+            })?
+        };
+        let first = self
+            .keys
+            .first()
+            .ok_or_else(|| S3Error::internal("upload without a data key"))?;
+        let etag = sse::etag(&self.upload.encryption, Some(&written.md5), first);
+        let reported = if client_sent_checksum {
+            Some(written.checksum)
+        } else if self.upload.checksum.is_some() {
+            Some(stored.clone())
+        } else {
+            None
+        };
+        let last_modified_millis = now_millis();
+        let part = PartMeta {
+            blob: written.blob,
+            size: written.size,
+            etag: etag.clone(),
+            last_modified_millis,
+            checksum: Some(stored),
+            seal: None,
+        };
+        ctx.state
+            .store
+            .put_part(
+                ctx.bucket_name(),
+                self.upload,
+                self.number,
+                part,
+                self.customer,
+            )
+            .await?;
+        Ok(PartOutcome {
+            etag,
+            reported,
+            last_modified_millis,
+        })
+    }
+
+    /// The upload's SSE response headers (with the MD5 of the request's SSE-C key).
+    fn sse_headers(&self, res: &mut Response) {
+        let customer_md5 = self.customer.map(|c| c.md5_base64.as_str());
+        sse_headers(res, &self.upload.encryption, customer_md5);
+    }
 }
 
 pub async fn upload_part(ctx: &ReqCtx<'_>, part: &Part, body: Body) -> Result<Response, S3Error> {
@@ -284,37 +343,16 @@ pub async fn upload_part(ctx: &ReqCtx<'_>, part: &Part, body: Body) -> Result<Re
             ));
         }
     }
-    let keys = object_io::upload_keys(
-        ctx.state,
-        &ctx.verified.account_id,
-        ctx.bucket_name(),
-        &upload,
-        customer.as_ref(),
-    )
-    .await?;
+    let target = PartWrite::open(ctx, &upload, number, customer.as_ref()).await?;
     let body = RequestBody::new(body.into_data_stream(), expect, MAX_PART_SIZE)
         .also_compute(upload.part_algorithm());
-    let written = object_io::write_part(ctx.state, &keys, number, body).await?;
-    let outcome = record_part(
-        ctx,
-        &upload,
-        &keys,
-        number,
-        written,
-        client_sent_checksum,
-        customer.as_ref(),
-    )
-    .await?;
+    let outcome = target.write(ctx, body, client_sent_checksum).await?;
     let mut res = empty_response(StatusCode::OK);
     set_header(&mut res, "etag", &format!("\"{}\"", outcome.etag));
     if let Some(c) = &outcome.reported {
         set_header(&mut res, c.algorithm.header(), &c.base64());
     }
-    sse_headers(
-        &mut res,
-        &upload.encryption,
-        customer.as_ref().map(|c| c.md5_base64.as_str()),
-    );
+    target.sse_headers(&mut res);
     Ok(res)
 }
 
@@ -373,17 +411,9 @@ pub async fn upload_part_copy(
             ctx.header(X_AMZ_COPY_SOURCE).unwrap_or(""),
         ));
     }
-    let account = &ctx.verified.account_id;
-    let keys = object_io::upload_keys(
-        ctx.state,
-        account,
-        ctx.bucket_name(),
-        &upload,
-        customer.as_ref(),
-    )
-    .await?;
+    let target = PartWrite::open(ctx, &upload, number, customer.as_ref()).await?;
     let read = ObjectRead {
-        account,
+        account: &ctx.verified.account_id,
         addr,
         meta: source,
         range,
@@ -392,17 +422,7 @@ pub async fn upload_part_copy(
     let bytes = object_io::read_body(ctx.state, &read).await?;
     let part_alg = upload.part_algorithm();
     let body = RequestBody::new(bytes, Expectations::internal(len, part_alg), MAX_PART_SIZE);
-    let written = object_io::write_part(ctx.state, &keys, number, body).await?;
-    let outcome = record_part(
-        ctx,
-        &upload,
-        &keys,
-        number,
-        written,
-        false,
-        customer.as_ref(),
-    )
-    .await?;
+    let outcome = target.write(ctx, body, false).await?;
     let mut res = xml_response(
         StatusCode::OK,
         to_xml(&CopyPartResult {
@@ -415,11 +435,7 @@ pub async fn upload_part_copy(
                 .map(|c| ChecksumXml::new(c.algorithm, c.base64())),
         })?,
     );
-    sse_headers(
-        &mut res,
-        &upload.encryption,
-        customer.as_ref().map(|c| c.md5_base64.as_str()),
-    );
+    target.sse_headers(&mut res);
     Ok(res)
 }
 

@@ -11,7 +11,9 @@ use super::{
     parts_bounds, upload_key,
 };
 use crate::store::error::StoreError;
-use crate::store::model::{BodyRef, BucketMeta, ObjectMeta, PartMeta, UploadMeta};
+use crate::store::model::{
+    BodyRef, BucketMeta, ObjectAddr, ObjectMeta, PartMeta, UploadAddr, UploadMeta,
+};
 
 pub enum MetaStore {
     Redb(RedbMeta),
@@ -20,6 +22,44 @@ pub enum MetaStore {
 
 /// One page of a bucket listing: (key, metadata) in key order.
 pub type ObjectPage = Vec<(String, ObjectMeta)>;
+
+/// Which page of a listing inside a bucket to read: at most `limit` records whose keys start with
+/// `prefix`, strictly after `after` (a key for objects, a (key, upload id) for uploads).
+#[derive(Debug, Clone)]
+pub struct PageQuery<'a, A> {
+    pub bucket: &'a str,
+    pub prefix: &'a str,
+    pub after: Option<A>,
+    pub limit: usize,
+}
+
+impl<'a, A> PageQuery<'a, A> {
+    /// The first `limit` records of `bucket`.
+    pub fn first(bucket: &'a str, limit: usize) -> Self {
+        PageQuery {
+            bucket,
+            prefix: "",
+            after: None,
+            limit,
+        }
+    }
+
+    /// The half-open table range the page is read from: from the later of the prefix and
+    /// `lower` (the exclusive resume key, which the reader skips) to the end of the bucket.
+    fn key_range(&self, lower: Option<&[u8]>) -> (Vec<u8>, Vec<u8>) {
+        let (mut start, end) = bucket_bounds(self.bucket);
+        let from_prefix = object_key(self.bucket, self.prefix);
+        if from_prefix > start {
+            start = from_prefix;
+        }
+        if let Some(l) = lower {
+            if l > start.as_slice() {
+                start = l.to_vec();
+            }
+        }
+        (start, end)
+    }
+}
 
 impl MetaStore {
     pub async fn write(&self, op: WriteOp) -> Result<Outcome, StoreError> {
@@ -99,28 +139,12 @@ impl MetaStore {
 
     /// Up to `limit` objects of `bucket` whose keys start with `prefix` and sort strictly after
     /// `after` (a key or any string), in byte order.
-    pub async fn scan(
-        &self,
-        bucket: &str,
-        prefix: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<ObjectPage, StoreError> {
-        let (mut start, end) = bucket_bounds(bucket);
-        let from_prefix = object_key(bucket, prefix);
-        let mut exclusive = None;
-        if let Some(a) = after {
-            let k = object_key(bucket, a);
-            if k >= from_prefix {
-                exclusive = Some(k.clone());
-                start = k;
-            }
-        }
-        if from_prefix > start {
-            start = from_prefix;
-        }
-        let skip = bucket.len() + 1;
-        let prefix_bytes = prefix.as_bytes().to_vec();
+    pub async fn scan(&self, q: PageQuery<'_, &str>) -> Result<ObjectPage, StoreError> {
+        // A resume key before the prefix is outside the range read, so never met.
+        let exclusive = q.after.map(|a| object_key(q.bucket, a));
+        let (start, end) = q.key_range(exclusive.as_deref());
+        let (skip, limit) = (q.bucket.len() + 1, q.limit);
+        let prefix_bytes = q.prefix.as_bytes().to_vec();
         let collect =
             move |iter: &mut dyn Iterator<Item = Result<(Vec<u8>, ObjectMeta), StoreError>>| {
                 let mut out = Vec::new();
@@ -295,12 +319,8 @@ impl MetaStore {
         }
     }
 
-    pub async fn upload(
-        &self,
-        bucket: &str,
-        key: &str,
-        upload_id: &str,
-    ) -> Result<Option<UploadMeta>, StoreError> {
+    pub async fn upload(&self, at: UploadAddr<'_>) -> Result<Option<UploadMeta>, StoreError> {
+        let (ObjectAddr { bucket, key }, upload_id) = (at.object, at.upload_id);
         let k = upload_key(bucket, key, upload_id);
         let found: Option<UploadMeta> = match self {
             MetaStore::Redb(r) => {
@@ -365,20 +385,12 @@ impl MetaStore {
     /// key then upload id, strictly after `after` (`(key, None)`: after every upload of `key`).
     pub async fn uploads(
         &self,
-        bucket: &str,
-        prefix: &str,
-        after: Option<(String, Option<String>)>,
-        limit: usize,
+        q: PageQuery<'_, (String, Option<String>)>,
     ) -> Result<Vec<UploadMeta>, StoreError> {
-        let (mut start, end) = bucket_bounds(bucket);
-        let from_prefix = object_key(bucket, prefix);
-        if from_prefix > start {
-            start = from_prefix;
-        }
         // The exclusive lower bound as a key of the table: after (key, id) is the key `b\0k\0id`;
         // after every upload of key is `b\0k\x01`.
-        let lower = after.map(|(key, id)| {
-            let mut k = object_key(bucket, &key);
+        let lower = q.after.as_ref().map(|(key, id)| {
+            let mut k = object_key(q.bucket, key);
             match id {
                 Some(id) => {
                     k.push(0);
@@ -388,12 +400,9 @@ impl MetaStore {
             }
             k
         });
-        if let Some(l) = &lower {
-            if *l > start {
-                start = l.clone();
-            }
-        }
-        let prefix_bytes = object_key(bucket, prefix);
+        let (start, end) = q.key_range(lower.as_deref());
+        let prefix_bytes = object_key(q.bucket, q.prefix);
+        let limit = q.limit;
         let keep = move |k: &[u8]| lower.as_deref() != Some(k);
         match self {
             MetaStore::Redb(r) => {

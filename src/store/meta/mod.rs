@@ -11,7 +11,7 @@ mod front;
 mod memory;
 
 pub use durable::RedbMeta;
-pub use front::{MetaStore, ObjectPage};
+pub use front::{MetaStore, ObjectPage, PageQuery};
 pub use memory::MemoryMeta;
 
 use bytes::Bytes;

@@ -1,6 +1,15 @@
 //! Uploads of keys that contain NUL: found exactly, and freed with their bucket.
 
 use super::*;
+use crate::store::model::{ObjectAddr, UploadAddr};
+
+/// Upload `upload_id` of `key` in bucket `b`.
+fn in_b<'a>(key: &'a str, upload_id: &'a str) -> UploadAddr<'a> {
+    UploadAddr {
+        object: ObjectAddr { bucket: "b", key },
+        upload_id,
+    }
+}
 
 fn upload(key: &str, upload_id: &str) -> UploadMeta {
     use crate::crypto::Encryption;
@@ -75,7 +84,7 @@ async fn uploads_of_keys_with_nul_are_found_exactly() {
         }
         // The same table key, spelt as key `a` and upload id `b NUL id`: not that upload.
         let alias = format!("b\0{id}");
-        assert!(meta.upload("b", "a", &alias).await.unwrap().is_none());
+        assert!(meta.upload(in_b("a", &alias)).await.unwrap().is_none());
         for op in [
             WriteOp::AbortUpload {
                 bucket: "b".into(),
@@ -95,7 +104,7 @@ async fn uploads_of_keys_with_nul_are_found_exactly() {
                 Err(StoreError::NoSuchUpload(_))
             ));
         }
-        assert!(meta.upload("b", "a\0b", id).await.unwrap().is_some());
+        assert!(meta.upload(in_b("a\0b", id)).await.unwrap().is_some());
         assert_eq!(meta.parts(id, 0, 10).await.unwrap().len(), 2);
 
         // Another incarnation of the name (a fresh random one) is not this bucket.
