@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from test_directory_buckets import create_dir, dclient, empty_dir, expect_error, session_client
+from directory_common import create_dir, dclient, empty_dir, expect_error, session_client
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 import s3helpers as h
 from conftest import ALICE, assert_client_error, empty_and_delete, sealstore_bin, unique_bucket_name
-from test_encryption import (
+from encryption_common import (
     DEFAULT_ACCOUNT, KMS_ID, REGION, SEG, UUID_RE, arn, create_bucket, expect_s3, pattern, quoted_md5, sse_headers,
     start,
 )
