@@ -187,7 +187,7 @@ def test_control_characters_in_keys_are_listed_as_character_references(server_fa
 def test_no_secret_in_logs_or_on_disk(server_factory):
     """Every SSE mode and the error paths, traced at the most verbose level: neither the output
     nor any file under the data dir holds a secret key, the master key, an SSE-C key or
-    plaintext. (sdk_multipart::no_plaintext_on_disk scans multipart parts for plaintext.)"""
+    plaintext. (sdk_multipart::on_disk::no_plaintext_on_disk scans multipart parts for plaintext.)"""
     secret = "S3cr3t-" + os.urandom(12).hex()
     bob_secret = "B0b-" + os.urandom(12).hex()
     master = os.urandom(32)
