@@ -8,6 +8,7 @@ use crate::byte_range::ByteRange;
 use crate::clock::parse_http_date;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::header_names::X_AMZ_META_PREFIX;
+use crate::store::WriteCondition;
 
 /// The value of a header as text, if present and visible ASCII/UTF-8.
 pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -143,6 +144,51 @@ pub fn etag_matches(list: &str, etag: &str) -> bool {
         let c = candidate.strip_prefix("W/").unwrap_or(candidate);
         c == "*" || c.trim_matches('"') == etag
     })
+}
+
+/// The entity tags of an `If-Match` list, unquoted (`W/` dropped; `*` kept as itself).
+pub fn etag_list(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(str::trim)
+        .map(|c| {
+            c.strip_prefix("W/")
+                .unwrap_or(c)
+                .trim_matches('"')
+                .to_string()
+        })
+        .collect()
+}
+
+/// The condition of a write (PutObject, CopyObject, CompleteMultipartUpload): `If-None-Match`
+/// takes only `*` and cannot be combined with `If-Match`; S3 answers both with 501
+/// NotImplemented, naming the header.
+pub fn write_condition(h: &HeaderMap) -> Result<WriteCondition, S3Error> {
+    let not_implemented =
+        |name: &str| S3Error::new(S3ErrorCode::NotImplemented).field("Header", name);
+    let if_match = h.get(http::header::IF_MATCH);
+    let if_none_match = h.get(http::header::IF_NONE_MATCH);
+    match (if_match, if_none_match) {
+        (None, None) => Ok(WriteCondition::None),
+        (Some(_), Some(_)) => Err(not_implemented("If-None-Match")),
+        (None, Some(v)) => match v.to_str().map(str::trim) {
+            Ok("*") => Ok(WriteCondition::Absent),
+            _ => Err(not_implemented("If-None-Match")),
+        },
+        (Some(v), None) => delete_condition_value(v.to_str().ok()),
+    }
+}
+
+/// The condition of a DeleteObject (`If-Match`) or of one DeleteObjects entry (its `ETag`).
+pub fn delete_condition(h: &HeaderMap) -> Result<WriteCondition, S3Error> {
+    match h.get(http::header::IF_MATCH) {
+        None => Ok(WriteCondition::None),
+        Some(v) => delete_condition_value(v.to_str().ok()),
+    }
+}
+
+/// `If-Match: <etags>` as a condition; a value that is not text matches no ETag (412).
+pub fn delete_condition_value(v: Option<&str>) -> Result<WriteCondition, S3Error> {
+    Ok(WriteCondition::ETagIn(v.map(etag_list).unwrap_or_default()))
 }
 
 /// The content headers S3 stores with an object and returns on GET/HEAD.
