@@ -246,6 +246,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn write_conditions_parse_as_s3_takes_them() {
+        let h = |pairs: &[(&str, &str)]| crate::test_headers::header_map(pairs);
+        assert_eq!(write_condition(&h(&[])).unwrap(), WriteCondition::None);
+        assert_eq!(
+            write_condition(&h(&[("if-none-match", " * ")])).unwrap(),
+            WriteCondition::Absent
+        );
+        assert_eq!(
+            write_condition(&h(&[("if-match", "\"a\", W/\"b\"")])).unwrap(),
+            WriteCondition::ETagIn(vec!["a".into(), "b".into()])
+        );
+        for bad in [
+            vec![("if-none-match", "\"a\"")],
+            vec![("if-none-match", "*"), ("if-match", "\"a\"")],
+        ] {
+            let e = write_condition(&h(&bad)).unwrap_err();
+            assert_eq!(e.code, S3ErrorCode::NotImplemented);
+        }
+    }
+
+    #[test]
     fn range_forms() {
         assert_eq!(parse_range("bytes=0-9"), Some(RangeSpec::FromTo(0, 9)));
         assert_eq!(parse_range("bytes=5-"), Some(RangeSpec::From(5)));
