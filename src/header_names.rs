@@ -86,3 +86,7 @@ pub const X_AMZ_BUCKET_LOCATION_TYPE: &str = "x-amz-bucket-location-type";
 pub const X_AMZ_BUCKET_LOCATION_NAME: &str = "x-amz-bucket-location-name";
 pub const X_AMZ_MP_PARTS_COUNT: &str = "x-amz-mp-parts-count";
 pub const X_AMZ_UNKNOWN: &str = "x-amz-unknown";
+
+// -- conditional deletes (directory buckets' conditions beyond If-Match) --
+pub const X_AMZ_IF_MATCH_LAST_MODIFIED_TIME: &str = "x-amz-if-match-last-modified-time";
+pub const X_AMZ_IF_MATCH_SIZE: &str = "x-amz-if-match-size";

@@ -54,6 +54,7 @@ pub enum S3ErrorCode {
     NotImplemented,
     OwnershipControlsNotFoundError,
     PreconditionFailed,
+    ConditionalRequestConflict,
     RequestHeaderSectionTooLarge,
     RequestTimeTooSkewed,
     RequestTimeout,
@@ -116,6 +117,7 @@ impl S3ErrorCode {
             NotImplemented => "NotImplemented",
             OwnershipControlsNotFoundError => "OwnershipControlsNotFoundError",
             PreconditionFailed => "PreconditionFailed",
+            ConditionalRequestConflict => "ConditionalRequestConflict",
             RequestHeaderSectionTooLarge => "RequestHeaderSectionTooLarge",
             RequestTimeTooSkewed => "RequestTimeTooSkewed",
             RequestTimeout => "RequestTimeout",
@@ -147,7 +149,10 @@ impl S3ErrorCode {
             | NoSuchWebsiteConfiguration
             | OwnershipControlsNotFoundError
             | ServerSideEncryptionConfigurationNotFoundError => StatusCode::NOT_FOUND,
-            BucketAlreadyExists | BucketAlreadyOwnedByYou | BucketNotEmpty => StatusCode::CONFLICT,
+            BucketAlreadyExists
+            | BucketAlreadyOwnedByYou
+            | BucketNotEmpty
+            | ConditionalRequestConflict => StatusCode::CONFLICT,
             InvalidRange | InvalidPartNumber => StatusCode::RANGE_NOT_SATISFIABLE,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -243,6 +248,9 @@ impl S3ErrorCode {
                 "The server side encryption configuration was not found"
             }
             PreconditionFailed => "At least one of the pre-conditions you specified did not hold",
+            ConditionalRequestConflict => {
+                "A conflicting operation occurred. If using PutObject you can retry the request. If using multipart upload you should initiate another CompleteMultipartUpload request or re-initiate the multipart upload."
+            }
             KeyTooLongError => "Your key is too long",
             MaxMessageLengthExceeded => "Your request was too big.",
             MetadataTooLarge => "Your metadata headers exceed the maximum allowed metadata size.",

@@ -271,6 +271,17 @@ impl From<StoreError> for S3Error {
             StoreError::NoSuchUpload(id) => {
                 S3Error::new(S3ErrorCode::NoSuchUpload).field("UploadId", id)
             }
+            StoreError::PreconditionFailed(cond) => {
+                let header = match cond {
+                    crate::store::WriteCondition::Absent => "If-None-Match",
+                    _ => "If-Match",
+                };
+                S3Error::new(S3ErrorCode::PreconditionFailed).field("Condition", header)
+            }
+            StoreError::ConditionNoObject(key) => S3Error::no_such_key(&key),
+            StoreError::ConditionConflict | StoreError::ObjectChanged => {
+                S3Error::new(S3ErrorCode::ConditionalRequestConflict)
+            }
             StoreError::PartChanged(n) => {
                 S3Error::new(S3ErrorCode::InvalidPart).field("PartNumber", n.to_string())
             }

@@ -8,6 +8,7 @@ use crate::byte_range::ByteRange;
 use crate::clock::parse_http_date;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::header_names::X_AMZ_META_PREFIX;
+use crate::store::WriteCondition;
 
 /// The value of a header as text, if present and visible ASCII/UTF-8.
 pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -145,6 +146,51 @@ pub fn etag_matches(list: &str, etag: &str) -> bool {
     })
 }
 
+/// The entity tags of an `If-Match` list, unquoted (`W/` dropped; `*` kept as itself).
+pub fn etag_list(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(str::trim)
+        .map(|c| {
+            c.strip_prefix("W/")
+                .unwrap_or(c)
+                .trim_matches('"')
+                .to_string()
+        })
+        .collect()
+}
+
+/// The condition of a write (PutObject, CopyObject, CompleteMultipartUpload): `If-None-Match`
+/// takes only `*` and cannot be combined with `If-Match`; S3 answers both with 501
+/// NotImplemented, naming the header.
+pub fn write_condition(h: &HeaderMap) -> Result<WriteCondition, S3Error> {
+    let not_implemented =
+        |name: &str| S3Error::new(S3ErrorCode::NotImplemented).field("Header", name);
+    let if_match = h.get(http::header::IF_MATCH);
+    let if_none_match = h.get(http::header::IF_NONE_MATCH);
+    match (if_match, if_none_match) {
+        (None, None) => Ok(WriteCondition::None),
+        (Some(_), Some(_)) => Err(not_implemented("If-None-Match")),
+        (None, Some(v)) => match v.to_str().map(str::trim) {
+            Ok("*") => Ok(WriteCondition::Absent),
+            _ => Err(not_implemented("If-None-Match")),
+        },
+        (Some(v), None) => delete_condition_value(v.to_str().ok()),
+    }
+}
+
+/// The condition of a DeleteObject (`If-Match`) or of one DeleteObjects entry (its `ETag`).
+pub fn delete_condition(h: &HeaderMap) -> Result<WriteCondition, S3Error> {
+    match h.get(http::header::IF_MATCH) {
+        None => Ok(WriteCondition::None),
+        Some(v) => delete_condition_value(v.to_str().ok()),
+    }
+}
+
+/// `If-Match: <etags>` as a condition; a value that is not text matches no ETag (412).
+pub fn delete_condition_value(v: Option<&str>) -> Result<WriteCondition, S3Error> {
+    Ok(WriteCondition::ETagIn(v.map(etag_list).unwrap_or_default()))
+}
+
 /// The content headers S3 stores with an object and returns on GET/HEAD.
 pub const STORED_CONTENT_HEADERS: [&str; 6] = [
     "content-type",
@@ -198,6 +244,27 @@ pub fn check_user_metadata_size(h: &HeaderMap) -> Result<(), S3Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn write_conditions_parse_as_s3_takes_them() {
+        let h = |pairs: &[(&str, &str)]| crate::test_headers::header_map(pairs);
+        assert_eq!(write_condition(&h(&[])).unwrap(), WriteCondition::None);
+        assert_eq!(
+            write_condition(&h(&[("if-none-match", " * ")])).unwrap(),
+            WriteCondition::Absent
+        );
+        assert_eq!(
+            write_condition(&h(&[("if-match", "\"a\", W/\"b\"")])).unwrap(),
+            WriteCondition::ETagIn(vec!["a".into(), "b".into()])
+        );
+        for bad in [
+            vec![("if-none-match", "\"a\"")],
+            vec![("if-none-match", "*"), ("if-match", "\"a\"")],
+        ] {
+            let e = write_condition(&h(&bad)).unwrap_err();
+            assert_eq!(e.code, S3ErrorCode::NotImplemented);
+        }
+    }
 
     #[test]
     fn range_forms() {

@@ -2,10 +2,12 @@
 
 use super::{ReqCtx, empty_response, xml_response};
 use crate::error::{S3Error, S3ErrorCode};
+use crate::header_names::{X_AMZ_IF_MATCH_LAST_MODIFIED_TIME, X_AMZ_IF_MATCH_SIZE};
 use crate::http::body::{Digest, MAX_LARGE_XML_BODY, read_xml_body_limited};
+use crate::http::headers::{delete_condition, etag_list};
 use crate::http::xml::delete::{Delete, DeleteError, DeleteResult, Deleted};
 use crate::http::xml::{S3_XMLNS, from_xml, to_xml};
-use crate::store::ObjectAddr;
+use crate::store::{ObjectAddr, StoreError, WriteCondition};
 use axum::body::Body;
 use axum::response::Response;
 use http::StatusCode;
@@ -30,7 +32,17 @@ pub(super) fn parse_delete(xml: &[u8]) -> Result<Delete, S3Error> {
 }
 
 pub async fn delete_object(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    ctx.state.store.delete_object(ctx.object_addr()).await?;
+    // Directory buckets' other delete conditions: refused, never ignored.
+    for name in [X_AMZ_IF_MATCH_LAST_MODIFIED_TIME, X_AMZ_IF_MATCH_SIZE] {
+        if ctx.header(name).is_some() {
+            return Err(S3Error::new(S3ErrorCode::NotImplemented).field("Header", name));
+        }
+    }
+    let cond = delete_condition(&ctx.parts.headers)?;
+    ctx.state
+        .store
+        .delete_object(ctx.object_addr(), &cond)
+        .await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 
@@ -60,20 +72,43 @@ pub async fn delete_objects(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3
             });
             continue;
         }
-        match ctx
-            .state
-            .store
-            .delete_object(ObjectAddr {
-                bucket: ctx.bucket_name(),
-                key: &obj.key,
-            })
-            .await
-        {
+        if obj.last_modified_time.is_some() || obj.size.is_some() {
+            result.errors.push(DeleteError {
+                key: obj.key,
+                version_id: obj.version_id,
+                code: S3ErrorCode::NotImplemented.as_str().into(),
+                message: S3ErrorCode::NotImplemented.default_message().into(),
+            });
+            continue;
+        }
+        // An entry's `ETag` is its `If-Match` (S3's conditional deletes).
+        let cond = match &obj.etag {
+            Some(tags) => WriteCondition::ETagIn(etag_list(tags)),
+            None => WriteCondition::None,
+        };
+        let addr = ObjectAddr {
+            bucket: ctx.bucket_name(),
+            key: &obj.key,
+        };
+        match ctx.state.store.delete_object(addr, &cond).await {
             Ok(_) if quiet => {}
             Ok(_) => result.deleted.push(Deleted {
                 key: obj.key,
                 version_id: obj.version_id,
             }),
+            Err(
+                e @ (StoreError::PreconditionFailed(_)
+                | StoreError::ConditionNoObject(_)
+                | StoreError::ConditionConflict),
+            ) => {
+                let e = S3Error::from(e);
+                result.errors.push(DeleteError {
+                    key: obj.key,
+                    version_id: obj.version_id,
+                    code: e.code.as_str().into(),
+                    message: e.message.clone(),
+                });
+            }
             Err(e) => {
                 tracing::error!(error = %e, "DeleteObjects entry failed");
                 result.errors.push(DeleteError {

@@ -16,7 +16,7 @@ use crate::error::{S3Error, S3ErrorCode};
 use crate::header_names::{
     X_AMZ_CHECKSUM_ALGORITHM, X_AMZ_CHECKSUM_TYPE, X_AMZ_METADATA_DIRECTIVE,
 };
-use crate::http::headers::{check_user_metadata_size, user_metadata};
+use crate::http::headers::{check_user_metadata_size, user_metadata, write_condition};
 use crate::http::xml::S3_XMLNS;
 use crate::integrity::checksum::Checksum;
 use crate::integrity::{ChecksumAlgorithm, Expectations, RequestBody};
@@ -69,6 +69,7 @@ pub async fn put_object(
     ctx.check_canned_acl()?;
     check_body_length(ctx, MAX_OBJECT_SIZE)?;
     check_user_metadata_size(&ctx.parts.headers)?;
+    let cond = write_condition(&ctx.parts.headers)?;
     let request = write_encryption::for_write(ctx, &bucket).await?.request;
     let md5 = customer_md5(&request);
     let customer = customer_key(&request);
@@ -93,7 +94,7 @@ pub async fn put_object(
     write_response(&mut res, &meta, md5.as_deref());
     ctx.state
         .store
-        .commit_object(ctx.object_addr(), meta, inline, customer.as_ref())
+        .commit_object(ctx.object_addr(), meta, inline, customer.as_ref(), &cond)
         .await?;
     Ok(res)
 }
@@ -117,6 +118,7 @@ pub async fn copy_object(
     source: CopySource,
 ) -> Result<Response, S3Error> {
     ctx.check_canned_acl()?;
+    let cond = write_condition(&ctx.parts.headers)?;
     let store = &ctx.state.store;
     let src = load_copy_source(ctx, source).await?;
     let (src_bucket, src_key) = (&src.bucket, &src.key);
@@ -191,7 +193,7 @@ pub async fn copy_object(
     write_response(&mut res, &meta, md5.as_deref());
     res.headers_mut().remove("etag");
     store
-        .commit_object(ctx.object_addr(), meta, inline, customer.as_ref())
+        .commit_object(ctx.object_addr(), meta, inline, customer.as_ref(), &cond)
         .await?;
     Ok(res)
 }

@@ -18,6 +18,19 @@ pub enum StoreError {
     /// A part named by a Complete was replaced (or aborted) while the Complete was being checked.
     #[error("part {0} changed during the complete")]
     PartChanged(u32),
+    /// The object at a conditional write's key is not the one its condition was checked against
+    /// (another write committed in between): the store checks the condition again.
+    #[error("the object changed during a conditional write")]
+    ObjectChanged,
+    /// A conditional write's condition does not hold (S3's 412 PreconditionFailed).
+    #[error("precondition {0:?} failed")]
+    PreconditionFailed(crate::store::WriteCondition),
+    /// `If-Match` names an object that does not exist (S3's 404 NoSuchKey).
+    #[error("no object {0} for the condition")]
+    ConditionNoObject(String),
+    /// The condition kept meeting concurrent writes (S3's 409 ConditionalRequestConflict).
+    #[error("conditional write conflicted with concurrent writes")]
+    ConditionConflict,
     #[error("blob missing: {0}")]
     BlobMissing(String),
     #[error("i/o: {0}")]

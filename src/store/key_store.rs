@@ -54,7 +54,7 @@ mod tests {
     use crate::crypto::DataKey;
     use crate::crypto::envelope::{self, KeyContext};
     use crate::crypto::records::RecordKeys;
-    use crate::store::{BodyRef, ObjectAddr, ObjectMeta};
+    use crate::store::{BodyRef, ObjectAddr, ObjectMeta, WriteCondition};
 
     /// Crypto's view of the store: key records, bucket incarnations (their records dropped with
     /// the bucket) and whether object records exist (the format-1 check at start-up).
@@ -103,9 +103,15 @@ mod tests {
             bucket: "b",
             key: "k",
         };
-        store.commit_object(addr, meta, None, None).await.unwrap();
+        store
+            .commit_object(addr, meta, None, None, &WriteCondition::None)
+            .await
+            .unwrap();
         assert!(store.holds_object_records().await.unwrap());
-        store.delete_object(addr).await.unwrap();
+        store
+            .delete_object(addr, &WriteCondition::None)
+            .await
+            .unwrap();
 
         store.delete_bucket(&bucket).await.unwrap();
         assert!(

@@ -5,6 +5,7 @@
 //! after its blob is synced; the replaced blob is removed after the commit.
 
 mod blobs;
+mod condition;
 mod error;
 mod key_store;
 mod meta;
@@ -16,6 +17,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 pub use blobs::{BlobWriter, ByteStream, FinishedBlob, INLINE_MAX, OpenBlob};
+pub use condition::WriteCondition;
 pub use error::StoreError;
 pub use meta::{ObjectPage, PageQuery};
 pub use model::{
@@ -175,14 +177,16 @@ impl Store {
     }
 
     /// The commit point of a write: metadata naming the (already synced, or `inline`) body becomes
-    /// visible, and the body it replaced is freed. On failure the new body is freed instead.
-    /// `customer` is an SSE-C object's key (its checksums are sealed under it).
+    /// visible, and the body it replaced is freed. On failure (a condition that does not hold
+    /// included) the new body is freed instead and nothing changes. `customer` is an SSE-C
+    /// object's key (its checksums are sealed under it); `cond` is checked in the commit.
     pub async fn commit_object(
         &self,
         addr: ObjectAddr<'_>,
         meta: ObjectMeta,
         inline: Option<bytes::Bytes>,
         customer: Option<&CustomerKey>,
+        cond: &WriteCondition,
     ) -> Result<(), StoreError> {
         let ObjectAddr { bucket, key } = addr;
         let body = meta.body.clone();
@@ -196,13 +200,29 @@ impl Store {
                 return Err(e);
             }
         };
-        let op = WriteOp::PutObject {
-            bucket: bucket.to_string(),
-            key: key.to_string(),
-            meta: Box::new(meta),
-            inline,
-        };
-        match self.meta.write(op).await {
+        let mut result = Err(StoreError::ConditionConflict);
+        for _ in 0..condition::CONDITION_ATTEMPTS {
+            let expect = match self.expectation(addr, cond).await {
+                Ok(e) => e,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            };
+            let op = WriteOp::PutObject {
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+                meta: Box::new(meta.clone()),
+                inline: inline.clone(),
+                expect,
+            };
+            result = self.meta.write(op).await;
+            if !matches!(result, Err(StoreError::ObjectChanged)) {
+                break;
+            }
+            result = Err(StoreError::ConditionConflict);
+        }
+        match result {
             Ok(old) => {
                 // Rewriting metadata in place (key rotation) keeps the same body: never free it.
                 self.free(old.into_iter().filter(|b| *b != body).collect());
@@ -215,13 +235,27 @@ impl Store {
         }
     }
 
-    /// Deletes an object; `Ok(false)` when there was none.
-    pub async fn delete_object(&self, addr: ObjectAddr<'_>) -> Result<bool, StoreError> {
-        let op = WriteOp::DeleteObject {
-            bucket: addr.bucket.to_string(),
-            key: addr.key.to_string(),
-        };
-        let old = self.meta.write(op).await?;
+    /// Deletes an object if `cond` holds; `Ok(false)` when there was none.
+    pub async fn delete_object(
+        &self,
+        addr: ObjectAddr<'_>,
+        cond: &WriteCondition,
+    ) -> Result<bool, StoreError> {
+        let mut result = Err(StoreError::ConditionConflict);
+        for _ in 0..condition::CONDITION_ATTEMPTS {
+            let expect = self.expectation(addr, cond).await?;
+            let op = WriteOp::DeleteObject {
+                bucket: addr.bucket.to_string(),
+                key: addr.key.to_string(),
+                expect,
+            };
+            result = self.meta.write(op).await;
+            if !matches!(result, Err(StoreError::ObjectChanged)) {
+                break;
+            }
+            result = Err(StoreError::ConditionConflict);
+        }
+        let old = result?;
         let existed = !old.is_empty();
         self.free(old);
         Ok(existed)
@@ -344,7 +378,9 @@ impl Store {
 
     /// The commit point of CompleteMultipartUpload: in one transaction the upload ends and the
     /// object made of `meta.body`'s parts becomes visible; the replaced object and the parts not
-    /// used are freed afterwards.
+    /// used are freed afterwards. `cond` is checked in the same transaction; when it does not hold
+    /// nothing changes (the upload stays, as on S3, for another Complete). A write that commits at
+    /// the key between the check and the commit answers `ConditionConflict` (S3's 409).
     pub async fn complete_upload(
         &self,
         bucket: &str,
@@ -352,7 +388,9 @@ impl Store {
         upload_id: &str,
         meta: ObjectMeta,
         customer: Option<&CustomerKey>,
+        cond: &WriteCondition,
     ) -> Result<(), StoreError> {
+        let expect = self.expectation(ObjectAddr { bucket, key }, cond).await?;
         let meta = sealed::close_object(self.keys()?, bucket, key, meta, customer)?;
         let used = match &meta.body {
             BodyRef::Parts { parts, .. } => {
@@ -368,8 +406,13 @@ impl Store {
                 upload_id: upload_id.to_string(),
                 used,
                 meta: Box::new(meta),
+                expect,
             })
-            .await?;
+            .await
+            .map_err(|e| match e {
+                StoreError::ObjectChanged => StoreError::ConditionConflict,
+                e => e,
+            })?;
         self.free(freed);
         Ok(())
     }

@@ -5,7 +5,7 @@
 
 use super::Store;
 use super::error::StoreError;
-use super::meta::{PageQuery, WriteOp};
+use super::meta::{Expect, PageQuery, WriteOp};
 use serde::Serialize;
 
 use super::model::{ObjectMeta, PartMeta, RecordSeal, UploadMeta};
@@ -42,6 +42,7 @@ impl Store {
                         key,
                         meta: Box::new(meta),
                         inline: None,
+                        expect: Expect::Any,
                     };
                     // Same body: nothing is released (`meta::release` keeps it).
                     self.meta.write(op).await?;

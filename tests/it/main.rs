@@ -32,6 +32,8 @@ mod sdk_bucket_encryption;
 #[cfg(test)]
 mod sdk_buckets;
 #[cfg(test)]
+mod sdk_conditional;
+#[cfg(test)]
 mod sdk_encryption;
 #[cfg(test)]
 mod sdk_errors;

@@ -16,6 +16,14 @@ pub struct ObjectIdentifier {
     pub key: String,
     #[serde(rename = "VersionId")]
     pub version_id: Option<String>,
+    /// The entry's condition (S3's conditional deletes: the `If-Match` of this key).
+    #[serde(rename = "ETag")]
+    pub etag: Option<String>,
+    /// Directory buckets' conditions on the last-modified time and size: refused (501).
+    #[serde(rename = "LastModifiedTime")]
+    pub last_modified_time: Option<String>,
+    #[serde(rename = "Size")]
+    pub size: Option<String>,
 }
 
 #[derive(Serialize)]

@@ -12,6 +12,7 @@ use crate::crypto::Encryption;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::header_names::{X_AMZ_CHECKSUM_TYPE, X_AMZ_MP_OBJECT_SIZE};
 use crate::http::body::{Digest, MAX_LARGE_XML_BODY, read_xml_body_limited};
+use crate::http::headers::write_condition;
 use crate::http::xml::elements::ChecksumXml;
 use crate::http::xml::multipart::{CompleteRequest, CompleteResult, CompletedPart};
 use crate::http::xml::{S3_XMLNS, from_xml, to_xml};
@@ -95,6 +96,7 @@ pub async fn complete_multipart_upload(
     body: Body,
 ) -> Result<Response, S3Error> {
     let id = id.to_string();
+    let cond = write_condition(&ctx.parts.headers)?;
     let store = &ctx.state.store;
     let at = UploadAddr {
         object: ctx.object_addr(),
@@ -212,6 +214,7 @@ pub async fn complete_multipart_upload(
             &id,
             meta.clone(),
             customer.as_ref(),
+            &cond,
         )
         .await
     {

@@ -73,6 +73,10 @@ impl Tables for RedbTables<'_> {
             .map_err(StoreError::db)?;
         Ok(range.next().is_none())
     }
+    fn object(&self, k: &[u8]) -> Result<Option<ObjectMeta>, StoreError> {
+        let found = self.objects.get(k).map_err(StoreError::db)?;
+        found.map(|g| decode(g.value())).transpose()
+    }
     fn put_object(
         &mut self,
         k: &[u8],

@@ -38,6 +38,9 @@ impl Tables for MemoryTables {
         let (start, end) = bucket_bounds(name);
         Ok(self.objects.range(start..end).next().is_none())
     }
+    fn object(&self, k: &[u8]) -> Result<Option<ObjectMeta>, StoreError> {
+        Ok(self.objects.get(k).cloned())
+    }
     fn put_object(
         &mut self,
         k: &[u8],

@@ -68,6 +68,37 @@ fn part_number(k: &[u8]) -> u32 {
         .unwrap_or(0)
 }
 
+/// What a conditional write expects to find at its key when it commits (S3's conditional writes).
+/// The caller resolves a condition against a record it read; checking the expectation in the
+/// committing transaction makes the check and the write one step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// No condition: the write replaces whatever is there.
+    Any,
+    /// No object at the key.
+    Absent,
+    /// Exactly the record read, named by its MAC (unique per record written: it covers the
+    /// record's freshly sealed values).
+    Record([u8; 32]),
+}
+
+/// Whether the object at `k` is what `expect` expects; `StoreError::ObjectChanged` if not.
+fn check_expect(t: &impl Tables, k: &[u8], expect: Expect) -> Result<(), StoreError> {
+    let holds = match expect {
+        Expect::Any => true,
+        Expect::Absent => t.object(k)?.is_none(),
+        Expect::Record(mac) => t
+            .object(k)?
+            .and_then(|m| m.seal)
+            .is_some_and(|s| s.mac == mac),
+    };
+    if holds {
+        Ok(())
+    } else {
+        Err(StoreError::ObjectChanged)
+    }
+}
+
 /// A change to the metadata, applied atomically.
 #[derive(Debug)]
 pub enum WriteOp {
@@ -93,10 +124,12 @@ pub enum WriteOp {
         meta: Box<ObjectMeta>,
         /// The sealed bytes of an `Inline` body, stored with the metadata.
         inline: Option<Bytes>,
+        expect: Expect,
     },
     DeleteObject {
         bucket: String,
         key: String,
+        expect: Expect,
     },
     PutConfig {
         name: String,
@@ -129,6 +162,7 @@ pub enum WriteOp {
         upload_id: String,
         used: Vec<(u32, String)>,
         meta: Box<ObjectMeta>,
+        expect: Expect,
     },
 }
 
@@ -144,6 +178,7 @@ trait Tables {
     fn put_bucket(&mut self, meta: &BucketMeta) -> Result<(), StoreError>;
     fn remove_bucket(&mut self, name: &str) -> Result<(), StoreError>;
     fn bucket_is_empty(&self, name: &str) -> Result<bool, StoreError>;
+    fn object(&self, k: &[u8]) -> Result<Option<ObjectMeta>, StoreError>;
     fn put_object(&mut self, k: &[u8], meta: &ObjectMeta)
     -> Result<Option<ObjectMeta>, StoreError>;
     fn remove_object(&mut self, k: &[u8]) -> Result<Option<ObjectMeta>, StoreError>;
@@ -280,20 +315,27 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
             key,
             meta,
             inline,
+            expect,
         } => {
             if t.bucket(bucket)?.is_none() {
                 return Err(StoreError::NoSuchBucket(bucket.clone()));
             }
+            check_expect(t, &object_key(bucket, key), *expect)?;
             if let (BodyRef::Inline(id), Some(bytes)) = (&meta.body, inline) {
                 t.put_inline(id, bytes)?;
             }
             let old = t.put_object(&object_key(bucket, key), meta)?;
             release(t, old, Some(&meta.body))
         }
-        WriteOp::DeleteObject { bucket, key } => {
+        WriteOp::DeleteObject {
+            bucket,
+            key,
+            expect,
+        } => {
             if t.bucket(bucket)?.is_none() {
                 return Err(StoreError::NoSuchBucket(bucket.clone()));
             }
+            check_expect(t, &object_key(bucket, key), *expect)?;
             let old = t.remove_object(&object_key(bucket, key))?;
             release(t, old, None)
         }
@@ -348,6 +390,7 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
             upload_id,
             used,
             meta,
+            expect,
         } => {
             if t.bucket(bucket)?.is_none() {
                 return Err(StoreError::NoSuchBucket(bucket.clone()));
@@ -361,6 +404,8 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
                     return Err(StoreError::PartChanged(*number));
                 }
             }
+            // A refused condition keeps the upload, so the client can complete it again.
+            check_expect(t, &object_key(bucket, key), *expect)?;
             let old = t.put_object(&object_key(bucket, key), meta)?;
             let mut freed = release(t, old, None)?;
             freed.extend(
