@@ -1,0 +1,169 @@
+//! THE table of request headers S3 defines that sealstore does not implement yet, checked once
+//! per request by `dispatch` right after the access check (a wrong bucket answers NoSuchBucket or
+//! AccessDenied first, as S3 does) and before any handler runs: a refused request has read no
+//! body and changed nothing. "Never accept and ignore": a header that would be silently dropped
+//! (tags, object lock, grants, ...) answers 501 NotImplemented naming it, unless its value is one
+//! S3 itself treats as a no-op (`x-amz-tagging-directive: COPY` of a source without tags, ...).
+
+use crate::error::{S3Error, S3ErrorCode};
+use crate::header_names::{
+    X_AMZ_BUCKET_OBJECT_LOCK_ENABLED, X_AMZ_BYPASS_GOVERNANCE_RETENTION, X_AMZ_GRANT_PREFIX,
+    X_AMZ_MFA, X_AMZ_OBJECT_LOCK_LEGAL_HOLD, X_AMZ_OBJECT_LOCK_MODE,
+    X_AMZ_OBJECT_LOCK_RETAIN_UNTIL_DATE, X_AMZ_OBJECT_OWNERSHIP, X_AMZ_TAGGING,
+    X_AMZ_TAGGING_DIRECTIVE, X_AMZ_WEBSITE_REDIRECT_LOCATION, X_AMZ_WRITE_OFFSET_BYTES,
+};
+use http::HeaderMap;
+
+/// One row: a header (or a family, by prefix), the operations S3 defines it on, the values that
+/// are no-ops sealstore may accept, and what is not implemented.
+pub struct Unsupported {
+    pub header: &'static str,
+    /// The header is a prefix (`x-amz-grant-` for every grant header).
+    pub prefix: bool,
+    /// `Endpoint::name` of each operation the header is refused on.
+    pub endpoints: &'static [&'static str],
+    /// Values accepted because they ask for what sealstore does anyway (compared ignoring case).
+    pub no_op: &'static [&'static str],
+    pub what: &'static str,
+}
+
+/// The object writes that take tags, object lock, grants and a website redirect.
+const OBJECT_WRITES: &[&str] = &["PutObject", "CopyObject", "CreateMultipartUpload"];
+const DELETES: &[&str] = &["DeleteObject", "DeleteObjects"];
+
+pub const TABLE: &[Unsupported] = &[
+    Unsupported {
+        header: X_AMZ_TAGGING,
+        prefix: false,
+        endpoints: OBJECT_WRITES,
+        no_op: &[],
+        what: "Object tagging",
+    },
+    Unsupported {
+        header: X_AMZ_TAGGING_DIRECTIVE,
+        prefix: false,
+        endpoints: &["CopyObject"],
+        // COPY copies the source's tags, and no object has tags yet.
+        no_op: &["COPY"],
+        what: "Object tagging (x-amz-tagging-directive REPLACE)",
+    },
+    Unsupported {
+        header: X_AMZ_OBJECT_LOCK_MODE,
+        prefix: false,
+        endpoints: OBJECT_WRITES,
+        no_op: &[],
+        what: "Object lock",
+    },
+    Unsupported {
+        header: X_AMZ_OBJECT_LOCK_RETAIN_UNTIL_DATE,
+        prefix: false,
+        endpoints: OBJECT_WRITES,
+        no_op: &[],
+        what: "Object lock",
+    },
+    Unsupported {
+        header: X_AMZ_OBJECT_LOCK_LEGAL_HOLD,
+        prefix: false,
+        endpoints: OBJECT_WRITES,
+        // OFF is what an object without a legal hold has.
+        no_op: &["OFF"],
+        what: "Object lock (legal hold)",
+    },
+    Unsupported {
+        header: X_AMZ_BYPASS_GOVERNANCE_RETENTION,
+        prefix: false,
+        endpoints: DELETES,
+        no_op: &["false"],
+        what: "Object lock (governance bypass)",
+    },
+    Unsupported {
+        header: X_AMZ_MFA,
+        prefix: false,
+        endpoints: DELETES,
+        no_op: &[],
+        what: "MFA delete",
+    },
+    Unsupported {
+        header: X_AMZ_WEBSITE_REDIRECT_LOCATION,
+        prefix: false,
+        endpoints: OBJECT_WRITES,
+        no_op: &[],
+        what: "Website redirect locations",
+    },
+    Unsupported {
+        header: X_AMZ_WRITE_OFFSET_BYTES,
+        prefix: false,
+        endpoints: &["PutObject"],
+        no_op: &[],
+        what: "Appending to an object (x-amz-write-offset-bytes)",
+    },
+    // PutBucketAcl and PutObjectAcl refuse grants themselves (ops/acl.rs).
+    Unsupported {
+        header: X_AMZ_GRANT_PREFIX,
+        prefix: true,
+        endpoints: &[
+            "PutObject",
+            "CopyObject",
+            "CreateMultipartUpload",
+            "CreateBucket",
+        ],
+        no_op: &[],
+        what: "ACL grants (sealstore keeps every resource private)",
+    },
+    Unsupported {
+        header: X_AMZ_BUCKET_OBJECT_LOCK_ENABLED,
+        prefix: false,
+        endpoints: &["CreateBucket"],
+        no_op: &["false"],
+        what: "Object lock",
+    },
+    Unsupported {
+        header: X_AMZ_OBJECT_OWNERSHIP,
+        prefix: false,
+        endpoints: &["CreateBucket"],
+        // S3's default since 2023, and what sealstore does: ACLs off, the bucket owner owns all.
+        no_op: &["BucketOwnerEnforced"],
+        what: "Object ownership other than BucketOwnerEnforced",
+    },
+];
+
+/// The first row the request hits: the header it names and the row. Pure, for the unit test.
+pub fn find(endpoint: &str, headers: &HeaderMap) -> Option<(String, &'static Unsupported)> {
+    for row in TABLE.iter().filter(|r| r.endpoints.contains(&endpoint)) {
+        for (name, value) in headers {
+            let hit = if row.prefix {
+                name.as_str().starts_with(row.header)
+            } else {
+                name.as_str() == row.header
+            };
+            if !hit {
+                continue;
+            }
+            let no_op = value
+                .to_str()
+                .is_ok_and(|v| row.no_op.iter().any(|ok| ok.eq_ignore_ascii_case(v.trim())));
+            if !no_op {
+                return Some((name.as_str().to_owned(), row));
+            }
+        }
+    }
+    None
+}
+
+/// 501 NotImplemented naming the header, for the first row the request hits.
+pub fn check(endpoint: &str, headers: &HeaderMap) -> Result<(), S3Error> {
+    match find(endpoint, headers) {
+        None => Ok(()),
+        Some((name, row)) => Err(S3Error::with_message(
+            S3ErrorCode::NotImplemented,
+            format!(
+                "{} is not implemented by sealstore; the request header {name} is refused rather than ignored.",
+                row.what
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+#[path = "unsupported_tests.rs"]
+mod tests;
