@@ -4,13 +4,16 @@
 //! body and changed nothing. "Never accept and ignore": a header that would be silently dropped
 //! (tags, object lock, grants, ...) answers 501 NotImplemented naming it, unless its value is one
 //! S3 itself treats as a no-op (`x-amz-tagging-directive: COPY` of a source without tags, ...).
+//! Not here, because they drop nothing: `x-amz-bypass-governance-retention` and `x-amz-mfa` on
+//! deletes only grant what a bucket without object lock or MFA delete (every sealstore bucket)
+//! does not ask for, and the delete happens as requested, as on such a bucket in S3.
 
 use crate::error::{S3Error, S3ErrorCode};
 use crate::header_names::{
-    X_AMZ_BUCKET_OBJECT_LOCK_ENABLED, X_AMZ_BYPASS_GOVERNANCE_RETENTION, X_AMZ_GRANT_PREFIX,
-    X_AMZ_MFA, X_AMZ_OBJECT_LOCK_LEGAL_HOLD, X_AMZ_OBJECT_LOCK_MODE,
-    X_AMZ_OBJECT_LOCK_RETAIN_UNTIL_DATE, X_AMZ_OBJECT_OWNERSHIP, X_AMZ_TAGGING,
-    X_AMZ_TAGGING_DIRECTIVE, X_AMZ_WEBSITE_REDIRECT_LOCATION, X_AMZ_WRITE_OFFSET_BYTES,
+    X_AMZ_BUCKET_OBJECT_LOCK_ENABLED, X_AMZ_GRANT_PREFIX, X_AMZ_OBJECT_LOCK_LEGAL_HOLD,
+    X_AMZ_OBJECT_LOCK_MODE, X_AMZ_OBJECT_LOCK_RETAIN_UNTIL_DATE, X_AMZ_OBJECT_OWNERSHIP,
+    X_AMZ_TAGGING, X_AMZ_TAGGING_DIRECTIVE, X_AMZ_WEBSITE_REDIRECT_LOCATION,
+    X_AMZ_WRITE_OFFSET_BYTES,
 };
 use http::HeaderMap;
 
@@ -29,7 +32,6 @@ pub struct Unsupported {
 
 /// The object writes that take tags, object lock, grants and a website redirect.
 const OBJECT_WRITES: &[&str] = &["PutObject", "CopyObject", "CreateMultipartUpload"];
-const DELETES: &[&str] = &["DeleteObject", "DeleteObjects"];
 
 pub const TABLE: &[Unsupported] = &[
     Unsupported {
@@ -68,20 +70,6 @@ pub const TABLE: &[Unsupported] = &[
         // OFF is what an object without a legal hold has.
         no_op: &["OFF"],
         what: "Object lock (legal hold)",
-    },
-    Unsupported {
-        header: X_AMZ_BYPASS_GOVERNANCE_RETENTION,
-        prefix: false,
-        endpoints: DELETES,
-        no_op: &["false"],
-        what: "Object lock (governance bypass)",
-    },
-    Unsupported {
-        header: X_AMZ_MFA,
-        prefix: false,
-        endpoints: DELETES,
-        no_op: &[],
-        what: "MFA delete",
     },
     Unsupported {
         header: X_AMZ_WEBSITE_REDIRECT_LOCATION,
