@@ -12,7 +12,7 @@ use crate::error::{S3Error, S3ErrorCode};
 use crate::header_names::{
     X_AMZ_BUCKET_OBJECT_LOCK_ENABLED, X_AMZ_GRANT_PREFIX, X_AMZ_OBJECT_LOCK_LEGAL_HOLD,
     X_AMZ_OBJECT_LOCK_MODE, X_AMZ_OBJECT_LOCK_RETAIN_UNTIL_DATE, X_AMZ_OBJECT_OWNERSHIP,
-    X_AMZ_TAGGING, X_AMZ_TAGGING_DIRECTIVE, X_AMZ_WEBSITE_REDIRECT_LOCATION,
+    X_AMZ_STORAGE_CLASS, X_AMZ_TAGGING, X_AMZ_TAGGING_DIRECTIVE, X_AMZ_WEBSITE_REDIRECT_LOCATION,
     X_AMZ_WRITE_OFFSET_BYTES,
 };
 use http::HeaderMap;
@@ -138,8 +138,48 @@ pub fn find(endpoint: &str, headers: &HeaderMap) -> Option<(String, &'static Uns
     None
 }
 
-/// 501 NotImplemented naming the header, for the first row the request hits.
+/// The storage classes S3 defines besides the two sealstore stores in (STANDARD, and
+/// EXPRESS_ONEZONE in directory buckets).
+const OTHER_STORAGE_CLASSES: &[&str] = &[
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "OUTPOSTS",
+    "GLACIER_IR",
+    "SNOW",
+    "FSX_OPENZFS",
+    "FSX_ONTAP",
+];
+
+/// `x-amz-storage-class` on the object writes: STANDARD and EXPRESS_ONEZONE are what sealstore
+/// stores; another class S3 defines would be silently dropped (501); anything else is not a
+/// storage class (S3's 400 InvalidStorageClass). Case-sensitive, as S3's enum values are.
+fn check_storage_class(endpoint: &str, headers: &HeaderMap) -> Result<(), S3Error> {
+    if !OBJECT_WRITES.contains(&endpoint) {
+        return Ok(());
+    }
+    let Some(value) = headers.get(X_AMZ_STORAGE_CLASS) else {
+        return Ok(());
+    };
+    match value.to_str().unwrap_or("") {
+        "STANDARD" | "EXPRESS_ONEZONE" => Ok(()),
+        class if OTHER_STORAGE_CLASSES.contains(&class) => Err(S3Error::with_message(
+            S3ErrorCode::NotImplemented,
+            format!(
+                "Storage class {class} is not implemented by sealstore (objects are stored as STANDARD); the request header {X_AMZ_STORAGE_CLASS} is refused rather than ignored."
+            ),
+        )),
+        _ => Err(S3Error::new(S3ErrorCode::InvalidStorageClass)),
+    }
+}
+
+/// 501 NotImplemented naming the header, for the first row the request hits; then the storage
+/// class.
 pub fn check(endpoint: &str, headers: &HeaderMap) -> Result<(), S3Error> {
+    check_storage_class(endpoint, headers)?;
     match find(endpoint, headers) {
         None => Ok(()),
         Some((name, row)) => Err(S3Error::with_message(

@@ -93,3 +93,23 @@ fn the_issue_cases() {
         assert!(find(ep, &plain).is_none());
     }
 }
+
+#[test]
+fn storage_classes() {
+    let class = |v: &str| check("PutObject", &header_map(&[("x-amz-storage-class", v)]));
+    assert!(class("STANDARD").is_ok());
+    assert!(class("EXPRESS_ONEZONE").is_ok());
+    let code = |v: &str| class(v).err().map(|e| e.code);
+    assert_eq!(code("GLACIER"), Some(S3ErrorCode::NotImplemented));
+    assert_eq!(
+        code("REDUCED_REDUNDANCY"),
+        Some(S3ErrorCode::NotImplemented)
+    );
+    assert_eq!(code("standard"), Some(S3ErrorCode::InvalidStorageClass));
+    assert_eq!(code("NOPE"), Some(S3ErrorCode::InvalidStorageClass));
+    // Only on the object writes.
+    let glacier = header_map(&[("x-amz-storage-class", "GLACIER")]);
+    assert!(check("UploadPart", &glacier).is_ok());
+    assert!(check("CopyObject", &glacier).is_err());
+    assert!(check("CreateMultipartUpload", &glacier).is_err());
+}

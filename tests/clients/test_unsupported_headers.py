@@ -121,3 +121,28 @@ def test_missing_bucket_answers_first(s3):
     with pytest.raises(ClientError) as e:
         s3.put_object(Bucket=unique_bucket_name(), Key="k", Body=b"x", Tagging="a=b")
     assert_client_error(e, "NoSuchBucket", 404)
+
+
+@pytest.mark.parametrize("cls", ["STANDARD_IA", "GLACIER", "REDUCED_REDUNDANCY"])
+def test_put_object_other_storage_class_refused(s3, bucket, cls):
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"data", StorageClass=cls)
+    assert_refused(e, cls)
+    assert_absent(s3, bucket, "k")
+
+
+def test_unknown_storage_class_is_invalid(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="src", Body=b"data")
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"},
+                       StorageClass="NOT_A_CLASS")
+    err = assert_client_error(e, "InvalidStorageClass", 400)
+    assert err["Error"]["Message"] == "The storage class you specified is not valid"
+    assert_absent(s3, bucket, "dst")
+
+
+def test_standard_storage_class_accepted(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"data", StorageClass="STANDARD")
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mp", StorageClass="STANDARD")
+    s3.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=up["UploadId"])
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"data"
