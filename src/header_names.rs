@@ -75,6 +75,18 @@ pub const X_AMZ_EXPECTED_BUCKET_OWNER: &str = "x-amz-expected-bucket-owner";
 pub const X_AMZ_CREATE_SESSION_MODE: &str = "x-amz-create-session-mode";
 pub const X_AMZ_MP_OBJECT_SIZE: &str = "x-amz-mp-object-size";
 
+// Not implemented yet: request headers S3 defines that ops/unsupported.rs refuses (tags, object
+// lock, website redirects, appends, object ownership).
+pub const X_AMZ_TAGGING: &str = "x-amz-tagging";
+pub const X_AMZ_TAGGING_DIRECTIVE: &str = "x-amz-tagging-directive";
+pub const X_AMZ_OBJECT_LOCK_MODE: &str = "x-amz-object-lock-mode";
+pub const X_AMZ_OBJECT_LOCK_RETAIN_UNTIL_DATE: &str = "x-amz-object-lock-retain-until-date";
+pub const X_AMZ_OBJECT_LOCK_LEGAL_HOLD: &str = "x-amz-object-lock-legal-hold";
+pub const X_AMZ_BUCKET_OBJECT_LOCK_ENABLED: &str = "x-amz-bucket-object-lock-enabled";
+pub const X_AMZ_OBJECT_OWNERSHIP: &str = "x-amz-object-ownership";
+pub const X_AMZ_WEBSITE_REDIRECT_LOCATION: &str = "x-amz-website-redirect-location";
+pub const X_AMZ_WRITE_OFFSET_BYTES: &str = "x-amz-write-offset-bytes";
+
 // Responses: headers only sealstore sends: request ids, bucket location, a multipart object's part
 // count, and x-amz-unknown, the name a stored content header sealstore no longer knows would be
 // sent under.

@@ -31,6 +31,7 @@ pub enum S3ErrorCode {
     InvalidPartOrder,
     InvalidRange,
     InvalidRequest,
+    InvalidStorageClass,
     InvalidToken,
     InvalidURI,
     KeyTooLongError,
@@ -94,6 +95,7 @@ impl S3ErrorCode {
             InvalidPartOrder => "InvalidPartOrder",
             InvalidRange => "InvalidRange",
             InvalidRequest => "InvalidRequest",
+            InvalidStorageClass => "InvalidStorageClass",
             InvalidToken => "InvalidToken",
             InvalidURI => "InvalidURI",
             KeyTooLongError => "KeyTooLongError",
@@ -177,6 +179,7 @@ impl S3ErrorCode {
             | InvalidPart
             | InvalidPartOrder
             | InvalidRequest
+            | InvalidStorageClass
             | InvalidURI
             | KeyTooLongError
             | KmsNotFound
@@ -234,6 +237,7 @@ impl S3ErrorCode {
                 "The list of parts was not in ascending order. The parts list must be specified in order by part number."
             }
             InvalidPartNumber => "The requested partnumber is not satisfiable",
+            InvalidStorageClass => "The storage class you specified is not valid",
             EntityTooSmall => {
                 "Your proposed upload is smaller than the minimum allowed object size."
             }

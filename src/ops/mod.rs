@@ -17,6 +17,7 @@ mod object_put;
 mod proptests;
 mod sse_request;
 mod subresource;
+mod unsupported;
 mod write_encryption;
 
 use axum::body::Body;
@@ -48,6 +49,8 @@ pub struct ReqCtx<'a> {
 pub async fn dispatch(ctx: ReqCtx<'_>, body: Body) -> Result<Response, S3Error> {
     crate::faults::panic_point(ctx.route.endpoint.name());
     let mut granted = access::check(&ctx).await?;
+    // After the bucket checks (S3 answers for the bucket first), before any handler reads the body.
+    unsupported::check(ctx.route.endpoint.name(), &ctx.parts.headers)?;
     let g = &mut granted;
     match &ctx.route.endpoint {
         Endpoint::ListBuckets => bucket::list_buckets(&ctx).await,

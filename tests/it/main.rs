@@ -46,4 +46,6 @@ mod sdk_multipart;
 #[cfg(test)]
 mod sdk_objects;
 #[cfg(test)]
+mod sdk_unsupported;
+#[cfg(test)]
 mod tls;
