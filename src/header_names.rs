@@ -102,3 +102,9 @@ pub const X_AMZ_UNKNOWN: &str = "x-amz-unknown";
 // -- conditional deletes (directory buckets' conditions beyond If-Match) --
 pub const X_AMZ_IF_MATCH_LAST_MODIFIED_TIME: &str = "x-amz-if-match-last-modified-time";
 pub const X_AMZ_IF_MATCH_SIZE: &str = "x-amz-if-match-size";
+
+// -- versioning --
+pub const X_AMZ_VERSION_ID: &str = "x-amz-version-id";
+pub const X_AMZ_DELETE_MARKER: &str = "x-amz-delete-marker";
+pub const X_AMZ_COPY_SOURCE_VERSION_ID: &str = "x-amz-copy-source-version-id";
+pub const X_AMZ_MFA: &str = "x-amz-mfa";

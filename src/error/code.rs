@@ -51,6 +51,7 @@ pub enum S3ErrorCode {
     NoSuchPublicAccessBlockConfiguration,
     NoSuchTagSet,
     NoSuchUpload,
+    NoSuchVersion,
     NoSuchWebsiteConfiguration,
     NotImplemented,
     OwnershipControlsNotFoundError,
@@ -115,6 +116,7 @@ impl S3ErrorCode {
             NoSuchPublicAccessBlockConfiguration => "NoSuchPublicAccessBlockConfiguration",
             NoSuchTagSet => "NoSuchTagSet",
             NoSuchUpload => "NoSuchUpload",
+            NoSuchVersion => "NoSuchVersion",
             NoSuchWebsiteConfiguration => "NoSuchWebsiteConfiguration",
             NotImplemented => "NotImplemented",
             OwnershipControlsNotFoundError => "OwnershipControlsNotFoundError",
@@ -148,6 +150,7 @@ impl S3ErrorCode {
             | NoSuchPublicAccessBlockConfiguration
             | NoSuchTagSet
             | NoSuchUpload
+            | NoSuchVersion
             | NoSuchWebsiteConfiguration
             | OwnershipControlsNotFoundError
             | ServerSideEncryptionConfigurationNotFoundError => StatusCode::NOT_FOUND,
@@ -227,6 +230,7 @@ impl S3ErrorCode {
                 "The public access block configuration was not found"
             }
             NoSuchTagSet => "The TagSet does not exist",
+            NoSuchVersion => "The specified version does not exist.",
             NoSuchUpload => {
                 "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."
             }

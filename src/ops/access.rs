@@ -52,6 +52,8 @@ impl Endpoint {
             | Endpoint::PutBucketEncryption
             | Endpoint::GetBucketEncryption
             | Endpoint::DeleteBucketEncryption
+            | Endpoint::PutBucketVersioning
+            | Endpoint::GetBucketVersioning
             | Endpoint::GetBucketSubresource(_)
             | Endpoint::ListObjects(_)
             | Endpoint::ListObjectsV2(_)
@@ -61,9 +63,9 @@ impl Endpoint {
             Endpoint::PutObject
             | Endpoint::GetObject(_)
             | Endpoint::HeadObject(_)
-            | Endpoint::DeleteObject
-            | Endpoint::GetObjectAcl
-            | Endpoint::PutObjectAcl
+            | Endpoint::DeleteObject { .. }
+            | Endpoint::GetObjectAcl { .. }
+            | Endpoint::PutObjectAcl { .. }
             | Endpoint::CreateMultipartUpload
             | Endpoint::UploadPart(_)
             | Endpoint::CompleteMultipartUpload { .. }
@@ -80,6 +82,8 @@ impl Endpoint {
 pub struct CopySource {
     pub bucket: BucketMeta,
     pub key: String,
+    /// `?versionId=` of the copy source.
+    pub version_id: Option<String>,
 }
 
 /// What `check` found: the records the handler works on.
@@ -144,6 +148,7 @@ pub async fn check(ctx: &ReqCtx<'_>) -> Result<Granted, S3Error> {
                 source: Some(CopySource {
                     bucket: owned_bucket(ctx, &source.bucket, owner_header).await?,
                     key: source.key.clone(),
+                    version_id: source.version_id.clone(),
                 }),
             });
         }

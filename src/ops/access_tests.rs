@@ -46,9 +46,9 @@ fn variant_index(ep: &Endpoint) -> usize {
         Endpoint::CopyObject(_) => 16,
         Endpoint::GetObject(_) => 17,
         Endpoint::HeadObject(_) => 18,
-        Endpoint::DeleteObject => 19,
-        Endpoint::GetObjectAcl => 20,
-        Endpoint::PutObjectAcl => 21,
+        Endpoint::DeleteObject { .. } => 19,
+        Endpoint::GetObjectAcl { .. } => 20,
+        Endpoint::PutObjectAcl { .. } => 21,
         Endpoint::CreateMultipartUpload => 22,
         Endpoint::UploadPart(_) => 23,
         Endpoint::UploadPartCopy(..) => 24,
@@ -59,9 +59,11 @@ fn variant_index(ep: &Endpoint) -> usize {
         Endpoint::CreateSession => 29,
         Endpoint::ListDirectoryBuckets(_) => 30,
         Endpoint::NotImplemented(_) => 31,
+        Endpoint::PutBucketVersioning => 32,
+        Endpoint::GetBucketVersioning => 33,
     }
 }
-const VARIANTS: usize = 32;
+const VARIANTS: usize = 34;
 
 /// One request per variant: method, path (`{b}` the bucket, `{uid}` its upload), headers (`{s}`
 /// the copy source's bucket).
@@ -117,6 +119,8 @@ const ROWS: &[Row] = &[
     ("GET", "/{b}?session", &[]),
     ("GET", "/?max-directory-buckets=10", &[]),
     ("GET", "/{b}?analytics", &[]),
+    ("PUT", "/{b}?versioning", &[("content-length", "10")]),
+    ("GET", "/{b}?versioning", &[]),
 ];
 
 fn verified(account: &str) -> Verified {

@@ -4,6 +4,7 @@
 use axum::response::Response;
 use http::StatusCode;
 
+use super::versioning::{find_object, set_version_header};
 use super::{ReqCtx, empty_response, xml_response};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::header_names::{X_AMZ_ACL, X_AMZ_GRANT_PREFIX};
@@ -27,14 +28,15 @@ pub async fn get_bucket_acl(bucket: BucketMeta) -> Result<Response, S3Error> {
     ))
 }
 
-pub async fn get_object_acl(ctx: &ReqCtx<'_>, bucket: BucketMeta) -> Result<Response, S3Error> {
-    if ctx.state.store.object(ctx.object_addr()).await?.is_none() {
-        return Err(S3Error::no_such_key(ctx.key()));
-    }
-    Ok(xml_response(
-        StatusCode::OK,
-        owner_full_control(&bucket.owner),
-    ))
+pub async fn get_object_acl(
+    ctx: &ReqCtx<'_>,
+    bucket: BucketMeta,
+    version: Option<&str>,
+) -> Result<Response, S3Error> {
+    let meta = find_object(&ctx.state.store, ctx.object_addr(), version).await?;
+    let mut res = xml_response(StatusCode::OK, owner_full_control(&bucket.owner));
+    set_version_header(&mut res, &bucket, &meta);
+    Ok(res)
 }
 
 /// Accepts `x-amz-acl: private` with no grant document; anything else is not implemented.
@@ -59,10 +61,8 @@ pub async fn put_bucket_acl(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
     Ok(empty_response(StatusCode::OK))
 }
 
-pub async fn put_object_acl(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
-    if ctx.state.store.object(ctx.object_addr()).await?.is_none() {
-        return Err(S3Error::no_such_key(ctx.key()));
-    }
+pub async fn put_object_acl(ctx: &ReqCtx<'_>, version: Option<&str>) -> Result<Response, S3Error> {
+    find_object(&ctx.state.store, ctx.object_addr(), version).await?;
     check_acl_write(ctx)?;
     Ok(empty_response(StatusCode::OK))
 }

@@ -148,6 +148,7 @@ pub async fn create_bucket(ctx: &ReqCtx<'_>, body: Body) -> Result<Response, S3E
         default_blocked_encryption_types: creation_blocked,
         directory,
         incarnation: BucketMeta::new_incarnation(),
+        versioning: None,
     };
     // S3's quotas: general purpose buckets per account, directory buckets per account and region.
     // The store counts inside the creating transaction (TooManyBuckets beyond).

@@ -249,6 +249,7 @@ mod tests {
             default_blocked_encryption_types: vec![],
             directory: None,
             incarnation: String::new(),
+            versioning: None,
         }
     }
 

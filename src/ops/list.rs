@@ -1,6 +1,6 @@
-//! ListObjects (v1), ListObjectsV2 and ListObjectVersions (an unversioned bucket has exactly one
-//! version of each key, "null"). One walker serves all three: it folds keys into common prefixes
-//! and stops after `max-keys` entries.
+//! ListObjects (v1), ListObjectsV2 and ListObjectVersions. The current-object walker serves the
+//! first two, the version walker the third; both fold keys into common prefixes and stop after
+//! `max-keys` entries.
 
 use axum::response::Response;
 use base64::Engine;
@@ -13,10 +13,14 @@ use crate::error::S3Error;
 use crate::http::router::{ListParams, ListV1, ListV2, ListVersions};
 use crate::http::xml::elements::{CommonPrefix, Owner};
 use crate::http::xml::listing::{
-    Contents, ListBucketResultV1, ListBucketResultV2, ListVersionsResult, Version,
+    Contents, DeleteMarkerEntry, ListBucketResultV1, ListBucketResultV2, ListVersionsResult,
+    Version, VersionEntry,
 };
 use crate::http::xml::{S3_XMLNS, to_xml};
-use crate::store::{BucketMeta, ObjectMeta, PageQuery, Store};
+use crate::store::{
+    BucketMeta, NULL_VERSION, ObjectAddr, ObjectMeta, PageQuery, Store, VersionCursor,
+    VersionRecord,
+};
 
 /// Keys are fetched from the store in pages of this many.
 const SCAN_PAGE: usize = 1000;
@@ -280,6 +284,111 @@ pub async fn list_objects(
     Ok(xml_response(StatusCode::OK, to_xml(&doc)?))
 }
 
+/// One entry of a ListObjectVersions walk.
+enum VersionItem {
+    Version(Box<crate::store::ListedVersion>),
+    Prefix(String),
+}
+
+/// Walks the versions of `bucket` from `after`, folding keys on `delimiter`, until `max` entries
+/// (each version and each common prefix counts one); one entry more tells truncation. Pages
+/// of the store are bounded, so a key with any number of versions lists in bounded memory.
+async fn walk_versions(
+    store: &Store,
+    bucket: &str,
+    p: &ListParams,
+    mut cursor: Option<VersionCursor>,
+) -> Result<(Vec<VersionItem>, bool), S3Error> {
+    let max = p.max_keys;
+    let mut items: Vec<VersionItem> = Vec::new();
+    if max == 0 {
+        return Ok((items, false));
+    }
+    loop {
+        let limit = if p.delimiter.is_some() {
+            64
+        } else {
+            SCAN_PAGE.min(max - items.len() + 1)
+        };
+        let page = store
+            .version_page(bucket, &p.prefix, cursor.as_ref(), limit)
+            .await?;
+        let full = page.len() == limit;
+        let mut folded_any = false;
+        for v in page {
+            if items.len() == max {
+                return Ok((items, true));
+            }
+            let folded = p.delimiter.as_deref().and_then(|d| {
+                v.key[p.prefix.len()..]
+                    .find(d)
+                    .map(|i| v.key[..p.prefix.len() + i + d.len()].to_string())
+            });
+            match folded {
+                Some(cp) => {
+                    cursor = Some(VersionCursor {
+                        key: format!("{cp}{SKIP}"),
+                        order: None,
+                    });
+                    items.push(VersionItem::Prefix(cp));
+                    folded_any = true;
+                    break;
+                }
+                None => {
+                    cursor = Some(VersionCursor {
+                        key: v.key.clone(),
+                        order: Some(v.version.order()),
+                    });
+                    items.push(VersionItem::Version(Box::new(v)));
+                }
+            }
+        }
+        if !folded_any && !full {
+            return Ok((items, false));
+        }
+    }
+}
+
+/// Where a ListObjectVersions request starts: after `key-marker` (all its versions), or after
+/// its version `version-id-marker`.
+async fn version_cursor(
+    ctx: &ReqCtx<'_>,
+    p: &ListParams,
+    key_marker: &str,
+    version_marker: &str,
+) -> Result<Option<VersionCursor>, S3Error> {
+    let Some(key) = p.resume_from(Some(key_marker)) else {
+        return Ok(None);
+    };
+    if version_marker.is_empty() || key != key_marker {
+        return Ok(Some(VersionCursor { key, order: None }));
+    }
+    let order = match crate::store::version_order(version_marker) {
+        Some(o) => Some(o),
+        // `null` has no order in its id: the key's null version's.
+        None if version_marker == NULL_VERSION => ctx
+            .state
+            .store
+            .object_version(
+                ObjectAddr {
+                    bucket: ctx.bucket_name(),
+                    key: key_marker,
+                },
+                Some(NULL_VERSION),
+            )
+            .await?
+            .map(|v| v.order()),
+        None => {
+            return Err(S3Error::invalid_argument(
+                "Invalid version id specified",
+                "version-id-marker",
+                version_marker,
+            ));
+        }
+    };
+    Ok(Some(VersionCursor { key, order }))
+}
+
 pub async fn list_object_versions(
     ctx: &ReqCtx<'_>,
     bucket: BucketMeta,
@@ -288,31 +397,43 @@ pub async fn list_object_versions(
     let p = &input.list;
     let key_marker = input.key_marker.as_str();
     let version_marker = input.version_id_marker.as_str();
-    // Each key has one version ("null"), so resuming after a key marker skips that key entirely.
-    let walk = p.run(ctx, p.resume_from(Some(key_marker))).await?;
-    let truncated = walk.truncated;
-    let next_key_marker = truncated
-        .then(|| walk.last_marker())
-        .flatten()
-        .map(|m| p.enc(&m));
-    let next_version_id_marker = match walk.entries.last() {
-        Some(Entry::Object(..)) if truncated => Some("null"),
-        _ => None,
+    let cursor = version_cursor(ctx, p, key_marker, version_marker).await?;
+    let (items, truncated) = walk_versions(&ctx.state.store, ctx.bucket_name(), p, cursor).await?;
+    let (next_key_marker, next_version_id_marker) = match items.last() {
+        Some(VersionItem::Version(v)) if truncated => (
+            Some(p.enc(&v.key)),
+            Some(v.version.version_id().unwrap_or(NULL_VERSION).to_string()),
+        ),
+        Some(VersionItem::Prefix(cp)) if truncated => (Some(p.enc(cp)), None),
+        _ => (None, None),
     };
-    let (contents, common_prefixes) = split_entries(p, walk, None, storage_class(&bucket));
-    let versions = contents
-        .into_iter()
-        .map(|c| Version {
-            key: c.key,
-            version_id: "null",
-            is_latest: true,
-            last_modified: c.last_modified,
-            etag: c.etag,
-            size: c.size,
-            owner: Owner::of(&bucket.owner),
-            storage_class: c.storage_class,
-        })
-        .collect();
+    let class = storage_class(&bucket);
+    let mut versions = Vec::new();
+    let mut common_prefixes = Vec::new();
+    for item in items {
+        match item {
+            VersionItem::Prefix(cp) => common_prefixes.push(CommonPrefix { prefix: p.enc(&cp) }),
+            VersionItem::Version(v) => versions.push(match v.version {
+                VersionRecord::Object(m) => VersionEntry::Version(Version {
+                    key: p.enc(&v.key),
+                    version_id: m.version_label().to_string(),
+                    is_latest: v.is_latest,
+                    last_modified: iso8601(m.last_modified_millis),
+                    etag: format!("\"{}\"", m.etag),
+                    size: m.size,
+                    owner: Owner::of(&bucket.owner),
+                    storage_class: class,
+                }),
+                VersionRecord::Marker(d) => VersionEntry::DeleteMarker(DeleteMarkerEntry {
+                    key: p.enc(&v.key),
+                    version_id: d.version_id.unwrap_or_else(|| NULL_VERSION.to_string()),
+                    is_latest: v.is_latest,
+                    last_modified: iso8601(d.last_modified_millis),
+                    owner: Owner::of(&bucket.owner),
+                }),
+            }),
+        }
+    }
     let doc = ListVersionsResult {
         xmlns: S3_XMLNS,
         name: bucket.name.clone(),

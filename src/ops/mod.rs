@@ -18,6 +18,7 @@ mod proptests;
 mod sse_request;
 mod subresource;
 mod unsupported;
+mod versioning;
 mod write_encryption;
 
 use axum::body::Body;
@@ -67,8 +68,16 @@ pub async fn dispatch(ctx: ReqCtx<'_>, body: Body) -> Result<Response, S3Error> 
             encryption::delete_bucket_encryption(&ctx, g.bucket()?).await
         }
         Endpoint::PutBucketAcl => acl::put_bucket_acl(&ctx).await,
-        Endpoint::GetObjectAcl => acl::get_object_acl(&ctx, g.bucket()?).await,
-        Endpoint::PutObjectAcl => acl::put_object_acl(&ctx).await,
+        Endpoint::GetObjectAcl { version_id } => {
+            acl::get_object_acl(&ctx, g.bucket()?, version_id.as_deref()).await
+        }
+        Endpoint::PutObjectAcl { version_id } => {
+            acl::put_object_acl(&ctx, version_id.as_deref()).await
+        }
+        Endpoint::PutBucketVersioning => {
+            versioning::put_bucket_versioning(&ctx, g.bucket()?, body).await
+        }
+        Endpoint::GetBucketVersioning => versioning::get_bucket_versioning(g.bucket()?).await,
         Endpoint::GetBucketSubresource(sub) => {
             subresource::get_bucket_subresource(g.bucket()?, *sub).await
         }
@@ -77,8 +86,10 @@ pub async fn dispatch(ctx: ReqCtx<'_>, body: Body) -> Result<Response, S3Error> 
         Endpoint::ListObjectVersions(input) => {
             list::list_object_versions(&ctx, g.bucket()?, input).await
         }
-        Endpoint::DeleteObjects => object_delete::delete_objects(&ctx, body).await,
-        Endpoint::DeleteObject => object_delete::delete_object(&ctx).await,
+        Endpoint::DeleteObjects => object_delete::delete_objects(&ctx, g.bucket()?, body).await,
+        Endpoint::DeleteObject { version_id } => {
+            object_delete::delete_object(&ctx, g.bucket()?, version_id.as_deref()).await
+        }
         Endpoint::PutObject => object_put::put_object(&ctx, g.bucket()?, body).await,
         Endpoint::CopyObject(_) => object_put::copy_object(&ctx, g.bucket()?, g.source()?).await,
         Endpoint::GetObject(read) => object_get::get_object(&ctx, g.bucket()?, read).await,

@@ -7,6 +7,7 @@ use http::HeaderMap;
 
 use super::ReqCtx;
 use super::access::CopySource;
+use super::versioning::find_object;
 use crate::crypto::ssec::CustomerKey;
 use crate::crypto::{Encryption, SseRequest};
 use crate::error::{S3Error, S3ErrorCode};
@@ -113,6 +114,9 @@ pub struct SourceObject {
     pub meta: ObjectMeta,
     /// The `x-amz-copy-source-server-side-encryption-customer-*` key, checked against the object.
     pub customer: Option<CustomerKey>,
+    /// `x-amz-copy-source-version-id`: the version copied, once its bucket has a versioning
+    /// state.
+    pub version_header: Option<String>,
 }
 
 /// THE copy-source resolution of CopyObject and UploadPartCopy, after `access` has checked the
@@ -123,15 +127,23 @@ pub async fn load_copy_source(
     source: CopySource,
 ) -> Result<SourceObject, S3Error> {
     let bucket = source.bucket.name;
-    let meta = ctx
-        .state
-        .store
-        .object(ObjectAddr {
-            bucket: &bucket,
-            key: &source.key,
-        })
-        .await?
-        .ok_or_else(|| S3Error::no_such_key(&source.key))?;
+    let addr = ObjectAddr {
+        bucket: &bucket,
+        key: &source.key,
+    };
+    // A delete marker as the source is refused as S3 refuses it: NoSuchKey for the current
+    // version, 400 InvalidRequest when named by id.
+    let meta = match find_object(&ctx.state.store, addr, source.version_id.as_deref()).await {
+        Err(e) if e.code == S3ErrorCode::MethodNotAllowed => {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                "The source of a copy request may not specifically refer to a delete marker by version id.",
+            ));
+        }
+        other => other?,
+    };
+    let version_header = (source.bucket.versioning.is_some() || meta.version_id.is_some())
+        .then(|| meta.version_label().to_string());
     let customer = sse_request::customer_key(&ctx.parts.headers, sse_request::COPY_SOURCE)?;
     check_customer_key(&meta, customer.as_ref())?;
     let conditions = Conditionals::from_headers(&ctx.parts.headers, X_AMZ_COPY_SOURCE_PREFIX);
@@ -144,6 +156,7 @@ pub async fn load_copy_source(
         key: source.key,
         meta,
         customer,
+        version_header,
     })
 }
 

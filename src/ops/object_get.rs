@@ -7,6 +7,7 @@ use futures_util::StreamExt;
 use http::StatusCode;
 
 use super::object_common::check_customer_key;
+use super::versioning::{find_object, set_version_header};
 use super::{ReqCtx, empty_response, set_header};
 use crate::byte_range::ByteRange;
 use crate::clock::http_date;
@@ -23,21 +24,18 @@ use crate::object_io::{self, ObjectRead, ReadError};
 use crate::ops::sse_request;
 use crate::store::{BodyRef, BucketMeta, ByteStream, ObjectMeta};
 
-async fn load(ctx: &ReqCtx<'_>) -> Result<ObjectMeta, S3Error> {
-    ctx.state
-        .store
-        .object(ctx.object_addr())
-        .await?
-        .ok_or_else(|| S3Error::no_such_key(ctx.key()))
+async fn load(ctx: &ReqCtx<'_>, version: Option<&str>) -> Result<ObjectMeta, S3Error> {
+    find_object(&ctx.state.store, ctx.object_addr(), version).await
 }
 
 /// The object's record, after S3's SSE-C checks; an SSE-C record's checksums are opened with the
 /// customer's key.
 async fn load_checked(
     ctx: &ReqCtx<'_>,
+    version: Option<&str>,
     customer: Option<&CustomerKey>,
 ) -> Result<ObjectMeta, S3Error> {
-    let mut meta = load(ctx).await?;
+    let mut meta = load(ctx, version).await?;
     check_customer_key(&meta, customer)?;
     if let Some(c) = customer {
         ctx.state
@@ -48,9 +46,10 @@ async fn load_checked(
 }
 
 /// The headers every GET/HEAD (and 304) carries.
-fn object_headers(res: &mut Response, meta: &ObjectMeta) {
+fn object_headers(res: &mut Response, bucket: &BucketMeta, meta: &ObjectMeta) {
     set_header(res, "etag", &format!("\"{}\"", meta.etag));
     set_header(res, "last-modified", &http_date(meta.last_modified_millis));
+    set_version_header(res, bucket, meta);
 }
 
 /// What GetObject and HeadObject both decide before the body: the checked record, the part and
@@ -71,9 +70,13 @@ enum Outcome {
 /// The checks GetObject and HeadObject share, in S3's order (the version id and partNumber
 /// were checked by the router): SSE-C, the record, conditionals (a 304 is answered here), the
 /// part or Range.
-async fn prepare(ctx: &ReqCtx<'_>, input: &ReadInput) -> Result<Outcome, S3Error> {
+async fn prepare(
+    ctx: &ReqCtx<'_>,
+    bucket: &BucketMeta,
+    input: &ReadInput,
+) -> Result<Outcome, S3Error> {
     let customer = sse_request::customer_key(&ctx.parts.headers, sse_request::OBJECT)?;
-    let meta = load_checked(ctx, customer.as_ref()).await?;
+    let meta = load_checked(ctx, input.version_id.as_deref(), customer.as_ref()).await?;
     match Conditionals::from_headers(&ctx.parts.headers, "")
         .evaluate(&meta.etag, meta.last_modified_millis)
     {
@@ -85,7 +88,7 @@ async fn prepare(ctx: &ReqCtx<'_>, input: &ReadInput) -> Result<Outcome, S3Error
         }
         Precondition::NotModified => {
             let mut res = empty_response(StatusCode::NOT_MODIFIED);
-            object_headers(&mut res, &meta);
+            object_headers(&mut res, bucket, &meta);
             return Ok(Outcome::NotModified(res));
         }
     }
@@ -104,7 +107,7 @@ pub async fn get_object(
     bucket: BucketMeta,
     input: &ReadInput,
 ) -> Result<Response, S3Error> {
-    let mut read = match prepare(ctx, input).await? {
+    let mut read = match prepare(ctx, &bucket, input).await? {
         Outcome::Read(read) => read,
         Outcome::NotModified(res) => return Ok(res),
     };
@@ -117,7 +120,8 @@ pub async fn get_object(
             Ok(s) => break s,
             Err(ReadError::BlobMissing) if attempts < 16 => {
                 attempts += 1;
-                read.meta = load_checked(ctx, read.customer.as_ref()).await?;
+                read.meta =
+                    load_checked(ctx, input.version_id.as_deref(), read.customer.as_ref()).await?;
                 read.range = requested_range(ctx, &read.meta, read.part)?;
             }
             Err(e) => return Err(e.into()),
@@ -132,7 +136,7 @@ pub async fn head_object(
     bucket: BucketMeta,
     input: &ReadInput,
 ) -> Result<Response, S3Error> {
-    match prepare(ctx, input).await? {
+    match prepare(ctx, &bucket, input).await? {
         Outcome::Read(read) => Ok(respond(ctx, &bucket, Body::empty(), &read, input)),
         Outcome::NotModified(res) => Ok(res),
     }
@@ -154,7 +158,7 @@ fn respond(
     } = read;
     let (part, range) = (*part, *range);
     let mut res = Response::new(body);
-    respond_headers(&mut res, meta, range, customer.as_ref(), input);
+    respond_headers(&mut res, bucket, meta, range, customer.as_ref(), input);
     if bucket.is_directory() {
         set_header(
             &mut res,
@@ -267,12 +271,13 @@ async fn open(
 
 fn respond_headers(
     res: &mut Response,
+    bucket: &BucketMeta,
     meta: &ObjectMeta,
     range: Option<ByteRange>,
     customer: Option<&CustomerKey>,
     input: &ReadInput,
 ) {
-    object_headers(res, meta);
+    object_headers(res, bucket, meta);
     set_header(res, "accept-ranges", "bytes");
     set_header(
         res,

@@ -16,6 +16,7 @@ use crate::error::{S3Error, S3ErrorCode};
 use crate::header_names::{
     X_AMZ_CHECKSUM_ALGORITHM, X_AMZ_CHECKSUM_TYPE, X_AMZ_METADATA_DIRECTIVE,
 };
+use crate::header_names::{X_AMZ_COPY_SOURCE_VERSION_ID, X_AMZ_VERSION_ID};
 use crate::http::headers::{check_user_metadata_size, user_metadata, write_condition};
 use crate::http::xml::S3_XMLNS;
 use crate::integrity::checksum::Checksum;
@@ -41,6 +42,8 @@ fn new_meta(
         encryption: written.encryption,
         body: written.body,
         seal: None,
+        version_id: None,
+        seq: 0,
     }
 }
 
@@ -92,10 +95,14 @@ pub async fn put_object(
     let meta = new_meta(written, content_headers(h), user_metadata(h));
     let mut res = empty_response(StatusCode::OK);
     write_response(&mut res, &meta, md5.as_deref());
-    ctx.state
+    let written = ctx
+        .state
         .store
         .commit_object(ctx.object_addr(), meta, inline, customer.as_ref(), &cond)
         .await?;
+    if let Some(v) = &written.version_id {
+        set_header(&mut res, X_AMZ_VERSION_ID, v);
+    }
     Ok(res)
 }
 
@@ -121,6 +128,7 @@ pub async fn copy_object(
     let cond = write_condition(&ctx.parts.headers)?;
     let store = &ctx.state.store;
     let src = load_copy_source(ctx, source).await?;
+    let source_version = src.version_header.clone();
     let (src_bucket, src_key) = (&src.bucket, &src.key);
     let mut source = src.meta;
     let source_key = src.customer;
@@ -150,8 +158,15 @@ pub async fn copy_object(
     // The bucket's rules cannot refuse a write without SSE headers, so deciding the encryption
     // before the copy-onto-itself check keeps S3's error order.
     let encryption = write_encryption::for_write(ctx, &bucket).await?;
-    let changes_something =
-        replace || ctx.header(X_AMZ_CHECKSUM_ALGORITHM).is_some() || encryption.explicit;
+    // Copying a named version over its key is how S3 restores an older version.
+    let names_version = matches!(
+        &ctx.route.endpoint,
+        crate::http::router::Endpoint::CopyObject(c) if c.version_id.is_some()
+    );
+    let changes_something = replace
+        || ctx.header(X_AMZ_CHECKSUM_ALGORITHM).is_some()
+        || encryption.explicit
+        || names_version;
     if src_bucket == ctx.bucket_name() && src_key == ctx.key() && !changes_something {
         return Err(S3Error::with_message(
             S3ErrorCode::InvalidRequest,
@@ -192,9 +207,15 @@ pub async fn copy_object(
     let mut res = xml_response(StatusCode::OK, copy_result(&meta));
     write_response(&mut res, &meta, md5.as_deref());
     res.headers_mut().remove("etag");
-    store
+    let written = store
         .commit_object(ctx.object_addr(), meta, inline, customer.as_ref(), &cond)
         .await?;
+    if let Some(v) = &written.version_id {
+        set_header(&mut res, X_AMZ_VERSION_ID, v);
+    }
+    if let Some(v) = &source_version {
+        set_header(&mut res, X_AMZ_COPY_SOURCE_VERSION_ID, v);
+    }
     Ok(res)
 }
 

@@ -40,7 +40,6 @@ pub async fn get_bucket_subresource(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<RequestPaymentConfiguration xmlns=\"{S3_XMLNS}\"><Payer>BucketOwner</Payer></RequestPaymentConfiguration>"
             ),
         )),
-        BucketSubresource::Versioning => empty_doc("VersioningConfiguration"),
         BucketSubresource::Logging => empty_doc("BucketLoggingStatus"),
         BucketSubresource::Notification => empty_doc("NotificationConfiguration"),
         BucketSubresource::Accelerate => empty_doc("AccelerateConfiguration"),

@@ -31,6 +31,10 @@ pub enum StoreError {
     /// The condition kept meeting concurrent writes (S3's 409 ConditionalRequestConflict).
     #[error("conditional write conflicted with concurrent writes")]
     ConditionConflict,
+    /// The bucket's versioning state changed between preparing a write and committing it: the
+    /// store prepares the write again.
+    #[error("the bucket's versioning state changed during the write")]
+    VersioningChanged,
     #[error("blob missing: {0}")]
     BlobMissing(String),
     #[error("i/o: {0}")]

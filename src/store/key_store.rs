@@ -98,6 +98,8 @@ mod tests {
             },
             body: BodyRef::Empty,
             seal: None,
+            version_id: None,
+            seq: 0,
         };
         let addr = ObjectAddr {
             bucket: "b",

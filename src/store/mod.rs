@@ -12,6 +12,7 @@ mod meta;
 mod model;
 pub mod rotation;
 pub mod sealed;
+mod versioned;
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -19,12 +20,15 @@ use std::sync::{Arc, OnceLock};
 pub use blobs::{BlobWriter, ByteStream, FinishedBlob, INLINE_MAX, OpenBlob};
 pub use condition::WriteCondition;
 pub use error::StoreError;
+pub use meta::versions::{id_order as version_order, is_well_formed as is_version_id};
 pub use meta::{ObjectPage, PageQuery};
 pub use model::{
-    BodyRef, BucketMeta, ChecksumType, DirectoryInfo, EncryptionRule, EncryptionType, ObjectAddr,
-    ObjectMeta, PartBody, PartMeta, RecordSeal, UploadAddr, UploadMeta,
+    BodyRef, BucketMeta, ChecksumType, DeleteMarker, DirectoryInfo, EncryptionRule, EncryptionType,
+    NULL_VERSION, ObjectAddr, ObjectMeta, PartBody, PartMeta, RecordSeal, UploadAddr, UploadMeta,
+    VersionRecord, Versioning,
 };
 pub use rotation::Progress;
+pub use versioned::{Deleted, ListedVersion, VersionCursor, Written};
 
 use crate::crypto::records::RecordKeys;
 use crate::crypto::ssec::CustomerKey;
@@ -80,7 +84,9 @@ impl Store {
 
     /// Whether any object or upload record exists (the format check at start-up).
     pub async fn holds_records(&self) -> Result<bool, StoreError> {
-        if !self.meta.all_objects(None, 1).await?.is_empty() {
+        if !self.meta.all_objects(None, 1).await?.is_empty()
+            || !self.meta.all_versions(None, 1).await?.is_empty()
+        {
             return Ok(true);
         }
         for b in self.meta.buckets().await? {
@@ -121,7 +127,7 @@ impl Store {
             incarnation: meta.incarnation_id(),
         };
         let freed = self.meta.write(op).await?;
-        self.free(freed);
+        self.free(freed.freed);
         Ok(())
     }
 
@@ -177,9 +183,11 @@ impl Store {
     }
 
     /// The commit point of a write: metadata naming the (already synced, or `inline`) body becomes
-    /// visible, and the body it replaced is freed. On failure (a condition that does not hold
-    /// included) the new body is freed instead and nothing changes. `customer` is an SSE-C
-    /// object's key (its checksums are sealed under it); `cond` is checked in the commit.
+    /// visible, and the body it replaced is freed (in a bucket with a versioning state the
+    /// current object becomes an older version instead, except a replaced null version). On
+    /// failure (a condition that does not hold included) the new body is freed instead and nothing
+    /// changes. `customer` is an SSE-C object's key (its checksums are sealed under it); `cond` is
+    /// checked in the commit. Returns the version written (see [`Written`]).
     pub async fn commit_object(
         &self,
         addr: ObjectAddr<'_>,
@@ -187,46 +195,15 @@ impl Store {
         inline: Option<bytes::Bytes>,
         customer: Option<&CustomerKey>,
         cond: &WriteCondition,
-    ) -> Result<(), StoreError> {
-        let ObjectAddr { bucket, key } = addr;
+    ) -> Result<Written, StoreError> {
         let body = meta.body.clone();
-        let closed = self
-            .keys()
-            .and_then(|keys| sealed::close_object(keys, bucket, key, meta, customer));
-        let meta = match closed {
-            Ok(m) => m,
-            Err(e) => {
-                self.free(vec![body]);
-                return Err(e);
-            }
-        };
-        let mut result = Err(StoreError::ConditionConflict);
-        for _ in 0..condition::CONDITION_ATTEMPTS {
-            let expect = match self.expectation(addr, cond).await {
-                Ok(e) => e,
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            };
-            let op = WriteOp::PutObject {
-                bucket: bucket.to_string(),
-                key: key.to_string(),
-                meta: Box::new(meta.clone()),
-                inline: inline.clone(),
-                expect,
-            };
-            result = self.meta.write(op).await;
-            if !matches!(result, Err(StoreError::ObjectChanged)) {
-                break;
-            }
-            result = Err(StoreError::ConditionConflict);
-        }
+        let result = self
+            .commit_attempts(addr, meta, inline, customer, cond)
+            .await;
         match result {
-            Ok(old) => {
-                // Rewriting metadata in place (key rotation) keeps the same body: never free it.
+            Ok((written, old)) => {
                 self.free(old.into_iter().filter(|b| *b != body).collect());
-                Ok(())
+                Ok(written)
             }
             Err(e) => {
                 self.free(vec![body]);
@@ -235,30 +212,78 @@ impl Store {
         }
     }
 
-    /// Deletes an object if `cond` holds; `Ok(false)` when there was none.
+    async fn commit_attempts(
+        &self,
+        addr: ObjectAddr<'_>,
+        meta: ObjectMeta,
+        inline: Option<bytes::Bytes>,
+        customer: Option<&CustomerKey>,
+        cond: &WriteCondition,
+    ) -> Result<(Written, Vec<BodyRef>), StoreError> {
+        let ObjectAddr { bucket, key } = addr;
+        let mut result = Err(StoreError::ConditionConflict);
+        for _ in 0..condition::CONDITION_ATTEMPTS {
+            let (meta, written) = self.stamp(bucket, meta.clone()).await?;
+            let meta = sealed::close_object(self.keys()?, bucket, key, meta, customer)?;
+            let expect = self.expectation(addr, cond).await?;
+            let op = WriteOp::PutObject {
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+                meta: Box::new(meta),
+                inline: inline.clone(),
+                expect,
+            };
+            match self.meta.write(op).await {
+                Ok(outcome) => return Ok((written, outcome.freed)),
+                Err(StoreError::ObjectChanged) => result = Err(StoreError::ConditionConflict),
+                // Versioning was switched meanwhile: stamp the write for the new state.
+                Err(StoreError::VersioningChanged) => result = Err(StoreError::VersioningChanged),
+                Err(e) => return Err(e),
+            }
+        }
+        result
+    }
+
+    /// Deletes the current object if `cond` holds: removes it in a bucket never versioned, adds a
+    /// delete marker in one with a versioning state.
     pub async fn delete_object(
         &self,
         addr: ObjectAddr<'_>,
         cond: &WriteCondition,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Deleted, StoreError> {
         let mut result = Err(StoreError::ConditionConflict);
         for _ in 0..condition::CONDITION_ATTEMPTS {
+            let b = self.existing_bucket(addr.bucket).await?;
+            let (marker, written) = versioned::new_marker(&b);
             let expect = self.expectation(addr, cond).await?;
             let op = WriteOp::DeleteObject {
                 bucket: addr.bucket.to_string(),
                 key: addr.key.to_string(),
                 expect,
+                marker,
             };
-            result = self.meta.write(op).await;
-            if !matches!(result, Err(StoreError::ObjectChanged)) {
-                break;
+            match self.meta.write(op).await {
+                Ok(outcome) => {
+                    self.free(outcome.freed);
+                    return Ok(match written.version_id {
+                        Some(v) => Deleted {
+                            version_id: Some(v),
+                            delete_marker: true,
+                            existed: true,
+                        },
+                        None => Deleted {
+                            version_id: None,
+                            delete_marker: false,
+                            existed: outcome.removed.is_some(),
+                        },
+                    });
+                }
+                Err(StoreError::ObjectChanged) => result = Err(StoreError::ConditionConflict),
+                Err(StoreError::VersioningChanged) => result = Err(StoreError::VersioningChanged),
+                Err(e) => return Err(e),
             }
-            result = Err(StoreError::ConditionConflict);
         }
-        let old = result?;
-        let existed = !old.is_empty();
-        self.free(old);
-        Ok(existed)
+        result
     }
 
     pub async fn create_upload(&self, bucket: &str, upload: UploadMeta) -> Result<(), StoreError> {
@@ -312,7 +337,7 @@ impl Store {
         };
         match self.meta.write(op).await {
             Ok(old) => {
-                self.free(old);
+                self.free(old.freed);
                 Ok(())
             }
             Err(e) => {
@@ -372,7 +397,7 @@ impl Store {
                 upload_id: upload_id.to_string(),
             })
             .await?;
-        self.free(freed);
+        self.free(freed.freed);
         Ok(())
     }
 
@@ -389,32 +414,40 @@ impl Store {
         meta: ObjectMeta,
         customer: Option<&CustomerKey>,
         cond: &WriteCondition,
-    ) -> Result<(), StoreError> {
-        let expect = self.expectation(ObjectAddr { bucket, key }, cond).await?;
-        let meta = sealed::close_object(self.keys()?, bucket, key, meta, customer)?;
-        let used = match &meta.body {
+    ) -> Result<Written, StoreError> {
+        let addr = ObjectAddr { bucket, key };
+        let used: Vec<(u32, String)> = match &meta.body {
             BodyRef::Parts { parts, .. } => {
                 parts.iter().map(|p| (p.number, p.blob.clone())).collect()
             }
             _ => Vec::new(),
         };
-        let freed = self
-            .meta
-            .write(WriteOp::CompleteUpload {
+        let mut result = Err(StoreError::VersioningChanged);
+        // Only a change of the versioning state is retried: a write that commits at the key
+        // between the condition check and the commit answers ConditionConflict, as on S3.
+        for _ in 0..condition::CONDITION_ATTEMPTS {
+            let expect = self.expectation(addr, cond).await?;
+            let (stamped, written) = self.stamp(bucket, meta.clone()).await?;
+            let closed = sealed::close_object(self.keys()?, bucket, key, stamped, customer)?;
+            let op = WriteOp::CompleteUpload {
                 bucket: bucket.to_string(),
                 key: key.to_string(),
                 upload_id: upload_id.to_string(),
-                used,
-                meta: Box::new(meta),
+                used: used.clone(),
+                meta: Box::new(closed),
                 expect,
-            })
-            .await
-            .map_err(|e| match e {
-                StoreError::ObjectChanged => StoreError::ConditionConflict,
-                e => e,
-            })?;
-        self.free(freed);
-        Ok(())
+            };
+            match self.meta.write(op).await {
+                Ok(outcome) => {
+                    self.free(outcome.freed);
+                    return Ok(written);
+                }
+                Err(StoreError::ObjectChanged) => return Err(StoreError::ConditionConflict),
+                Err(StoreError::VersioningChanged) => result = Err(StoreError::VersioningChanged),
+                Err(e) => return Err(e),
+            }
+        }
+        result
     }
 
     /// Opens an object's stored body for reading (see `OpenBlob`).

@@ -7,6 +7,9 @@ use crate::crypto::records::SealedValue;
 use crate::crypto::{Encryption, SseAlgorithm};
 use crate::integrity::checksum::{Checksum, ChecksumAlgorithm};
 
+/// The id S3 shows for the version of an object written while versioning was off or suspended.
+pub const NULL_VERSION: &str = "null";
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct BucketMeta {
     pub name: String,
@@ -34,6 +37,28 @@ pub struct BucketMeta {
     /// existed: see [`BucketMeta::incarnation_id`].
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub incarnation: String,
+    /// The versioning state PutBucketVersioning set; `None` for a bucket never versioned (S3
+    /// never returns a bucket to that state).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versioning: Option<Versioning>,
+}
+
+/// A bucket's versioning state (S3's `Status`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum Versioning {
+    /// Every write creates a version with a fresh id.
+    Enabled,
+    /// Writes replace the `null` version; older versions stay.
+    Suspended,
+}
+
+impl Versioning {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Versioning::Enabled => "Enabled",
+            Versioning::Suspended => "Suspended",
+        }
+    }
 }
 
 /// A directory bucket's location, from its CreateBucketConfiguration, and its KMS key lock.
@@ -88,6 +113,7 @@ impl BucketMeta {
             default_blocked_encryption_types: Vec::new(),
             directory: None,
             incarnation: BucketMeta::new_incarnation(),
+            versioning: None,
         }
     }
 
@@ -263,9 +289,35 @@ pub struct ObjectMeta {
     /// `Store::unlock_object` opens with the customer's key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seal: Option<RecordSeal>,
+    /// The version id; `None` is the `null` version (every object of a bucket never versioned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    /// When the version was written (microseconds since the epoch, unique per process): the order
+    /// of a key's versions. 0 in records written before versions existed (see `order`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub seq: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl ObjectMeta {
+    /// The version's place in its key's history (newest is largest).
+    pub fn order(&self) -> u64 {
+        match self.seq {
+            0 => u64::try_from(self.last_modified_millis)
+                .unwrap_or(0)
+                .saturating_mul(1000),
+            s => s,
+        }
+    }
+
+    /// The version id as S3 shows it (`null` for the null version).
+    pub fn version_label(&self) -> &str {
+        self.version_id.as_deref().unwrap_or(NULL_VERSION)
+    }
+
     /// How many parts the object was uploaded in (`None` for a single PUT).
     pub fn parts_count(&self) -> Option<usize> {
         match &self.body {
@@ -397,6 +449,44 @@ mod tests {
             let e = serde_json::from_slice::<BucketMeta>(&bytes).unwrap_err();
             let e = S3Error::from(crate::store::StoreError::Encoding(e));
             assert_eq!(e.code, S3ErrorCode::InternalError, "{alg} {ty}");
+        }
+    }
+}
+
+/// A delete marker: the newest version of a key deleted in a versioned bucket. It has no body,
+/// no metadata and nothing sealed; GET of its key answers 404 with `x-amz-delete-marker`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DeleteMarker {
+    /// `None` is the `null` version (a delete in a suspended bucket).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    pub seq: u64,
+    pub last_modified_millis: i64,
+}
+
+/// A version of a key that is not its current object: an older object version or a delete
+/// marker (the `versions` table).
+// Records are moved a few at a time (a listing page at most); boxing the common variant would
+// only add an allocation per record.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub enum VersionRecord {
+    Object(ObjectMeta),
+    Marker(DeleteMarker),
+}
+
+impl VersionRecord {
+    pub fn order(&self) -> u64 {
+        match self {
+            VersionRecord::Object(m) => m.order(),
+            VersionRecord::Marker(d) => d.seq,
+        }
+    }
+
+    pub fn version_id(&self) -> Option<&str> {
+        match self {
+            VersionRecord::Object(m) => m.version_id.as_deref(),
+            VersionRecord::Marker(d) => d.version_id.as_deref(),
         }
     }
 }

@@ -5,10 +5,10 @@
 
 use super::Store;
 use super::error::StoreError;
-use super::meta::{Expect, PageQuery, WriteOp};
+use super::meta::{PageQuery, WriteOp};
 use serde::Serialize;
 
-use super::model::{ObjectMeta, PartMeta, RecordSeal, UploadMeta};
+use super::model::{ObjectMeta, PartMeta, RecordSeal, UploadMeta, VersionRecord};
 use super::sealed::{encode, mac_input, object_binding, part_binding, refs, sealing, tampered};
 use crate::crypto::envelope::{self, KeyContext};
 use crate::crypto::records::RecordKeys;
@@ -37,14 +37,37 @@ impl Store {
             for (bucket, key, meta) in page {
                 seen += 1;
                 if let Some(meta) = rekey_object(r, &bucket, &key, meta)? {
-                    let op = WriteOp::PutObject {
+                    // In place, wherever the version lives; same body, nothing released.
+                    let op = WriteOp::RewriteVersion {
                         bucket,
                         key,
                         meta: Box::new(meta),
-                        inline: None,
-                        expect: Expect::Any,
+                        expect: None,
                     };
-                    // Same body: nothing is released (`meta::release` keeps it).
+                    self.meta.write(op).await?;
+                    done += 1;
+                }
+            }
+            progress("objects", done, seen);
+        }
+        // Older versions (delete markers hold nothing sealed).
+        let mut after = None;
+        loop {
+            let page = self.meta.all_versions(after.clone(), PAGE).await?;
+            let Some((last, ..)) = page.last() else { break };
+            after = Some(last.clone());
+            for (_, bucket, key, rec) in page {
+                let VersionRecord::Object(meta) = rec else {
+                    continue;
+                };
+                seen += 1;
+                if let Some(meta) = rekey_object(r, &bucket, &key, meta)? {
+                    let op = WriteOp::RewriteVersion {
+                        bucket,
+                        key,
+                        meta: Box::new(meta),
+                        expect: None,
+                    };
                     self.meta.write(op).await?;
                     done += 1;
                 }
@@ -162,7 +185,8 @@ pub fn rekey_object(
         }
     })?;
     let body_id = meta.body.id().to_string();
-    let binding = object_binding(bucket, key, &body_id);
+    let version = meta.version_label().to_string();
+    let binding = object_binding(bucket, key, &version, &body_id);
     if r.new.verify(&binding, &input, &mac) {
         return Ok(None);
     }

@@ -16,10 +16,6 @@ use crate::crypto::records::{self, RecordKeys, SealedValue};
 use crate::crypto::ssec::CustomerKey;
 use crate::integrity::checksum::Checksum;
 
-/// The version an object record is bound to: there is no versioning yet, so every record is the
-/// "null" version; a version id slots in here.
-const NULL_VERSION: &[u8] = b"null";
-
 /// What an object record seals.
 #[derive(Serialize, Deserialize, Default)]
 struct ObjectSecrets {
@@ -65,12 +61,19 @@ pub(super) fn mac_input<T: Serialize + Clone>(
     encode(&r)
 }
 
-pub(super) fn object_binding<'a>(bucket: &'a str, key: &'a str, body_id: &'a str) -> [&'a [u8]; 5] {
+/// What an object record's MAC and seals are bound to: its bucket, key, version (`null` for the
+/// null version) and body.
+pub(super) fn object_binding<'a>(
+    bucket: &'a str,
+    key: &'a str,
+    version: &'a str,
+    body_id: &'a str,
+) -> [&'a [u8]; 5] {
     [
         b"object",
         bucket.as_bytes(),
         key.as_bytes(),
-        NULL_VERSION,
+        version.as_bytes(),
         body_id.as_bytes(),
     ]
 }
@@ -100,7 +103,8 @@ pub fn close_object(
         parts: part_sums,
     };
     let body_id = meta.body.id().to_string();
-    let binding = object_binding(bucket, key, &body_id);
+    let version = meta.version_label().to_string();
+    let binding = object_binding(bucket, key, &version, &body_id);
     let customer_sealed = match (is_ssec(&meta.encryption), customer) {
         (true, Some(c)) => {
             let theirs = ObjectSecrets {
@@ -149,7 +153,8 @@ pub fn open_object(
         }
     })?;
     let body_id = meta.body.id().to_string();
-    let binding = object_binding(bucket, key, &body_id);
+    let version = meta.version_label().to_string();
+    let binding = object_binding(bucket, key, &version, &body_id);
     if !keys.verify(&binding, &input, &seal.mac) || !consistent(&meta) {
         return Err(bad());
     }
@@ -172,7 +177,8 @@ pub fn unlock_object(
         return Ok(());
     };
     let body_id = meta.body.id().to_string();
-    let binding = object_binding(bucket, key, &body_id);
+    let version = meta.version_label().to_string();
+    let binding = object_binding(bucket, key, &version, &body_id);
     let plain = records::open_with(&records::customer_key(customer), &binding, &sealed)
         .map_err(|_| tampered("object", bucket, key))?;
     let secrets: ObjectSecrets =
@@ -392,6 +398,8 @@ mod tests {
                     .collect(),
             },
             seal: None,
+            version_id: None,
+            seq: 0,
         }
     }
 

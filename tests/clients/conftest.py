@@ -334,6 +334,14 @@ def empty_and_delete(client, bucket: str) -> None:
             if not page.get("IsTruncated"):
                 break
             token = page.get("NextContinuationToken")
+        # A versioned bucket keeps older versions and delete markers: remove them by id.
+        while True:
+            page = client.list_object_versions(Bucket=bucket)
+            entries = page.get("Versions", []) + page.get("DeleteMarkers", [])
+            for v in entries:
+                client.delete_object(Bucket=bucket, Key=v["Key"], VersionId=v["VersionId"])
+            if not entries or not page.get("IsTruncated"):
+                break
         client.delete_bucket(Bucket=bucket)
     except ClientError:
         pass

@@ -48,4 +48,6 @@ mod sdk_objects;
 #[cfg(test)]
 mod sdk_unsupported;
 #[cfg(test)]
+mod sdk_versioning;
+#[cfg(test)]
 mod tls;

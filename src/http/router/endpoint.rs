@@ -19,11 +19,10 @@ pub enum BucketSubresource {
     PublicAccessBlock,
     RequestPayment,
     Tagging,
-    Versioning,
     Website,
 }
 
-pub(super) const SUBRESOURCES: [(&str, BucketSubresource); 12] = [
+pub(super) const SUBRESOURCES: [(&str, BucketSubresource); 11] = [
     ("accelerate", BucketSubresource::Accelerate),
     ("cors", BucketSubresource::Cors),
     ("lifecycle", BucketSubresource::Lifecycle),
@@ -34,7 +33,6 @@ pub(super) const SUBRESOURCES: [(&str, BucketSubresource); 12] = [
     ("publicAccessBlock", BucketSubresource::PublicAccessBlock),
     ("requestPayment", BucketSubresource::RequestPayment),
     ("tagging", BucketSubresource::Tagging),
-    ("versioning", BucketSubresource::Versioning),
     ("website", BucketSubresource::Website),
 ];
 
@@ -67,9 +65,8 @@ pub(super) const UNSUPPORTED_OBJECT_KEYWORDS: [(&str, &str); 7] = [
     ("select", "SelectObjectContent"),
 ];
 
-/// Every S3 operation sealstore distinguishes, with its parsed inputs. The version id of
-/// GetObject, HeadObject and DeleteObject is checked by the router (only "null" exists) and
-/// carried by none.
+/// Every S3 operation sealstore distinguishes, with its parsed inputs. A `version_id` is `null`
+/// or an id sealstore could have issued (anything else is InvalidArgument at the router).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
     ListBuckets,
@@ -82,6 +79,8 @@ pub enum Endpoint {
     PutBucketEncryption,
     GetBucketEncryption,
     DeleteBucketEncryption,
+    PutBucketVersioning,
+    GetBucketVersioning,
     GetBucketSubresource(BucketSubresource),
     ListObjects(ListV1),
     ListObjectsV2(ListV2),
@@ -91,9 +90,15 @@ pub enum Endpoint {
     CopyObject(CopySourceRef),
     GetObject(Read),
     HeadObject(Read),
-    DeleteObject,
-    GetObjectAcl,
-    PutObjectAcl,
+    DeleteObject {
+        version_id: Option<String>,
+    },
+    GetObjectAcl {
+        version_id: Option<String>,
+    },
+    PutObjectAcl {
+        version_id: Option<String>,
+    },
     CreateMultipartUpload,
     UploadPart(Part),
     UploadPartCopy(Part, CopySourceRef),
@@ -124,6 +129,8 @@ impl Endpoint {
             Endpoint::PutBucketEncryption => "PutBucketEncryption",
             Endpoint::GetBucketEncryption => "GetBucketEncryption",
             Endpoint::DeleteBucketEncryption => "DeleteBucketEncryption",
+            Endpoint::PutBucketVersioning => "PutBucketVersioning",
+            Endpoint::GetBucketVersioning => "GetBucketVersioning",
             Endpoint::GetBucketSubresource(s) => match s {
                 BucketSubresource::Accelerate => "GetBucketAccelerateConfiguration",
                 BucketSubresource::Cors => "GetBucketCors",
@@ -135,7 +142,6 @@ impl Endpoint {
                 BucketSubresource::PublicAccessBlock => "GetPublicAccessBlock",
                 BucketSubresource::RequestPayment => "GetBucketRequestPayment",
                 BucketSubresource::Tagging => "GetBucketTagging",
-                BucketSubresource::Versioning => "GetBucketVersioning",
                 BucketSubresource::Website => "GetBucketWebsite",
             },
             Endpoint::ListObjects(_) => "ListObjects",
@@ -146,9 +152,9 @@ impl Endpoint {
             Endpoint::CopyObject(_) => "CopyObject",
             Endpoint::GetObject(_) => "GetObject",
             Endpoint::HeadObject(_) => "HeadObject",
-            Endpoint::DeleteObject => "DeleteObject",
-            Endpoint::GetObjectAcl => "GetObjectAcl",
-            Endpoint::PutObjectAcl => "PutObjectAcl",
+            Endpoint::DeleteObject { .. } => "DeleteObject",
+            Endpoint::GetObjectAcl { .. } => "GetObjectAcl",
+            Endpoint::PutObjectAcl { .. } => "PutObjectAcl",
             Endpoint::CreateMultipartUpload => "CreateMultipartUpload",
             Endpoint::UploadPart(_) => "UploadPart",
             Endpoint::UploadPartCopy(..) => "UploadPartCopy",

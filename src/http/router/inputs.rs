@@ -84,16 +84,20 @@ pub struct Part {
     pub part_number: u32,
 }
 
-/// `x-amz-copy-source`, decoded (only the "null" version exists).
+/// `x-amz-copy-source`, decoded.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CopySourceRef {
     pub bucket: String,
     pub key: String,
+    /// `?versionId=` (`null` or an id sealstore could have issued).
+    pub version_id: Option<String>,
 }
 
 /// GetObject and HeadObject.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Read {
+    /// `versionId`.
+    pub version_id: Option<String>,
     /// `partNumber` (1..=10000; never with a Range header).
     pub part_number: Option<u32>,
     /// `response-*` overrides: the header and its value.
@@ -138,10 +142,12 @@ pub(super) fn upload_id(q: &Query) -> String {
     q.get("uploadId").unwrap_or("").to_string()
 }
 
-/// Only the "null" version exists in an unversioned bucket.
-pub(super) fn version_id(q: &Query) -> Result<(), S3Error> {
+/// `versionId`: `null` or an id sealstore could have issued; anything else is S3's
+/// InvalidArgument (a well-formed id no version has is the handler's NoSuchVersion).
+pub(super) fn version_id(q: &Query) -> Result<Option<String>, S3Error> {
     match q.get("versionId") {
-        None | Some("null") => Ok(()),
+        None => Ok(None),
+        Some(v) if crate::store::is_version_id(v) => Ok(Some(v.to_string())),
         Some(v) => Err(invalid_version(v)),
     }
 }
@@ -172,7 +178,7 @@ pub(super) fn part(q: &Query) -> Result<Part, S3Error> {
 
 /// GetObject/HeadObject: the version id, then `partNumber`, never together with a Range header.
 pub(super) fn read(q: &Query, headers: &HeaderMap) -> Result<Read, S3Error> {
-    version_id(q)?;
+    let version_id = version_id(q)?;
     let part_number = match q.get("partNumber") {
         None => None,
         Some(raw) => {
@@ -191,6 +197,7 @@ pub(super) fn read(q: &Query, headers: &HeaderMap) -> Result<Read, S3Error> {
         .filter_map(|(param, name)| Some((*name, q.get(param)?.to_string())))
         .collect();
     Ok(Read {
+        version_id,
         part_number,
         overrides,
     })
@@ -198,6 +205,11 @@ pub(super) fn read(q: &Query, headers: &HeaderMap) -> Result<Read, S3Error> {
 
 /// `x-amz-copy-source`: `bucket/key` or `/bucket/key`, URL-encoded, optionally `?versionId=`.
 pub fn parse_copy_source(value: &str) -> Result<(String, String), S3Error> {
+    parse_copy_source_version(value).map(|c| (c.bucket, c.key))
+}
+
+/// [`parse_copy_source`] with the version id.
+pub fn parse_copy_source_version(value: &str) -> Result<CopySourceRef, S3Error> {
     let invalid = || {
         S3Error::with_message(
             S3ErrorCode::InvalidArgument,
@@ -210,7 +222,7 @@ pub fn parse_copy_source(value: &str) -> Result<(String, String), S3Error> {
         Some((p, q)) => (p, q.strip_prefix("versionId=")),
         None => (value, None),
     };
-    if let Some(v) = version.filter(|v| *v != "null") {
+    if let Some(v) = version.filter(|v| !crate::store::is_version_id(v)) {
         return Err(invalid_version(v));
     }
     let decoded = percent_encoding::percent_decode_str(path)
@@ -218,7 +230,11 @@ pub fn parse_copy_source(value: &str) -> Result<(String, String), S3Error> {
         .map_err(|_| invalid())?;
     let decoded = decoded.strip_prefix('/').unwrap_or(&decoded);
     match decoded.split_once('/') {
-        Some((b, k)) if !b.is_empty() && !k.is_empty() => Ok((b.to_string(), k.to_string())),
+        Some((b, k)) if !b.is_empty() && !k.is_empty() => Ok(CopySourceRef {
+            bucket: b.to_string(),
+            key: k.to_string(),
+            version_id: version.map(str::to_string),
+        }),
         _ => Err(invalid()),
     }
 }
@@ -228,8 +244,7 @@ pub(super) fn copy_source(headers: &HeaderMap) -> Result<CopySourceRef, S3Error>
         .get(X_AMZ_COPY_SOURCE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let (bucket, key) = parse_copy_source(value)?;
-    Ok(CopySourceRef { bucket, key })
+    parse_copy_source_version(value)
 }
 
 /// A page-size query parameter (`max-keys`, `max-parts`, `max-uploads`): `cap` when absent, a

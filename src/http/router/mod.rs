@@ -19,7 +19,7 @@ use endpoint::{SUBRESOURCES, UNSUPPORTED_BUCKET_KEYWORDS, UNSUPPORTED_OBJECT_KEY
 use inputs::Inputs;
 pub use inputs::{
     CopySourceRef, DirectoryListing, ListParams, ListParts, ListUploads, ListV1, ListV2,
-    ListVersions, MAX_PAGE, Part, Read, parse_copy_source,
+    ListVersions, MAX_PAGE, Part, Read, parse_copy_source, parse_copy_source_version,
 };
 
 /// The decoded query string, in order, with repeated names kept.
@@ -185,6 +185,14 @@ fn bucket_endpoint(method: &Method, q: &Query, inputs: &mut Inputs) -> Result<En
             _ => Err(method_not_allowed(method, "BUCKET")),
         };
     }
+    if q.has("versioning") {
+        return match *method {
+            Method::GET => Ok(Endpoint::GetBucketVersioning),
+            Method::PUT => Ok(Endpoint::PutBucketVersioning),
+            // S3 has no DeleteBucketVersioning: a bucket never returns to unversioned.
+            _ => Err(method_not_allowed(method, "BUCKET")),
+        };
+    }
     if q.has("encryption") {
         return match *method {
             Method::GET => Ok(Endpoint::GetBucketEncryption),
@@ -239,7 +247,9 @@ fn object_endpoint(
     let copy = headers.contains_key(X_AMZ_COPY_SOURCE);
     let upload_id = || inputs::upload_id(q);
     let ep = match *method {
-        Method::GET if q.has("acl") => Endpoint::GetObjectAcl,
+        Method::GET if q.has("acl") => Endpoint::GetObjectAcl {
+            version_id: inputs.take(inputs::version_id(q)),
+        },
         Method::GET if q.has("uploadId") => Endpoint::ListParts(inputs.take(inputs::list_parts(q))),
         Method::GET => Endpoint::GetObject(inputs.take(inputs::read(q, headers))),
         Method::HEAD => Endpoint::HeadObject(inputs.take(inputs::read(q, headers))),
@@ -248,16 +258,17 @@ fn object_endpoint(
             Endpoint::UploadPartCopy(part, inputs.take(inputs::copy_source(headers)))
         }
         Method::PUT if q.has("uploadId") => Endpoint::UploadPart(inputs.take(inputs::part(q))),
-        Method::PUT if q.has("acl") => Endpoint::PutObjectAcl,
+        Method::PUT if q.has("acl") => Endpoint::PutObjectAcl {
+            version_id: inputs.take(inputs::version_id(q)),
+        },
         Method::PUT if copy => Endpoint::CopyObject(inputs.take(inputs::copy_source(headers))),
         Method::PUT => Endpoint::PutObject,
         Method::DELETE if q.has("uploadId") => Endpoint::AbortMultipartUpload {
             upload_id: upload_id(),
         },
-        Method::DELETE => {
-            inputs.take(inputs::version_id(q));
-            Endpoint::DeleteObject
-        }
+        Method::DELETE => Endpoint::DeleteObject {
+            version_id: inputs.take(inputs::version_id(q)),
+        },
         Method::POST if q.has("uploads") => Endpoint::CreateMultipartUpload,
         Method::POST if q.has("uploadId") => Endpoint::CompleteMultipartUpload {
             upload_id: upload_id(),

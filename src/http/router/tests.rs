@@ -22,6 +22,7 @@ fn source(bucket: &str, key: &str) -> CopySourceRef {
     CopySourceRef {
         bucket: bucket.into(),
         key: key.into(),
+        version_id: None,
     }
 }
 
@@ -170,7 +171,10 @@ fn aws_doc_examples_path_style() {
         (
             Method::GET,
             "/b/k?versionId=null",
-            Endpoint::GetObject(Read::default()),
+            Endpoint::GetObject(Read {
+                version_id: Some("null".into()),
+                ..Read::default()
+            }),
             Some("b"),
             Some("k"),
         ),
@@ -184,14 +188,14 @@ fn aws_doc_examples_path_style() {
         (
             Method::DELETE,
             "/b/k",
-            Endpoint::DeleteObject,
+            Endpoint::DeleteObject { version_id: None },
             Some("b"),
             Some("k"),
         ),
         (
             Method::GET,
             "/b/k?acl",
-            Endpoint::GetObjectAcl,
+            Endpoint::GetObjectAcl { version_id: None },
             Some("b"),
             Some("k"),
         ),
@@ -399,5 +403,26 @@ fn copy_sources() {
     assert_eq!(
         parse_copy_source("b/k?versionId=abc").unwrap_err().code,
         S3ErrorCode::InvalidArgument
+    );
+    let id = "0006a1b2c3d4e5f60123456789abcdef";
+    let with_version = parse_copy_source_version(&format!("b/k?versionId={id}")).unwrap();
+    assert_eq!(with_version.version_id.as_deref(), Some(id));
+    assert_eq!(
+        route(
+            Method::DELETE,
+            &format!("/b/k?versionId={id}"),
+            "localhost",
+            &[]
+        )
+        .endpoint,
+        Endpoint::DeleteObject {
+            version_id: Some(id.into())
+        }
+    );
+    assert_eq!(
+        route(Method::DELETE, "/b/k?versionId=abc", "localhost", &[])
+            .invalid_input
+            .map(|e| e.code),
+        Some(S3ErrorCode::InvalidArgument)
     );
 }

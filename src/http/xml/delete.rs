@@ -42,6 +42,12 @@ pub struct Deleted {
     pub key: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version_id: Option<String>,
+    /// `true` when the delete added a delete marker or removed one by id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete_marker: Option<bool>,
+    /// The id of the delete marker the delete added.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete_marker_version_id: Option<String>,
 }
 
 #[derive(Serialize)]

@@ -69,7 +69,7 @@ pub struct ListBucketResultV1 {
 #[serde(rename_all = "PascalCase")]
 pub struct Version {
     pub key: String,
-    pub version_id: &'static str,
+    pub version_id: String,
     pub is_latest: bool,
     pub last_modified: String,
     #[serde(rename = "ETag")]
@@ -79,7 +79,7 @@ pub struct Version {
     pub storage_class: &'static str,
 }
 
-/// ListObjectVersions' result: every key has one version, "null".
+/// ListObjectVersions' result.
 #[derive(Serialize)]
 #[serde(rename = "ListVersionsResult", rename_all = "PascalCase")]
 pub struct ListVersionsResult {
@@ -92,14 +92,33 @@ pub struct ListVersionsResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_key_marker: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_version_id_marker: Option<&'static str>,
+    pub next_version_id_marker: Option<String>,
     pub max_keys: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delimiter: Option<String>,
     pub is_truncated: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encoding_type: Option<&'static str>,
-    #[serde(rename = "Version")]
-    pub versions: Vec<Version>,
+    /// Versions and delete markers, interleaved in listing order.
+    #[serde(rename = "$value")]
+    pub versions: Vec<VersionEntry>,
     pub common_prefixes: Vec<CommonPrefix>,
+}
+
+/// One entry of a ListObjectVersions page.
+#[derive(Serialize)]
+pub enum VersionEntry {
+    Version(Version),
+    DeleteMarker(DeleteMarkerEntry),
+}
+
+/// A delete marker of a ListObjectVersions page.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteMarkerEntry {
+    pub key: String,
+    pub version_id: String,
+    pub is_latest: bool,
+    pub last_modified: String,
+    pub owner: Owner,
 }

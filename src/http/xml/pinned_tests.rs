@@ -110,10 +110,14 @@ fn delete_result() {
                 Deleted {
                     key: "k1".into(),
                     version_id: None,
+                    delete_marker: Some(true),
+                    delete_marker_version_id: Some("0006a1b2c3d4e5f60123456789abcdef".into()),
                 },
                 Deleted {
                     key: "k2".into(),
                     version_id: Some("null".into()),
+                    delete_marker: None,
+                    delete_marker_version_id: None,
                 },
             ],
             errors: vec![DeleteError {
@@ -123,7 +127,7 @@ fn delete_result() {
                 message: "The specified version does not exist.".into(),
             }],
         },
-        r#"<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Deleted><Key>k1</Key></Deleted><Deleted><Key>k2</Key><VersionId>null</VersionId></Deleted><Error><Key>k3</Key><VersionId>v</VersionId><Code>NoSuchVersion</Code><Message>The specified version does not exist.</Message></Error></DeleteResult>"#,
+        r#"<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Deleted><Key>k1</Key><DeleteMarker>true</DeleteMarker><DeleteMarkerVersionId>0006a1b2c3d4e5f60123456789abcdef</DeleteMarkerVersionId></Deleted><Deleted><Key>k2</Key><VersionId>null</VersionId></Deleted><Error><Key>k3</Key><VersionId>v</VersionId><Code>NoSuchVersion</Code><Message>The specified version does not exist.</Message></Error></DeleteResult>"#,
     );
 }
 
@@ -248,24 +252,33 @@ fn list_versions() {
             key_marker: "".into(),
             version_id_marker: "".into(),
             next_key_marker: Some("a/b".into()),
-            next_version_id_marker: Some("null"),
+            next_version_id_marker: Some("null".into()),
             max_keys: 1,
             delimiter: None,
             is_truncated: true,
             encoding_type: Some("url"),
-            versions: vec![Version {
-                key: "a/b".into(),
-                version_id: "null",
-                is_latest: true,
-                last_modified: "2026-01-02T03:04:05.000Z".into(),
-                etag: "\"e1\"".into(),
-                size: 5,
-                owner: owner(),
-                storage_class: "STANDARD",
-            }],
+            versions: vec![
+                VersionEntry::Version(Version {
+                    key: "a/b".into(),
+                    version_id: "null".into(),
+                    is_latest: true,
+                    last_modified: "2026-01-02T03:04:05.000Z".into(),
+                    etag: "\"e1\"".into(),
+                    size: 5,
+                    owner: owner(),
+                    storage_class: "STANDARD",
+                }),
+                VersionEntry::DeleteMarker(DeleteMarkerEntry {
+                    key: "a/c".into(),
+                    version_id: "0006a1b2c3d4e5f60123456789abcdef".into(),
+                    is_latest: false,
+                    last_modified: "2026-01-02T03:04:06.000Z".into(),
+                    owner: owner(),
+                }),
+            ],
             common_prefixes: prefixes(),
         },
-        r#"<ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>bkt</Name><Prefix/><KeyMarker/><VersionIdMarker/><NextKeyMarker>a/b</NextKeyMarker><NextVersionIdMarker>null</NextVersionIdMarker><MaxKeys>1</MaxKeys><IsTruncated>true</IsTruncated><EncodingType>url</EncodingType><Version><Key>a/b</Key><VersionId>null</VersionId><IsLatest>true</IsLatest><LastModified>2026-01-02T03:04:05.000Z</LastModified><ETag>"e1"</ETag><Size>5</Size><Owner><ID>c0ffee</ID><DisplayName>acct&lt;1&gt;</DisplayName></Owner><StorageClass>STANDARD</StorageClass></Version><CommonPrefixes><Prefix>p/</Prefix></CommonPrefixes></ListVersionsResult>"#,
+        r#"<ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>bkt</Name><Prefix/><KeyMarker/><VersionIdMarker/><NextKeyMarker>a/b</NextKeyMarker><NextVersionIdMarker>null</NextVersionIdMarker><MaxKeys>1</MaxKeys><IsTruncated>true</IsTruncated><EncodingType>url</EncodingType><Version><Key>a/b</Key><VersionId>null</VersionId><IsLatest>true</IsLatest><LastModified>2026-01-02T03:04:05.000Z</LastModified><ETag>"e1"</ETag><Size>5</Size><Owner><ID>c0ffee</ID><DisplayName>acct&lt;1&gt;</DisplayName></Owner><StorageClass>STANDARD</StorageClass></Version><DeleteMarker><Key>a/c</Key><VersionId>0006a1b2c3d4e5f60123456789abcdef</VersionId><IsLatest>false</IsLatest><LastModified>2026-01-02T03:04:06.000Z</LastModified><Owner><ID>c0ffee</ID><DisplayName>acct&lt;1&gt;</DisplayName></Owner></DeleteMarker><CommonPrefixes><Prefix>p/</Prefix></CommonPrefixes></ListVersionsResult>"#,
     );
 }
 

@@ -10,7 +10,7 @@ use super::{KEY_SET, MAX_PART_NUMBER, MIN_PART_SIZE, no_such_upload, sse_headers
 use crate::clock::now_millis;
 use crate::crypto::Encryption;
 use crate::error::{S3Error, S3ErrorCode};
-use crate::header_names::{X_AMZ_CHECKSUM_TYPE, X_AMZ_MP_OBJECT_SIZE};
+use crate::header_names::{X_AMZ_CHECKSUM_TYPE, X_AMZ_MP_OBJECT_SIZE, X_AMZ_VERSION_ID};
 use crate::http::body::{Digest, MAX_LARGE_XML_BODY, read_xml_body_limited};
 use crate::http::headers::write_condition;
 use crate::http::xml::elements::ChecksumXml;
@@ -18,7 +18,7 @@ use crate::http::xml::multipart::{CompleteRequest, CompleteResult, CompletedPart
 use crate::http::xml::{S3_XMLNS, from_xml, to_xml};
 use crate::integrity::checksum::{Checksum, ChecksumAlgorithm};
 use crate::ops::sse_request;
-use crate::ops::{ReqCtx, xml_response};
+use crate::ops::{ReqCtx, set_header, xml_response};
 use crate::store::{
     BodyRef, ChecksumType, ObjectMeta, PartBody, PartMeta, StoreError, UploadAddr, UploadMeta,
 };
@@ -194,6 +194,8 @@ pub async fn complete_multipart_upload(
         composite_checksum: matches!(upload.checksum, Some((_, ChecksumType::Composite))),
         encryption: upload.encryption.clone(),
         seal: None,
+        version_id: None,
+        seq: 0,
         body: BodyRef::Parts {
             upload_id: id.clone(),
             parts: chosen
@@ -218,7 +220,13 @@ pub async fn complete_multipart_upload(
         )
         .await
     {
-        Ok(()) => complete_response(ctx, &meta),
+        Ok(written) => {
+            let mut res = complete_response(ctx, &meta)?;
+            if let Some(v) = &written.version_id {
+                set_header(&mut res, X_AMZ_VERSION_ID, v);
+            }
+            Ok(res)
+        }
         // Completed by a concurrent request meanwhile: answer as for a retry.
         Err(StoreError::NoSuchUpload(_)) => retried_complete(ctx, &id).await,
         Err(StoreError::PartChanged(n)) => Err(invalid_part(&id, n, "")),
@@ -240,7 +248,11 @@ async fn retried_complete(ctx: &ReqCtx<'_>, id: &str) -> Result<Response, S3Erro
             if let Some(c) = &customer {
                 store.unlock_object(ctx.object_addr(), &mut meta, c)?;
             }
-            complete_response(ctx, &meta)
+            let mut res = complete_response(ctx, &meta)?;
+            if let Some(v) = &meta.version_id {
+                set_header(&mut res, X_AMZ_VERSION_ID, v);
+            }
+            Ok(res)
         }
         _ => Err(no_such_upload(id)),
     }

@@ -23,6 +23,7 @@ use crate::crypto::{DataKey, Encryption, ObjectRef, sse};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::header_names::{
     X_AMZ_CHECKSUM_ALGORITHM, X_AMZ_CHECKSUM_TYPE, X_AMZ_COPY_SOURCE, X_AMZ_COPY_SOURCE_RANGE,
+    X_AMZ_COPY_SOURCE_VERSION_ID,
 };
 use crate::http::headers::{check_user_metadata_size, user_metadata};
 use crate::http::router::Part;
@@ -436,6 +437,9 @@ pub async fn upload_part_copy(
         })?,
     );
     target.sse_headers(&mut res);
+    if let Some(v) = &src.version_header {
+        set_header(&mut res, X_AMZ_COPY_SOURCE_VERSION_ID, v);
+    }
     Ok(res)
 }
 

@@ -12,7 +12,7 @@ use super::{
     Outcome, Tables, WriteOp, apply, bucket_bounds, decode, encode, part_number, parts_bounds,
 };
 use crate::store::error::StoreError;
-use crate::store::model::{BucketMeta, ObjectMeta, PartMeta, UploadMeta};
+use crate::store::model::{BucketMeta, ObjectMeta, PartMeta, UploadMeta, VersionRecord};
 
 pub(super) const BUCKETS: TableDefinition<&str, &[u8]> = TableDefinition::new("buckets");
 /// Keyed by `bucket NUL key`, so one bucket's objects form one contiguous, byte-ordered range.
@@ -27,6 +27,8 @@ pub(super) const PARTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("pa
 /// Small object bodies (`BodyRef::Inline`), sealed exactly as a blob file would hold them, keyed
 /// by their blob id. Written in the same transaction as the metadata that names them.
 pub(super) const INLINE: TableDefinition<&str, &[u8]> = TableDefinition::new("inline");
+/// A key's versions other than its current object (see `versions.rs`).
+pub(super) const VERSIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("versions");
 /// The most writes one transaction takes.
 const MAX_BATCH: usize = 512;
 
@@ -37,6 +39,7 @@ struct RedbTables<'t> {
     uploads: redb::Table<'t, &'static [u8], &'static [u8]>,
     parts: redb::Table<'t, &'static [u8], &'static [u8]>,
     inline: redb::Table<'t, &'static str, &'static [u8]>,
+    versions: redb::Table<'t, &'static [u8], &'static [u8]>,
 }
 
 impl Tables for RedbTables<'_> {
@@ -69,6 +72,14 @@ impl Tables for RedbTables<'_> {
         let (start, end) = bucket_bounds(name);
         let mut range = self
             .objects
+            .range(start.as_slice()..end.as_slice())
+            .map_err(StoreError::db)?;
+        if range.next().is_some() {
+            return Ok(false);
+        }
+        // Older versions and delete markers keep a bucket too (S3's BucketNotEmpty).
+        let mut range = self
+            .versions
             .range(start.as_slice()..end.as_slice())
             .map_err(StoreError::db)?;
         Ok(range.next().is_none())
@@ -183,6 +194,36 @@ impl Tables for RedbTables<'_> {
         self.inline.remove(id).map_err(StoreError::db)?;
         Ok(())
     }
+    fn version(&self, vk: &[u8]) -> Result<Option<VersionRecord>, StoreError> {
+        let found = self.versions.get(vk).map_err(StoreError::db)?;
+        found.map(|g| decode(g.value())).transpose()
+    }
+    fn put_version(&mut self, vk: &[u8], rec: &VersionRecord) -> Result<(), StoreError> {
+        self.versions
+            .insert(vk, encode(rec)?.as_slice())
+            .map_err(StoreError::db)?;
+        Ok(())
+    }
+    fn remove_version(&mut self, vk: &[u8]) -> Result<Option<VersionRecord>, StoreError> {
+        let old = self.versions.remove(vk).map_err(StoreError::db)?;
+        old.map(|g| decode(g.value())).transpose()
+    }
+    fn version_range(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, VersionRecord)>, StoreError> {
+        let mut out = Vec::new();
+        for e in self.versions.range(start..end).map_err(StoreError::db)? {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = e.map_err(StoreError::db)?;
+            out.push((k.value().to_vec(), decode(v.value())?));
+        }
+        Ok(out)
+    }
 }
 
 struct Pending {
@@ -220,6 +261,7 @@ impl RedbMeta {
         txn.open_table(UPLOADS).map_err(StoreError::db)?;
         txn.open_table(PARTS).map_err(StoreError::db)?;
         txn.open_table(INLINE).map_err(StoreError::db)?;
+        txn.open_table(VERSIONS).map_err(StoreError::db)?;
         txn.commit().map_err(StoreError::db)?;
         let db = Arc::new(db);
         let (queue, rx) = mpsc::channel();
@@ -316,6 +358,7 @@ fn commit_batch(
             uploads: txn.open_table(UPLOADS).map_err(StoreError::db)?,
             parts: txn.open_table(PARTS).map_err(StoreError::db)?,
             inline: txn.open_table(INLINE).map_err(StoreError::db)?,
+            versions: txn.open_table(VERSIONS).map_err(StoreError::db)?,
         };
         ops.iter().map(|op| apply(&mut tables, op)).collect()
     };

@@ -4,16 +4,18 @@
 use bytes::Bytes;
 use redb::ReadableTable;
 
-use super::durable::{BUCKETS, CONFIG, INLINE, OBJECTS, PARTS, RedbMeta, UPLOADS};
+use super::durable::{BUCKETS, CONFIG, INLINE, OBJECTS, PARTS, RedbMeta, UPLOADS, VERSIONS};
 use super::memory::MemoryMeta;
+use super::versions;
 use super::{
     Outcome, Tables, WriteOp, apply, bucket_bounds, decode, object_key, part_key, part_number,
     parts_bounds, upload_key,
 };
 use crate::store::error::StoreError;
 use crate::store::model::{
-    BodyRef, BucketMeta, ObjectAddr, ObjectMeta, PartMeta, UploadAddr, UploadMeta,
+    BodyRef, BucketMeta, ObjectAddr, ObjectMeta, PartMeta, UploadAddr, UploadMeta, VersionRecord,
 };
+use crate::store::versioned::VersionCursor;
 
 pub enum MetaStore {
     Redb(RedbMeta),
@@ -125,6 +127,156 @@ impl MetaStore {
     }
 
     /// The sealed bytes of an inline body.
+    /// Up to `limit` entries of the `versions` table in `[start, end)`.
+    async fn version_range(
+        &self,
+        start: Vec<u8>,
+        end: Vec<u8>,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, VersionRecord)>, StoreError> {
+        match self {
+            MetaStore::Redb(r) => {
+                r.read(move |txn| {
+                    let t = txn.open_table(VERSIONS).map_err(StoreError::db)?;
+                    let mut out = Vec::new();
+                    for e in t
+                        .range(start.as_slice()..end.as_slice())
+                        .map_err(StoreError::db)?
+                    {
+                        if out.len() >= limit {
+                            break;
+                        }
+                        let (k, v) = e.map_err(StoreError::db)?;
+                        out.push((k.value().to_vec(), decode(v.value())?));
+                    }
+                    Ok(out)
+                })
+                .await
+            }
+            MetaStore::Memory(m) => m.with(|t| t.version_range(&start, &end, limit)),
+        }
+    }
+
+    /// The newest entry of `key` in the `versions` table.
+    pub async fn newest_version(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<VersionRecord>, StoreError> {
+        let (start, end) = versions::prefix_range(&versions::key_prefix(bucket, key));
+        Ok(self
+            .version_range(start, end, 1)
+            .await?
+            .into_iter()
+            .next()
+            .map(|(_, r)| r))
+    }
+
+    /// Version `id` of `key` (`None`: the null version), current or older, as stored.
+    pub async fn version(
+        &self,
+        bucket: &str,
+        key: &str,
+        id: Option<&str>,
+    ) -> Result<Option<VersionRecord>, StoreError> {
+        if let Some(m) = self.object(bucket, key).await? {
+            if m.version_id.as_deref() == id {
+                return Ok(Some(VersionRecord::Object(m)));
+            }
+        }
+        let (mut start, end) = versions::prefix_range(&versions::key_prefix(bucket, key));
+        if let Some(order) = id.and_then(versions::id_order) {
+            start = versions::version_key(bucket, key, order);
+        }
+        // A version id names its table key (one read); the null version is found by a scan of
+        // the key's history, a page at a time.
+        loop {
+            let page = self.version_range(start.clone(), end.clone(), 256).await?;
+            let Some((last, _)) = page.last() else {
+                return Ok(None);
+            };
+            let mut next = last.clone();
+            next.push(0);
+            if let Some((_, r)) = page.into_iter().find(|(_, r)| r.version_id() == id) {
+                return Ok(Some(r));
+            }
+            if id.is_some() {
+                return Ok(None);
+            }
+            start = next;
+        }
+    }
+
+    /// Up to `limit` entries of the `versions` table under `prefix` after `after`, with their key
+    /// and whether each is the newest of its key in the table.
+    pub async fn versions_page(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        after: Option<&VersionCursor>,
+        limit: usize,
+    ) -> Result<Vec<(String, VersionRecord, bool)>, StoreError> {
+        let (mut start, end) = versions::prefix_range(&versions::escaped(bucket, prefix));
+        if let Some(c) = after {
+            let lower = match c.order {
+                // Just past the cursor's version.
+                Some(order) => {
+                    let mut k = versions::version_key(bucket, &c.key, order);
+                    k.push(0);
+                    k
+                }
+                // Past every version of the cursor's key.
+                None => versions::prefix_range(&versions::key_prefix(bucket, &c.key)).1,
+            };
+            if lower > start {
+                start = lower;
+            }
+        }
+        let skip = bucket.len() + 1;
+        let mut out: Vec<(String, VersionRecord, bool)> = Vec::new();
+        for (tk, rec) in self.version_range(start, end, limit).await? {
+            let Some((key, _)) = versions::decode_key(&tk, skip) else {
+                return Err(StoreError::Db(
+                    "a versions table key does not decode".into(),
+                ));
+            };
+            let mid_key = after.is_some_and(|c| c.order.is_some() && c.key == key);
+            let first = !mid_key && out.last().is_none_or(|(k, _, _)| *k != key);
+            out.push((key, rec, first));
+        }
+        Ok(out)
+    }
+
+    /// A page of every older version and delete marker of every bucket (bucket, key, record),
+    /// after table key `after`, with the table key of the last (key rotation, start-up checks).
+    pub async fn all_versions(
+        &self,
+        after: Option<Vec<u8>>,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, String, String, VersionRecord)>, StoreError> {
+        let start = match after {
+            Some(mut k) => {
+                k.push(0);
+                k
+            }
+            None => Vec::new(),
+        };
+        let mut out = Vec::new();
+        for (tk, rec) in self.version_range(start, vec![0xFF; 1], limit).await? {
+            let Some(nul) = tk.iter().position(|b| *b == 0) else {
+                continue;
+            };
+            let bucket = String::from_utf8_lossy(&tk[..nul]).into_owned();
+            let Some((key, _)) = versions::decode_key(&tk, nul + 1) else {
+                return Err(StoreError::Db(
+                    "a versions table key does not decode".into(),
+                ));
+            };
+            out.push((tk, bucket, key, rec));
+        }
+        Ok(out)
+    }
+
     pub async fn inline(&self, id: &str) -> Result<Option<Bytes>, StoreError> {
         match self {
             MetaStore::Redb(r) => r.read_now(|txn| {
@@ -295,6 +447,14 @@ impl MetaStore {
                             decode::<BodyOnly>(v.value()).map(|b| b.body)
                         }),
                     )?;
+                    let t = txn.open_table(VERSIONS).map_err(StoreError::db)?;
+                    objects(
+                        &mut ids,
+                        &mut t.iter().map_err(StoreError::db)?.map(|e| {
+                            let (_, v) = e.map_err(StoreError::db)?;
+                            decode::<VersionBodyOnly>(v.value()).map(VersionBodyOnly::body)
+                        }),
+                    )?;
                     let t = txn.open_table(PARTS).map_err(StoreError::db)?;
                     parts(
                         &mut ids,
@@ -312,6 +472,13 @@ impl MetaStore {
                 objects(
                     &mut ids,
                     &mut t.objects.values().map(|m| Ok(m.body.clone())),
+                )?;
+                objects(
+                    &mut ids,
+                    &mut t.versions.values().filter_map(|r| match r {
+                        VersionRecord::Object(m) => Some(Ok(m.body.clone())),
+                        VersionRecord::Marker(_) => None,
+                    }),
                 )?;
                 parts(&mut ids, &mut t.parts.values().cloned().map(Ok))?;
                 Ok(ids)
@@ -442,4 +609,20 @@ impl MetaStore {
 #[derive(serde::Deserialize)]
 struct BodyOnly {
     body: BodyRef,
+}
+
+/// The part of a `versions` record the start-up collection reads (markers have no body).
+#[derive(serde::Deserialize)]
+enum VersionBodyOnly {
+    Object(BodyOnly),
+    Marker(serde::de::IgnoredAny),
+}
+
+impl VersionBodyOnly {
+    fn body(self) -> BodyRef {
+        match self {
+            VersionBodyOnly::Object(b) => b.body,
+            VersionBodyOnly::Marker(_) => BodyRef::Empty,
+        }
+    }
 }

@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use super::{Tables, bucket_bounds, part_number, parts_bounds};
 use crate::store::error::StoreError;
-use crate::store::model::{BucketMeta, ObjectMeta, PartMeta, UploadMeta};
+use crate::store::model::{BucketMeta, ObjectMeta, PartMeta, UploadMeta, VersionRecord};
 
 #[derive(Default)]
 pub(super) struct MemoryTables {
@@ -17,6 +17,7 @@ pub(super) struct MemoryTables {
     pub(super) uploads: BTreeMap<Vec<u8>, UploadMeta>,
     pub(super) parts: BTreeMap<Vec<u8>, PartMeta>,
     pub(super) inline: std::collections::HashMap<String, Bytes>,
+    pub(super) versions: BTreeMap<Vec<u8>, VersionRecord>,
 }
 
 impl Tables for MemoryTables {
@@ -36,7 +37,12 @@ impl Tables for MemoryTables {
     }
     fn bucket_is_empty(&self, name: &str) -> Result<bool, StoreError> {
         let (start, end) = bucket_bounds(name);
-        Ok(self.objects.range(start..end).next().is_none())
+        Ok(self
+            .objects
+            .range(start.clone()..end.clone())
+            .next()
+            .is_none()
+            && self.versions.range(start..end).next().is_none())
     }
     fn object(&self, k: &[u8]) -> Result<Option<ObjectMeta>, StoreError> {
         Ok(self.objects.get(k).cloned())
@@ -108,6 +114,29 @@ impl Tables for MemoryTables {
     fn remove_inline(&mut self, id: &str) -> Result<(), StoreError> {
         self.inline.remove(id);
         Ok(())
+    }
+    fn version(&self, vk: &[u8]) -> Result<Option<VersionRecord>, StoreError> {
+        Ok(self.versions.get(vk).cloned())
+    }
+    fn put_version(&mut self, vk: &[u8], rec: &VersionRecord) -> Result<(), StoreError> {
+        self.versions.insert(vk.to_vec(), rec.clone());
+        Ok(())
+    }
+    fn remove_version(&mut self, vk: &[u8]) -> Result<Option<VersionRecord>, StoreError> {
+        Ok(self.versions.remove(vk))
+    }
+    fn version_range(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, VersionRecord)>, StoreError> {
+        Ok(self
+            .versions
+            .range(start.to_vec()..end.to_vec())
+            .take(limit)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
     }
 }
 

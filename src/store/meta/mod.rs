@@ -9,6 +9,7 @@ mod bucket_cache;
 mod durable;
 mod front;
 mod memory;
+pub mod versions;
 
 pub use durable::RedbMeta;
 pub use front::{MetaStore, ObjectPage, PageQuery};
@@ -17,7 +18,9 @@ pub use memory::MemoryMeta;
 use bytes::Bytes;
 
 use super::error::StoreError;
-use super::model::{BodyRef, BucketMeta, ObjectMeta, PartMeta, UploadMeta};
+use super::model::{
+    BodyRef, BucketMeta, DeleteMarker, ObjectMeta, PartMeta, UploadMeta, VersionRecord,
+};
 
 pub fn object_key(bucket: &str, key: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(bucket.len() + 1 + key.len());
@@ -126,10 +129,27 @@ pub enum WriteOp {
         inline: Option<Bytes>,
         expect: Expect,
     },
+    /// Deletes the current object: removes it in a bucket never versioned; adds `marker` as the
+    /// key's newest version in one with a versioning state.
     DeleteObject {
         bucket: String,
         key: String,
         expect: Expect,
+        marker: DeleteMarker,
+    },
+    /// Removes one version (an object or a delete marker) for good; `None` is the null version.
+    DeleteVersion {
+        bucket: String,
+        key: String,
+        version_id: Option<String>,
+    },
+    /// Replaces version `meta.version_id` of a key in place, keeping its body (key rotation,
+    /// tags), only if it is still the record with MAC `expect` (when given).
+    RewriteVersion {
+        bucket: String,
+        key: String,
+        meta: Box<ObjectMeta>,
+        expect: Option<[u8; 32]>,
     },
     PutConfig {
         name: String,
@@ -166,9 +186,24 @@ pub enum WriteOp {
     },
 }
 
-/// What a write released: bodies the caller may now free (a replaced object, a replaced part, the
-/// parts of an aborted upload or those a Complete left out).
-pub type Outcome = Vec<BodyRef>;
+/// What a write did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Bodies the caller may now free (a replaced object, a replaced part, the parts of an aborted
+    /// upload or those a Complete left out).
+    pub freed: Vec<BodyRef>,
+    /// What a delete removed (or, for a delete in a versioned bucket, nothing: it added a marker).
+    pub removed: Option<VersionRecord>,
+}
+
+impl From<Vec<BodyRef>> for Outcome {
+    fn from(freed: Vec<BodyRef>) -> Outcome {
+        Outcome {
+            freed,
+            removed: None,
+        }
+    }
+}
 
 /// Table access the shared `apply` needs, implemented by the redb transaction and the maps.
 trait Tables {
@@ -197,6 +232,16 @@ trait Tables {
     fn remove_parts(&mut self, upload_id: &str) -> Result<Vec<(u32, PartMeta)>, StoreError>;
     fn put_inline(&mut self, id: &str, body: &[u8]) -> Result<(), StoreError>;
     fn remove_inline(&mut self, id: &str) -> Result<(), StoreError>;
+    fn version(&self, vk: &[u8]) -> Result<Option<VersionRecord>, StoreError>;
+    fn put_version(&mut self, vk: &[u8], rec: &VersionRecord) -> Result<(), StoreError>;
+    fn remove_version(&mut self, vk: &[u8]) -> Result<Option<VersionRecord>, StoreError>;
+    /// Up to `limit` entries of the `versions` table in `[start, end)`, in order.
+    fn version_range(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, VersionRecord)>, StoreError>;
 }
 
 /// What replacing or removing `old` releases: inline bodies are removed here, in the same
@@ -250,6 +295,46 @@ fn drop_upload(
 }
 
 fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
+    match op {
+        WriteOp::DeleteVersion {
+            bucket,
+            key,
+            version_id,
+        } => apply_delete_version(t, bucket, key, version_id.as_deref()),
+        WriteOp::DeleteObject {
+            bucket,
+            key,
+            expect,
+            marker,
+        } => apply_delete_object(t, bucket, key, *expect, marker),
+        op => apply_op(t, op).map(Outcome::from),
+    }
+}
+
+/// DeleteObject without a version id: the object goes in a bucket never versioned (`removed`
+/// names it); a delete marker is added otherwise.
+fn apply_delete_object(
+    t: &mut impl Tables,
+    bucket: &str,
+    key: &str,
+    expect: Expect,
+    marker: &DeleteMarker,
+) -> Result<Outcome, StoreError> {
+    let b = existing_bucket(t, bucket)?;
+    check_expect(t, &object_key(bucket, key), expect)?;
+    if b.versioning.is_none() {
+        let old = t.remove_object(&object_key(bucket, key))?;
+        let freed = release(t, old.clone(), None)?;
+        return Ok(Outcome {
+            freed,
+            removed: old.map(VersionRecord::Object),
+        });
+    }
+    versions::check_state(&b, marker.version_id.is_some())?;
+    versions::add(t, bucket, key, VersionRecord::Marker(marker.clone())).map(Outcome::from)
+}
+
+fn apply_op(t: &mut impl Tables, op: &WriteOp) -> Result<Vec<BodyRef>, StoreError> {
     match op {
         WriteOp::CreateBucket { meta, quota } => {
             if let Some(existing) = t.bucket(&meta.name)? {
@@ -317,27 +402,27 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
             inline,
             expect,
         } => {
-            if t.bucket(bucket)?.is_none() {
-                return Err(StoreError::NoSuchBucket(bucket.clone()));
-            }
+            let b = existing_bucket(t, bucket)?;
+            versions::check_state(&b, meta.version_id.is_some())?;
             check_expect(t, &object_key(bucket, key), *expect)?;
             if let (BodyRef::Inline(id), Some(bytes)) = (&meta.body, inline) {
                 t.put_inline(id, bytes)?;
             }
-            let old = t.put_object(&object_key(bucket, key), meta)?;
-            release(t, old, Some(&meta.body))
+            write_object(t, &b, key, meta)
         }
-        WriteOp::DeleteObject {
+        WriteOp::DeleteObject { .. } | WriteOp::DeleteVersion { .. } => {
+            // Deletes report what they removed: `apply` runs them before reaching here.
+            Err(StoreError::Db("delete applied outside apply".into()))
+        }
+        WriteOp::RewriteVersion {
             bucket,
             key,
+            meta,
             expect,
         } => {
-            if t.bucket(bucket)?.is_none() {
-                return Err(StoreError::NoSuchBucket(bucket.clone()));
-            }
-            check_expect(t, &object_key(bucket, key), *expect)?;
-            let old = t.remove_object(&object_key(bucket, key))?;
-            release(t, old, None)
+            existing_bucket(t, bucket)?;
+            versions::rewrite(t, bucket, key, meta, *expect)?;
+            Ok(Vec::new())
         }
         WriteOp::PutConfig { name, value } => {
             t.put_config(name, value)?;
@@ -392,9 +477,6 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
             meta,
             expect,
         } => {
-            if t.bucket(bucket)?.is_none() {
-                return Err(StoreError::NoSuchBucket(bucket.clone()));
-            }
             let Some((k, _)) = exact_upload(t, bucket, key, upload_id)? else {
                 return Err(StoreError::NoSuchUpload(upload_id.clone()));
             };
@@ -404,10 +486,11 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
                     return Err(StoreError::PartChanged(*number));
                 }
             }
+            let b = existing_bucket(t, bucket)?;
+            versions::check_state(&b, meta.version_id.is_some())?;
             // A refused condition keeps the upload, so the client can complete it again.
             check_expect(t, &object_key(bucket, key), *expect)?;
-            let old = t.put_object(&object_key(bucket, key), meta)?;
-            let mut freed = release(t, old, None)?;
+            let mut freed = write_object(t, &b, key, meta)?;
             freed.extend(
                 drop_upload(t, &k, upload_id)?
                     .into_iter()
@@ -417,6 +500,40 @@ fn apply(t: &mut impl Tables, op: &WriteOp) -> Result<Outcome, StoreError> {
             Ok(freed)
         }
     }
+}
+
+fn existing_bucket(t: &impl Tables, bucket: &str) -> Result<BucketMeta, StoreError> {
+    t.bucket(bucket)?
+        .ok_or_else(|| StoreError::NoSuchBucket(bucket.to_string()))
+}
+
+/// Makes `meta` the key's current object: replacing the one there in a bucket never versioned,
+/// as a new version otherwise.
+fn write_object(
+    t: &mut impl Tables,
+    b: &BucketMeta,
+    key: &str,
+    meta: &ObjectMeta,
+) -> Result<Vec<BodyRef>, StoreError> {
+    if b.versioning.is_none() {
+        let old = t.put_object(&object_key(&b.name, key), meta)?;
+        return release(t, old, Some(&meta.body));
+    }
+    versions::add(t, &b.name, key, VersionRecord::Object(meta.clone()))
+}
+
+/// Removes one version for good; the next newest becomes current if the current one went.
+fn apply_delete_version(
+    t: &mut impl Tables,
+    bucket: &str,
+    key: &str,
+    version_id: Option<&str>,
+) -> Result<Outcome, StoreError> {
+    existing_bucket(t, bucket)?;
+    let removed = versions::take(t, bucket, key, version_id)?;
+    let freed = versions::release_version(t, removed.clone())?;
+    versions::settle(t, bucket, key)?;
+    Ok(Outcome { freed, removed })
 }
 
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
@@ -449,6 +566,7 @@ mod tests {
             default_blocked_encryption_types: Vec::new(),
             directory: None,
             incarnation: format!("inc-{name}"),
+            versioning: None,
         }
     }
 

@@ -124,7 +124,7 @@ async fn uploads_of_keys_with_nul_are_found_exactly() {
             })
             .await
             .unwrap();
-        let mut blobs: Vec<_> = freed.iter().flat_map(|b| b.blobs()).collect();
+        let mut blobs: Vec<_> = freed.freed.iter().flat_map(|b| b.blobs()).collect();
         blobs.sort();
         assert_eq!(blobs, ["blob1", "blob2"]);
         assert!(meta.parts(id, 0, 10).await.unwrap().is_empty());
