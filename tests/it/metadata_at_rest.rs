@@ -1,6 +1,7 @@
 //! Issue 18 item 8: nothing computed from an object's plaintext is readable in the data dir. Small
 //! objects are written in every encryption mode (inline and blob bodies, multipart with checksums,
-//! an upload left in progress), then every byte of the data dir but the master key is scanned for
+//! an upload left in progress) in a versioned bucket, each overwritten once (older versions) and
+//! one deleted (a delete marker), then every byte of the data dir but the master key is scanned for
 //! every checksum of every body (all five algorithms), every MD5, and every ETag and checksum the
 //! server answered, in every encoding the metadata could hold them (base64, hex, the JSON byte
 //! array serde writes, and the raw bytes). The wire answers stay S3's: checked on the same objects.
@@ -176,9 +177,11 @@ impl Needles {
     }
 }
 
-async fn put_objects(c: &Client, b: &str, m: Mode, needles: &mut Needles) {
+/// Round 0 writes, round 1 overwrites (the first round's objects stay as older versions).
+async fn put_objects(c: &Client, b: &str, m: Mode, needles: &mut Needles, round: u8) {
     // 8 bytes (inline, as the reviewer's `PW=hunt2`) and 100 KiB (a blob file).
-    for (i, body) in [b"PW=hunt2".to_vec(), pattern(100 * 1024, m as u8)]
+    let small = format!("PW=hunt{}", 2 + round).into_bytes();
+    for (i, body) in [small, pattern(100 * 1024, m as u8 + 16 * round)]
         .into_iter()
         .enumerate()
     {
@@ -307,15 +310,31 @@ async fn data_dir_without_the_keys_holds_no_checksum_or_md5() {
     );
     let c = srv.client();
     let b = new_bucket(&c, "at-rest").await;
+    // Versioned: older versions and delete markers are scanned too.
+    c.put_bucket_versioning()
+        .bucket(&b)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
     let mut needles = Needles(Vec::new());
     for m in MODES {
-        put_objects(&c, &b, m, &mut needles).await;
+        put_objects(&c, &b, m, &mut needles, 0).await;
+        put_objects(&c, &b, m, &mut needles, 1).await;
         multipart(&c, &b, m, &mut needles, true).await;
         multipart(&c, &b, m, &mut needles, false).await;
     }
+    c.delete_object().bucket(&b).key("S3-1").send().await.unwrap();
     // Listings answer the same ETags as the writes.
     let listed = c.list_objects_v2().bucket(&b).send().await.unwrap();
-    assert_eq!(listed.contents().len(), 15);
+    assert_eq!(listed.contents().len(), 14);
+    let versions = c.list_object_versions().bucket(&b).send().await.unwrap();
+    assert_eq!(versions.versions().len(), 25);
+    assert_eq!(versions.delete_markers().len(), 1);
     assert!(needles.0.iter().all(|(_, n)| n.len() >= 8));
     srv.restart_after(|dir| {
         let found = scan(dir, &needles.0);
