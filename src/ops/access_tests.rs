@@ -59,9 +59,10 @@ fn variant_index(ep: &Endpoint) -> usize {
         Endpoint::CreateSession => 29,
         Endpoint::ListDirectoryBuckets(_) => 30,
         Endpoint::NotImplemented(_) => 31,
+        Endpoint::GetObjectAttributes(_) => 32,
     }
 }
-const VARIANTS: usize = 32;
+const VARIANTS: usize = 33;
 
 /// One request per variant: method, path (`{b}` the bucket, `{uid}` its upload), headers (`{s}`
 /// the copy source's bucket).
@@ -117,6 +118,11 @@ const ROWS: &[Row] = &[
     ("GET", "/{b}?session", &[]),
     ("GET", "/?max-directory-buckets=10", &[]),
     ("GET", "/{b}?analytics", &[]),
+    (
+        "GET",
+        "/{b}/k?attributes",
+        &[("x-amz-object-attributes", "ETag")],
+    ),
 ];
 
 fn verified(account: &str) -> Verified {

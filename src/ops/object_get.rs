@@ -32,8 +32,8 @@ async fn load(ctx: &ReqCtx<'_>) -> Result<ObjectMeta, S3Error> {
 }
 
 /// The object's record, after S3's SSE-C checks; an SSE-C record's checksums are opened with the
-/// customer's key.
-async fn load_checked(
+/// customer's key. GetObjectAttributes loads its record with it too.
+pub(super) async fn load_checked(
     ctx: &ReqCtx<'_>,
     customer: Option<&CustomerKey>,
 ) -> Result<ObjectMeta, S3Error> {
