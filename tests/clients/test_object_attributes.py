@@ -13,7 +13,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import assert_client_error
-from directory_common import MIB, create_dir, dclient, dsrv, empty_dir, lc  # noqa: F401 (fixtures)
+from directory_common import (  # noqa: F401 (fixtures)
+    MIB, create_dir, dclient, dsrv, empty_dir, lc, session_client,
+)
 from multipart_common import (  # noqa: F401 (fixtures)
     CKEY, CKEY2, PART, b64, checksum, composite, data, mb, mc, md5_b64, mpu_etag, msrv, raw, ssec,
 )
@@ -196,5 +198,18 @@ def test_directory_bucket(dsrv, lc, session):
         op = c.get_object_attributes(Bucket=name, Key="a/mp", ObjectAttributes=["ObjectParts"])["ObjectParts"]
         assert op["TotalPartsCount"] == 2
         assert [(p["PartNumber"], p["Size"]) for p in op["Parts"]] == [(1, 5 * MIB), (2, 10)]
+    finally:
+        empty_dir(lc, name)
+
+
+def test_directory_read_only_session(dsrv, lc):
+    """A ReadOnly session may call GetObjectAttributes (CreateSession's list of read operations)."""
+    name = create_dir(lc)
+    try:
+        lc.put_object(Bucket=name, Key="ro/k", Body=b"read me")
+        creds = lc.create_session(Bucket=name, SessionMode="ReadOnly")["Credentials"]
+        got = session_client(dsrv, creds).get_object_attributes(Bucket=name, Key="ro/k",
+                                                                ObjectAttributes=["ObjectSize"])
+        assert got["ObjectSize"] == 7
     finally:
         empty_dir(lc, name)
