@@ -467,6 +467,44 @@ fn object_attributes() {
         .invalid_input
         .unwrap();
     assert_eq!(e.message, "Invalid version id specified");
+    // Bytes that are no UTF-8 name no attribute; two header lines are one list.
+    let mut h = HeaderMap::new();
+    h.insert("host", "h".parse().unwrap());
+    h.insert(
+        "x-amz-object-attributes",
+        http::HeaderValue::from_bytes(b"ETag,\xff").unwrap(),
+    );
+    let r = Route::from_request(
+        &Method::GET,
+        "/b/k",
+        &Query::parse(Some("attributes")),
+        &h,
+        "localhost",
+    )
+    .unwrap();
+    assert_eq!(
+        r.invalid_input.map(|e| e.code),
+        Some(S3ErrorCode::InvalidArgument)
+    );
+    h.insert("x-amz-object-attributes", "ETag".parse().unwrap());
+    h.append("x-amz-object-attributes", "Checksum".parse().unwrap());
+    let r = Route::from_request(
+        &Method::GET,
+        "/b/k",
+        &Query::parse(Some("attributes")),
+        &h,
+        "localhost",
+    )
+    .unwrap();
+    assert_eq!(
+        r.endpoint,
+        Endpoint::GetObjectAttributes(Attributes {
+            etag: true,
+            checksum: true,
+            max_parts: 1000,
+            ..Attributes::default()
+        })
+    );
     // Never another operation that would ignore the keyword.
     let mut h = HeaderMap::new();
     h.insert("host", "h".parse().unwrap());
