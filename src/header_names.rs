@@ -75,6 +75,11 @@ pub const X_AMZ_EXPECTED_BUCKET_OWNER: &str = "x-amz-expected-bucket-owner";
 pub const X_AMZ_CREATE_SESSION_MODE: &str = "x-amz-create-session-mode";
 pub const X_AMZ_MP_OBJECT_SIZE: &str = "x-amz-mp-object-size";
 
+// GetObjectAttributes: the attributes asked for and the page of parts.
+pub const X_AMZ_OBJECT_ATTRIBUTES: &str = "x-amz-object-attributes";
+pub const X_AMZ_MAX_PARTS: &str = "x-amz-max-parts";
+pub const X_AMZ_PART_NUMBER_MARKER: &str = "x-amz-part-number-marker";
+
 // Not implemented yet: request headers S3 defines that ops/unsupported.rs refuses (tags, object
 // lock, website redirects, appends, object ownership).
 pub const X_AMZ_TAGGING: &str = "x-amz-tagging";

@@ -84,6 +84,7 @@ fn raw_query() -> impl Strategy<Value = Option<String>> {
             "tagging",
             "analytics",
             "select",
+            "attributes",
             "X-Amz-Credential",
             "x-id",
         ])

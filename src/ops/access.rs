@@ -63,6 +63,7 @@ impl Endpoint {
             Endpoint::PutObject
             | Endpoint::GetObject(_)
             | Endpoint::HeadObject(_)
+            | Endpoint::GetObjectAttributes(_)
             | Endpoint::DeleteObject { .. }
             | Endpoint::GetObjectAcl { .. }
             | Endpoint::PutObjectAcl { .. }

@@ -61,9 +61,10 @@ fn variant_index(ep: &Endpoint) -> usize {
         Endpoint::NotImplemented(_) => 31,
         Endpoint::PutBucketVersioning => 32,
         Endpoint::GetBucketVersioning => 33,
+        Endpoint::GetObjectAttributes(_) => 34,
     }
 }
-const VARIANTS: usize = 34;
+const VARIANTS: usize = 35;
 
 /// One request per variant: method, path (`{b}` the bucket, `{uid}` its upload), headers (`{s}`
 /// the copy source's bucket).
@@ -121,6 +122,11 @@ const ROWS: &[Row] = &[
     ("GET", "/{b}?analytics", &[]),
     ("PUT", "/{b}?versioning", &[("content-length", "10")]),
     ("GET", "/{b}?versioning", &[]),
+    (
+        "GET",
+        "/{b}/k?attributes",
+        &[("x-amz-object-attributes", "ETag")],
+    ),
 ];
 
 fn verified(account: &str) -> Verified {

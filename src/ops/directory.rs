@@ -136,6 +136,7 @@ fn is_read(ep: &Endpoint) -> bool {
         ep,
         Endpoint::GetObject(_)
             | Endpoint::HeadObject(_)
+            | Endpoint::GetObjectAttributes(_)
             | Endpoint::ListObjectsV2(_)
             | Endpoint::ListParts(_)
             | Endpoint::ListMultipartUploads(_)

@@ -9,6 +9,7 @@ mod directory;
 mod encryption;
 mod list;
 mod multipart;
+mod object_attributes;
 mod object_common;
 mod object_delete;
 mod object_get;
@@ -94,6 +95,9 @@ pub async fn dispatch(ctx: ReqCtx<'_>, body: Body) -> Result<Response, S3Error> 
         Endpoint::CopyObject(_) => object_put::copy_object(&ctx, g.bucket()?, g.source()?).await,
         Endpoint::GetObject(read) => object_get::get_object(&ctx, g.bucket()?, read).await,
         Endpoint::HeadObject(read) => object_get::head_object(&ctx, g.bucket()?, read).await,
+        Endpoint::GetObjectAttributes(input) => {
+            object_attributes::get_object_attributes(&ctx, g.bucket()?, input).await
+        }
         Endpoint::CreateMultipartUpload => {
             multipart::create_multipart_upload(&ctx, g.bucket()?).await
         }

@@ -29,8 +29,8 @@ async fn load(ctx: &ReqCtx<'_>, version: Option<&str>) -> Result<ObjectMeta, S3E
 }
 
 /// The object's record, after S3's SSE-C checks; an SSE-C record's checksums are opened with the
-/// customer's key.
-async fn load_checked(
+/// customer's key. GetObjectAttributes loads its record with it too.
+pub(super) async fn load_checked(
     ctx: &ReqCtx<'_>,
     version: Option<&str>,
     customer: Option<&CustomerKey>,

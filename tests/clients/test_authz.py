@@ -77,6 +77,7 @@ OPS = {
     "CopyObject": ("PUT", "/{b}/copy", {"x-amz-copy-source": f"/{{b}}/{KEY}"}, b""),
     "GetObject": ("GET", f"/{{b}}/{KEY}", {}, b""),
     "HeadObject": ("HEAD", f"/{{b}}/{KEY}", {}, b""),
+    "GetObjectAttributes": ("GET", f"/{{b}}/{KEY}?attributes", {"x-amz-object-attributes": "ETag"}, b""),
     "DeleteObject": ("DELETE", f"/{{b}}/{KEY}", {}, b""),
     "GetObjectAcl": ("GET", f"/{{b}}/{KEY}?acl", {}, b""),
     "PutObjectAcl": ("PUT", f"/{{b}}/{KEY}?acl", {"x-amz-acl": "private"}, b""),
@@ -195,6 +196,8 @@ MSG_SSEC_WRONG = ("Requests specifying Server Side Encryption with Customer prov
 SSEC_OPS = {
     "GetObject": ("GET", "/{b}/ssec", ssec(WRONG_KEY), 403, "AccessDenied"),
     "HeadObject": ("HEAD", "/{b}/ssec", ssec(WRONG_KEY), 403, "AccessDenied"),
+    "GetObjectAttributes": ("GET", "/{b}/ssec?attributes", {"x-amz-object-attributes": "ObjectSize", **ssec(WRONG_KEY)},
+                            403, "AccessDenied"),
     "CopyObject(source)": ("PUT", "/{b}/copy", {"x-amz-copy-source": "/{b}/ssec", **copy_ssec(WRONG_KEY)},
                            403, "AccessDenied"),
     "UploadPartCopy(source)": ("PUT", "/{b}/mp?partNumber=1&uploadId={uid}",

@@ -28,6 +28,8 @@ mod raw_http;
 #[cfg(test)]
 mod rotate_system_keys;
 #[cfg(test)]
+mod sdk_attributes;
+#[cfg(test)]
 mod sdk_bucket_encryption;
 #[cfg(test)]
 mod sdk_buckets;

@@ -328,7 +328,12 @@ async fn data_dir_without_the_keys_holds_no_checksum_or_md5() {
         multipart(&c, &b, m, &mut needles, true).await;
         multipart(&c, &b, m, &mut needles, false).await;
     }
-    c.delete_object().bucket(&b).key("S3-1").send().await.unwrap();
+    c.delete_object()
+        .bucket(&b)
+        .key("S3-1")
+        .send()
+        .await
+        .unwrap();
     // Listings answer the same ETags as the writes.
     let listed = c.list_objects_v2().bucket(&b).send().await.unwrap();
     assert_eq!(listed.contents().len(), 14);

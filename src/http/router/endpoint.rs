@@ -2,8 +2,8 @@
 //! for it (`inputs.rs`), and the sub-resource tables the router matches.
 
 use super::inputs::{
-    CopySourceRef, DirectoryListing, ListParts, ListUploads, ListV1, ListV2, ListVersions, Part,
-    Read,
+    Attributes, CopySourceRef, DirectoryListing, ListParts, ListUploads, ListV1, ListV2,
+    ListVersions, Part, Read,
 };
 
 /// Bucket sub-resources that sealstore answers "never configured" for.
@@ -55,9 +55,8 @@ pub(super) const UNSUPPORTED_BUCKET_KEYWORDS: [(&str, &str); 11] = [
 ];
 
 /// Object sub-resources sealstore does not implement.
-pub(super) const UNSUPPORTED_OBJECT_KEYWORDS: [(&str, &str); 7] = [
+pub(super) const UNSUPPORTED_OBJECT_KEYWORDS: [(&str, &str); 6] = [
     ("tagging", "ObjectTagging"),
-    ("attributes", "GetObjectAttributes"),
     ("retention", "ObjectRetention"),
     ("legal-hold", "ObjectLegalHold"),
     ("torrent", "GetObjectTorrent"),
@@ -90,6 +89,7 @@ pub enum Endpoint {
     CopyObject(CopySourceRef),
     GetObject(Read),
     HeadObject(Read),
+    GetObjectAttributes(Attributes),
     DeleteObject {
         version_id: Option<String>,
     },
@@ -152,6 +152,7 @@ impl Endpoint {
             Endpoint::CopyObject(_) => "CopyObject",
             Endpoint::GetObject(_) => "GetObject",
             Endpoint::HeadObject(_) => "HeadObject",
+            Endpoint::GetObjectAttributes(_) => "GetObjectAttributes",
             Endpoint::DeleteObject { .. } => "DeleteObject",
             Endpoint::GetObjectAcl { .. } => "GetObjectAcl",
             Endpoint::PutObjectAcl { .. } => "PutObjectAcl",

@@ -18,8 +18,8 @@ pub use endpoint::{BucketSubresource, Endpoint};
 use endpoint::{SUBRESOURCES, UNSUPPORTED_BUCKET_KEYWORDS, UNSUPPORTED_OBJECT_KEYWORDS};
 use inputs::Inputs;
 pub use inputs::{
-    CopySourceRef, DirectoryListing, ListParams, ListParts, ListUploads, ListV1, ListV2,
-    ListVersions, MAX_PAGE, Part, Read, parse_copy_source, parse_copy_source_version,
+    Attributes, CopySourceRef, DirectoryListing, ListParams, ListParts, ListUploads, ListV1,
+    ListV2, ListVersions, MAX_PAGE, Part, Read, parse_copy_source, parse_copy_source_version,
 };
 
 /// The decoded query string, in order, with repeated names kept.
@@ -243,6 +243,15 @@ fn object_endpoint(
 ) -> Result<Endpoint, S3Error> {
     if let Some((_, op)) = UNSUPPORTED_OBJECT_KEYWORDS.iter().find(|(k, _)| q.has(k)) {
         return Ok(Endpoint::NotImplemented(op));
+    }
+    if q.has("attributes") {
+        return match *method {
+            Method::GET => Ok(Endpoint::GetObjectAttributes(
+                inputs.take(inputs::attributes(q, headers)),
+            )),
+            // Never another operation that ignores the keyword (a PUT must not store an object).
+            _ => Err(method_not_allowed(method, "OBJECT")),
+        };
     }
     let copy = headers.contains_key(X_AMZ_COPY_SOURCE);
     let upload_id = || inputs::upload_id(q);

@@ -426,3 +426,123 @@ fn copy_sources() {
         Some(S3ErrorCode::InvalidArgument)
     );
 }
+
+/// GetObjectAttributes: only GET, the attribute list from the header (all lines, commas, spaces),
+/// the page of parts capped at 1000, and S3's errors kept for after the bucket check.
+#[test]
+fn object_attributes() {
+    let attrs = |list: &str, extra: &[(&str, &str)]| {
+        let mut h = vec![("x-amz-object-attributes", list)];
+        h.extend_from_slice(extra);
+        route(Method::GET, "/b/k?attributes", "h", &h)
+    };
+    let r = attrs("ETag, ObjectSize,", &[]);
+    assert!(r.invalid_input.is_none());
+    assert_eq!(
+        r.endpoint,
+        Endpoint::GetObjectAttributes(Attributes {
+            etag: true,
+            object_size: true,
+            max_parts: 1000,
+            ..Attributes::default()
+        })
+    );
+    let all = "ETag,Checksum,ObjectParts,StorageClass,ObjectSize";
+    let r = attrs(
+        all,
+        &[
+            ("x-amz-max-parts", "5000"),
+            ("x-amz-part-number-marker", "7"),
+        ],
+    );
+    assert_eq!(
+        r.endpoint,
+        Endpoint::GetObjectAttributes(Attributes {
+            version_id: None,
+            etag: true,
+            checksum: true,
+            object_parts: true,
+            storage_class: true,
+            object_size: true,
+            max_parts: 1000,
+            part_number_marker: 7,
+        })
+    );
+    let r = route(Method::GET, "/b/k?attributes&versionId=null", "h", &[]);
+    assert_eq!(
+        r.invalid_input.map(|e| (e.code, e.message)),
+        Some((
+            S3ErrorCode::InvalidRequest,
+            "The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty".to_string()
+        ))
+    );
+    for (list, extra) in [
+        ("etag", &[][..]),
+        ("ETag,Owner", &[][..]),
+        ("ETag", &[("x-amz-max-parts", "-1")][..]),
+        ("ETag", &[("x-amz-max-parts", "ten")][..]),
+        ("ETag", &[("x-amz-part-number-marker", "-1")][..]),
+        ("ETag", &[("x-amz-part-number-marker", "2147483648")][..]),
+    ] {
+        let e = attrs(list, extra).invalid_input.expect(list);
+        assert_eq!(e.code, S3ErrorCode::InvalidArgument, "{list} {extra:?}");
+    }
+    let e = attrs("ETag,Owner", &[]).invalid_input.unwrap();
+    assert_eq!(e.message, "Invalid attribute name specified.");
+    let e = route(Method::GET, "/b/k?attributes&versionId=v1", "h", &[])
+        .invalid_input
+        .unwrap();
+    assert_eq!(e.message, "Invalid version id specified");
+    // Bytes that are no UTF-8 name no attribute; two header lines are one list.
+    let mut h = HeaderMap::new();
+    h.insert("host", "h".parse().unwrap());
+    h.insert(
+        "x-amz-object-attributes",
+        http::HeaderValue::from_bytes(b"ETag,\xff").unwrap(),
+    );
+    let r = Route::from_request(
+        &Method::GET,
+        "/b/k",
+        &Query::parse(Some("attributes")),
+        &h,
+        "localhost",
+    )
+    .unwrap();
+    assert_eq!(
+        r.invalid_input.map(|e| e.code),
+        Some(S3ErrorCode::InvalidArgument)
+    );
+    h.insert("x-amz-object-attributes", "ETag".parse().unwrap());
+    h.append("x-amz-object-attributes", "Checksum".parse().unwrap());
+    let r = Route::from_request(
+        &Method::GET,
+        "/b/k",
+        &Query::parse(Some("attributes")),
+        &h,
+        "localhost",
+    )
+    .unwrap();
+    assert_eq!(
+        r.endpoint,
+        Endpoint::GetObjectAttributes(Attributes {
+            etag: true,
+            checksum: true,
+            max_parts: 1000,
+            ..Attributes::default()
+        })
+    );
+    // Never another operation that would ignore the keyword.
+    let mut h = HeaderMap::new();
+    h.insert("host", "h".parse().unwrap());
+    for m in [Method::PUT, Method::HEAD, Method::POST, Method::DELETE] {
+        let err = Route::from_request(
+            &m,
+            "/b/k",
+            &Query::parse(Some("attributes")),
+            &h,
+            "localhost",
+        )
+        .unwrap_err();
+        assert_eq!(err.code, S3ErrorCode::MethodNotAllowed, "{m}");
+    }
+}

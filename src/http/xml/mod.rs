@@ -2,6 +2,7 @@
 //! parsing that maps every failure to `MalformedXML`), and, one file per area, every request and
 //! response document type the handlers read and write.
 
+pub mod attributes;
 pub mod buckets;
 pub mod delete;
 pub mod directory;

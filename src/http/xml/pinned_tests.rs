@@ -2,6 +2,7 @@
 //! (captured from the previous definitions), so a change to a field, its order or its
 //! serialization shows up as a failing test, not as a client surprise.
 
+use super::attributes::*;
 use super::buckets::*;
 use super::delete::*;
 use super::directory::*;
@@ -507,4 +508,52 @@ fn complete_request_reads_as_before() {
     ] {
         assert!(parse(bad).is_err(), "{bad}");
     }
+}
+
+#[test]
+fn object_attributes() {
+    let sha = |v: &str| ChecksumXml::new(ChecksumAlgorithm::Sha256, v.into());
+    pin(
+        &GetObjectAttributesResponse {
+            xmlns: NS,
+            etag: Some("e-3".into()),
+            checksum: Some(ObjectChecksum {
+                value: sha("whole"),
+                checksum_type: "COMPOSITE",
+            }),
+            object_parts: Some(ObjectParts {
+                parts_count: 3,
+                part_number_marker: Some(1),
+                next_part_number_marker: Some(2),
+                max_parts: Some(1),
+                is_truncated: Some(true),
+                parts: vec![ObjectPart {
+                    part_number: 2,
+                    size: 5242880,
+                    checksum: Some(sha("p2")),
+                }],
+            }),
+            storage_class: Some("STANDARD"),
+            object_size: Some(11534343),
+        },
+        r#"<GetObjectAttributesResponse xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><ETag>e-3</ETag><Checksum><ChecksumSHA256>whole</ChecksumSHA256><ChecksumType>COMPOSITE</ChecksumType></Checksum><ObjectParts><PartsCount>3</PartsCount><PartNumberMarker>1</PartNumberMarker><NextPartNumberMarker>2</NextPartNumberMarker><MaxParts>1</MaxParts><IsTruncated>true</IsTruncated><Part><PartNumber>2</PartNumber><Size>5242880</Size><ChecksumSHA256>p2</ChecksumSHA256></Part></ObjectParts><StorageClass>STANDARD</StorageClass><ObjectSize>11534343</ObjectSize></GetObjectAttributesResponse>"#,
+    );
+    pin(
+        &GetObjectAttributesResponse {
+            xmlns: NS,
+            etag: None,
+            checksum: None,
+            object_parts: Some(ObjectParts {
+                parts_count: 2,
+                part_number_marker: None,
+                next_part_number_marker: None,
+                max_parts: None,
+                is_truncated: None,
+                parts: Vec::new(),
+            }),
+            storage_class: None,
+            object_size: None,
+        },
+        r#"<GetObjectAttributesResponse xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><ObjectParts><PartsCount>2</PartsCount></ObjectParts></GetObjectAttributesResponse>"#,
+    );
 }

@@ -352,6 +352,7 @@ pub(crate) fn files_containing(dir: &std::path::Path, needle: &[u8]) -> (Vec<Str
 }
 
 // Declared last: the children use the checksum macros above (textual scope).
+mod attributes;
 mod checksums;
 mod on_disk;
 mod part_errors;

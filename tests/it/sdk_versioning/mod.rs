@@ -211,6 +211,22 @@ async fn every_write_makes_a_version_and_each_reads_back() {
     assert_eq!(head.e_tag.as_deref(), Some(etag_of(b"two").as_str()));
     let current = s3.get_object().bucket(&b).key("k").send().await.unwrap();
     assert_eq!(current.version_id.as_deref(), Some(v4.as_str()));
+    let attrs = s3
+        .get_object_attributes()
+        .bucket(&b)
+        .key("k")
+        .version_id(&v1)
+        .object_attributes(aws_sdk_s3::types::ObjectAttributes::ObjectSize)
+        .object_attributes(aws_sdk_s3::types::ObjectAttributes::Etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(attrs.object_size, Some(3));
+    assert_eq!(attrs.version_id.as_deref(), Some(v1.as_str()));
+    assert_eq!(
+        attrs.e_tag.map(|e| format!("\"{e}\"")),
+        Some(etag_of(b"one"))
+    );
 
     // UploadPartCopy from an older version.
     let up = s3
