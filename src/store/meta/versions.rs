@@ -314,7 +314,84 @@ pub(super) fn rewrite(
 
 #[cfg(test)]
 mod tests {
+    use super::super::memory::MemoryTables;
     use super::*;
+    use crate::crypto::Encryption;
+    use crate::store::model::DeleteMarker;
+
+    fn object(order: u64) -> VersionRecord {
+        VersionRecord::Object(ObjectMeta {
+            size: 0,
+            etag: String::new(),
+            last_modified_millis: 0,
+            content_headers: Vec::new(),
+            user_metadata: Vec::new(),
+            checksum: None,
+            composite_checksum: false,
+            encryption: Encryption::SseS3 {
+                key: crate::crypto::envelope::SealedKey {
+                    nonce: [0; 12],
+                    ciphertext: Vec::new(),
+                },
+            },
+            body: BodyRef::Blob(format!("blob{order}")),
+            seal: None,
+            version_id: Some(new_version_id(order)),
+            seq: order,
+        })
+    }
+
+    fn marker(order: u64) -> VersionRecord {
+        VersionRecord::Marker(DeleteMarker {
+            version_id: Some(new_version_id(order)),
+            seq: order,
+            last_modified_millis: 0,
+        })
+    }
+
+    /// (order, is object) of every version of `k`, newest first, and the current object's order.
+    fn state(t: &MemoryTables) -> (Vec<(u64, bool)>, Option<u64>) {
+        let current = t.objects.get(&object_key("b", "k")).map(|m| m.order());
+        let (s, e) = prefix_range(&key_prefix("b", "k"));
+        let mut all: Vec<(u64, bool)> = t
+            .version_range(&s, &e, usize::MAX)
+            .unwrap()
+            .into_iter()
+            .map(|(_, r)| (r.order(), matches!(r, VersionRecord::Object(_))))
+            .collect();
+        all.extend(current.map(|o| (o, true)));
+        all.sort_by(|a, b| b.0.cmp(&a.0));
+        (all, current)
+    }
+
+    /// Writes committed out of timestamp order still leave the newest version current, and
+    /// removing versions promotes the next newest object (never a marker) to `objects`.
+    #[test]
+    fn the_newest_object_is_always_current() {
+        let mut t = MemoryTables::default();
+        let (o10, m12) = (object(10), marker(12));
+        add(&mut t, "b", "k", o10.clone()).unwrap();
+        add(&mut t, "b", "k", object(5)).unwrap(); // an earlier write committed last
+        assert_eq!(state(&t), (vec![(10, true), (5, true)], Some(10)));
+        add(&mut t, "b", "k", marker(7)).unwrap(); // an older marker hides nothing
+        assert_eq!(state(&t).1, Some(10));
+        add(&mut t, "b", "k", m12.clone()).unwrap(); // a newer one hides the key
+        assert_eq!(state(&t).1, None);
+        take(&mut t, "b", "k", m12.version_id()).unwrap();
+        settle(&mut t, "b", "k").unwrap();
+        assert_eq!(state(&t).1, Some(10));
+        let taken = take(&mut t, "b", "k", o10.version_id()).unwrap();
+        assert!(matches!(taken, Some(VersionRecord::Object(_))));
+        settle(&mut t, "b", "k").unwrap();
+        // The marker at 7 is now newest: no current object; 5 stays an older version.
+        assert_eq!(state(&t), (vec![(7, false), (5, true)], None));
+        // An unknown id takes nothing.
+        assert!(
+            take(&mut t, "b", "k", Some(&new_version_id(99)))
+                .unwrap()
+                .is_none()
+        );
+    }
 
     #[test]
     fn table_keys_keep_s3_key_order_and_round_trip() {
