@@ -360,7 +360,7 @@ mod tests {
             .map(|(_, r)| (r.order(), matches!(r, VersionRecord::Object(_))))
             .collect();
         all.extend(current.map(|o| (o, true)));
-        all.sort_by(|a, b| b.0.cmp(&a.0));
+        all.sort_by_key(|v| std::cmp::Reverse(v.0));
         (all, current)
     }
 
