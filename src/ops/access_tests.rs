@@ -59,9 +59,12 @@ fn variant_index(ep: &Endpoint) -> usize {
         Endpoint::CreateSession => 29,
         Endpoint::ListDirectoryBuckets(_) => 30,
         Endpoint::NotImplemented(_) => 31,
+        Endpoint::PutObjectTagging => 32,
+        Endpoint::GetObjectTagging => 33,
+        Endpoint::DeleteObjectTagging => 34,
     }
 }
-const VARIANTS: usize = 32;
+const VARIANTS: usize = 35;
 
 /// One request per variant: method, path (`{b}` the bucket, `{uid}` its upload), headers (`{s}`
 /// the copy source's bucket).
@@ -117,6 +120,9 @@ const ROWS: &[Row] = &[
     ("GET", "/{b}?session", &[]),
     ("GET", "/?max-directory-buckets=10", &[]),
     ("GET", "/{b}?analytics", &[]),
+    ("PUT", "/{b}/k?tagging", &[("content-length", "10")]),
+    ("GET", "/{b}/k?tagging", &[]),
+    ("DELETE", "/{b}/k?tagging", &[]),
 ];
 
 fn verified(account: &str) -> Verified {

@@ -17,6 +17,7 @@ mod object_put;
 mod proptests;
 mod sse_request;
 mod subresource;
+mod tagging;
 mod unsupported;
 mod write_encryption;
 
@@ -100,6 +101,9 @@ pub async fn dispatch(ctx: ReqCtx<'_>, body: Body) -> Result<Response, S3Error> 
         Endpoint::ListMultipartUploads(input) => {
             multipart::list_multipart_uploads(&ctx, input).await
         }
+        Endpoint::PutObjectTagging => tagging::put_object_tagging(&ctx, g.bucket()?, body).await,
+        Endpoint::GetObjectTagging => tagging::get_object_tagging(&ctx, g.bucket()?).await,
+        Endpoint::DeleteObjectTagging => tagging::delete_object_tagging(&ctx, g.bucket()?).await,
         Endpoint::CreateSession => directory::create_session(&ctx, g.existing_bucket()).await,
         Endpoint::ListDirectoryBuckets(input) => {
             directory::list_directory_buckets(&ctx, input).await

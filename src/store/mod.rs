@@ -12,6 +12,7 @@ mod meta;
 mod model;
 pub mod rotation;
 pub mod sealed;
+mod tags;
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};

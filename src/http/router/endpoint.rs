@@ -57,8 +57,7 @@ pub(super) const UNSUPPORTED_BUCKET_KEYWORDS: [(&str, &str); 11] = [
 ];
 
 /// Object sub-resources sealstore does not implement.
-pub(super) const UNSUPPORTED_OBJECT_KEYWORDS: [(&str, &str); 7] = [
-    ("tagging", "ObjectTagging"),
+pub(super) const UNSUPPORTED_OBJECT_KEYWORDS: [(&str, &str); 6] = [
     ("attributes", "GetObjectAttributes"),
     ("retention", "ObjectRetention"),
     ("legal-hold", "ObjectLegalHold"),
@@ -68,7 +67,7 @@ pub(super) const UNSUPPORTED_OBJECT_KEYWORDS: [(&str, &str); 7] = [
 ];
 
 /// Every S3 operation sealstore distinguishes, with its parsed inputs. The version id of
-/// GetObject, HeadObject and DeleteObject is checked by the router (only "null" exists) and
+/// GetObject, HeadObject, DeleteObject and the object tagging operations is checked by the router (only "null" exists) and
 /// carried by none.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
@@ -105,6 +104,9 @@ pub enum Endpoint {
     },
     ListParts(ListParts),
     ListMultipartUploads(ListUploads),
+    PutObjectTagging,
+    GetObjectTagging,
+    DeleteObjectTagging,
     CreateSession,
     ListDirectoryBuckets(DirectoryListing),
     /// A known S3 operation that sealstore does not implement yet: answered with 501.
@@ -156,6 +158,9 @@ impl Endpoint {
             Endpoint::AbortMultipartUpload { .. } => "AbortMultipartUpload",
             Endpoint::ListParts(_) => "ListParts",
             Endpoint::ListMultipartUploads(_) => "ListMultipartUploads",
+            Endpoint::PutObjectTagging => "PutObjectTagging",
+            Endpoint::GetObjectTagging => "GetObjectTagging",
+            Endpoint::DeleteObjectTagging => "DeleteObjectTagging",
             Endpoint::CreateSession => "CreateSession",
             Endpoint::ListDirectoryBuckets(_) => "ListDirectoryBuckets",
             Endpoint::NotImplemented(name) => name,

@@ -236,6 +236,16 @@ fn object_endpoint(
     if let Some((_, op)) = UNSUPPORTED_OBJECT_KEYWORDS.iter().find(|(k, _)| q.has(k)) {
         return Ok(Endpoint::NotImplemented(op));
     }
+    if q.has("tagging") {
+        let ep = match *method {
+            Method::PUT => Endpoint::PutObjectTagging,
+            Method::GET => Endpoint::GetObjectTagging,
+            Method::DELETE => Endpoint::DeleteObjectTagging,
+            _ => return Err(method_not_allowed(method, "OBJECT")),
+        };
+        inputs.take(inputs::version_id(q));
+        return Ok(ep);
+    }
     let copy = headers.contains_key(X_AMZ_COPY_SOURCE);
     let upload_id = || inputs::upload_id(q);
     let ep = match *method {

@@ -11,6 +11,7 @@ pub mod listing;
 pub mod multipart;
 #[cfg(test)]
 mod pinned_tests;
+pub mod tagging;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
