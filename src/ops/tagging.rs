@@ -15,8 +15,8 @@ use super::{ReqCtx, empty_response, xml_response};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::header_names::{X_AMZ_TAGGING, X_AMZ_TAGGING_DIRECTIVE};
 use crate::http::body::{Digest, read_xml_body};
-use crate::http::xml::tagging::{TagSetXml, TaggingRequest, TaggingResult};
-use crate::http::xml::{S3_XMLNS, from_xml, to_xml};
+use crate::http::xml::from_xml;
+use crate::http::xml::tagging::{TaggingRequest, tagging_result};
 use crate::store::{BucketMeta, ObjectMeta, StoreError};
 
 /// An object's tags: (key, value) pairs, unique keys, ordered by key once validated.
@@ -240,11 +240,7 @@ pub async fn get_object_tagging(ctx: &ReqCtx<'_>, bucket: BucketMeta) -> Result<
         .object(ctx.object_addr())
         .await?
         .ok_or_else(|| S3Error::no_such_key(ctx.key()))?;
-    let doc = TaggingResult {
-        xmlns: S3_XMLNS,
-        tag_set: TagSetXml::from_pairs(&meta.tags),
-    };
-    Ok(xml_response(StatusCode::OK, to_xml(&doc)?))
+    Ok(xml_response(StatusCode::OK, tagging_result(&meta.tags)))
 }
 
 pub async fn delete_object_tagging(
