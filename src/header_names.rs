@@ -80,10 +80,13 @@ pub const X_AMZ_OBJECT_ATTRIBUTES: &str = "x-amz-object-attributes";
 pub const X_AMZ_MAX_PARTS: &str = "x-amz-max-parts";
 pub const X_AMZ_PART_NUMBER_MARKER: &str = "x-amz-part-number-marker";
 
-// Not implemented yet: request headers S3 defines that ops/unsupported.rs refuses (tags, object
-// lock, website redirects, appends, object ownership).
+// Object tags (ops/tagging.rs): the tags of a write, CopyObject's directive, GET/HEAD's count.
 pub const X_AMZ_TAGGING: &str = "x-amz-tagging";
 pub const X_AMZ_TAGGING_DIRECTIVE: &str = "x-amz-tagging-directive";
+pub const X_AMZ_TAGGING_COUNT: &str = "x-amz-tagging-count";
+
+// Not implemented yet: request headers S3 defines that ops/unsupported.rs refuses (object lock,
+// website redirects, appends, object ownership).
 pub const X_AMZ_OBJECT_LOCK_MODE: &str = "x-amz-object-lock-mode";
 pub const X_AMZ_OBJECT_LOCK_RETAIN_UNTIL_DATE: &str = "x-amz-object-lock-retain-until-date";
 pub const X_AMZ_OBJECT_LOCK_LEGAL_HOLD: &str = "x-amz-object-lock-legal-hold";

@@ -32,6 +32,7 @@ pub enum S3ErrorCode {
     InvalidRange,
     InvalidRequest,
     InvalidStorageClass,
+    InvalidTag,
     InvalidToken,
     InvalidURI,
     KeyTooLongError,
@@ -57,6 +58,7 @@ pub enum S3ErrorCode {
     OwnershipControlsNotFoundError,
     PreconditionFailed,
     ConditionalRequestConflict,
+    OperationAborted,
     RequestHeaderSectionTooLarge,
     RequestTimeTooSkewed,
     RequestTimeout,
@@ -97,6 +99,7 @@ impl S3ErrorCode {
             InvalidRange => "InvalidRange",
             InvalidRequest => "InvalidRequest",
             InvalidStorageClass => "InvalidStorageClass",
+            InvalidTag => "InvalidTag",
             InvalidToken => "InvalidToken",
             InvalidURI => "InvalidURI",
             KeyTooLongError => "KeyTooLongError",
@@ -122,6 +125,7 @@ impl S3ErrorCode {
             OwnershipControlsNotFoundError => "OwnershipControlsNotFoundError",
             PreconditionFailed => "PreconditionFailed",
             ConditionalRequestConflict => "ConditionalRequestConflict",
+            OperationAborted => "OperationAborted",
             RequestHeaderSectionTooLarge => "RequestHeaderSectionTooLarge",
             RequestTimeTooSkewed => "RequestTimeTooSkewed",
             RequestTimeout => "RequestTimeout",
@@ -157,7 +161,8 @@ impl S3ErrorCode {
             BucketAlreadyExists
             | BucketAlreadyOwnedByYou
             | BucketNotEmpty
-            | ConditionalRequestConflict => StatusCode::CONFLICT,
+            | ConditionalRequestConflict
+            | OperationAborted => StatusCode::CONFLICT,
             InvalidRange | InvalidPartNumber => StatusCode::RANGE_NOT_SATISFIABLE,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -183,6 +188,7 @@ impl S3ErrorCode {
             | InvalidPartOrder
             | InvalidRequest
             | InvalidStorageClass
+            | InvalidTag
             | InvalidURI
             | KeyTooLongError
             | KmsNotFound
@@ -242,6 +248,7 @@ impl S3ErrorCode {
             }
             InvalidPartNumber => "The requested partnumber is not satisfiable",
             InvalidStorageClass => "The storage class you specified is not valid",
+            InvalidTag => "The tag provided was not a valid tag.",
             EntityTooSmall => {
                 "Your proposed upload is smaller than the minimum allowed object size."
             }
@@ -256,6 +263,9 @@ impl S3ErrorCode {
                 "The server side encryption configuration was not found"
             }
             PreconditionFailed => "At least one of the pre-conditions you specified did not hold",
+            OperationAborted => {
+                "A conflicting conditional action is currently in progress against this resource. Try again."
+            }
             ConditionalRequestConflict => {
                 "A conflicting operation occurred. If using PutObject you can retry the request. If using multipart upload you should initiate another CompleteMultipartUpload request or re-initiate the multipart upload."
             }

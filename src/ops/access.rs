@@ -71,7 +71,10 @@ impl Endpoint {
             | Endpoint::UploadPart(_)
             | Endpoint::CompleteMultipartUpload { .. }
             | Endpoint::AbortMultipartUpload { .. }
-            | Endpoint::ListParts(_) => Access::Object,
+            | Endpoint::ListParts(_)
+            | Endpoint::PutObjectTagging { .. }
+            | Endpoint::GetObjectTagging { .. }
+            | Endpoint::DeleteObjectTagging { .. } => Access::Object,
             Endpoint::CopyObject(_) | Endpoint::UploadPartCopy(..) => Access::CopyInto,
             Endpoint::NotImplemented(_) => Access::BucketIfNamed,
         }

@@ -62,9 +62,12 @@ fn variant_index(ep: &Endpoint) -> usize {
         Endpoint::PutBucketVersioning => 32,
         Endpoint::GetBucketVersioning => 33,
         Endpoint::GetObjectAttributes(_) => 34,
+        Endpoint::PutObjectTagging { .. } => 35,
+        Endpoint::GetObjectTagging { .. } => 36,
+        Endpoint::DeleteObjectTagging { .. } => 37,
     }
 }
-const VARIANTS: usize = 35;
+const VARIANTS: usize = 38;
 
 /// One request per variant: method, path (`{b}` the bucket, `{uid}` its upload), headers (`{s}`
 /// the copy source's bucket).
@@ -127,6 +130,9 @@ const ROWS: &[Row] = &[
         "/{b}/k?attributes",
         &[("x-amz-object-attributes", "ETag")],
     ),
+    ("PUT", "/{b}/k?tagging", &[("content-length", "10")]),
+    ("GET", "/{b}/k?tagging", &[]),
+    ("DELETE", "/{b}/k?tagging", &[]),
 ];
 
 fn verified(account: &str) -> Verified {

@@ -20,7 +20,7 @@ fn malformed() -> S3Error {
 }
 
 /// The root element's name, which serde does not check.
-fn root_name(xml: &[u8]) -> Option<String> {
+pub(super) fn root_name(xml: &[u8]) -> Option<String> {
     let mut reader = quick_xml::Reader::from_reader(xml);
     let mut buf = Vec::new();
     loop {

@@ -18,6 +18,7 @@ mod object_put;
 mod proptests;
 mod sse_request;
 mod subresource;
+mod tagging;
 mod unsupported;
 mod versioning;
 mod write_encryption;
@@ -114,6 +115,15 @@ pub async fn dispatch(ctx: ReqCtx<'_>, body: Body) -> Result<Response, S3Error> 
         Endpoint::ListParts(input) => multipart::list_parts(&ctx, input).await,
         Endpoint::ListMultipartUploads(input) => {
             multipart::list_multipart_uploads(&ctx, input).await
+        }
+        Endpoint::PutObjectTagging { version_id } => {
+            tagging::put_object_tagging(&ctx, g.bucket()?, version_id.as_deref(), body).await
+        }
+        Endpoint::GetObjectTagging { version_id } => {
+            tagging::get_object_tagging(&ctx, g.bucket()?, version_id.as_deref()).await
+        }
+        Endpoint::DeleteObjectTagging { version_id } => {
+            tagging::delete_object_tagging(&ctx, g.bucket()?, version_id.as_deref()).await
         }
         Endpoint::CreateSession => directory::create_session(&ctx, g.existing_bucket()).await,
         Endpoint::ListDirectoryBuckets(input) => {

@@ -16,7 +16,7 @@ use crate::crypto::ssec::CustomerKey;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::header_names::{
     X_AMZ_CHECKSUM_MODE, X_AMZ_CHECKSUM_TYPE, X_AMZ_MP_PARTS_COUNT, X_AMZ_STORAGE_CLASS,
-    X_AMZ_UNKNOWN,
+    X_AMZ_TAGGING_COUNT, X_AMZ_UNKNOWN,
 };
 use crate::http::headers::{Conditionals, Precondition, parse_range};
 use crate::http::router::Read as ReadInput;
@@ -304,6 +304,9 @@ fn respond_headers(
         false,
     ) {
         set_header(res, name, &value);
+    }
+    if !meta.tags.is_empty() {
+        set_header(res, X_AMZ_TAGGING_COUNT, &meta.tags.len().to_string());
     }
     for (name, value) in &input.overrides {
         set_header(res, name, value);

@@ -9,6 +9,7 @@ use super::access::CopySource;
 use super::object_common::{
     check_body_length, content_headers, customer_key, customer_md5, load_copy_source,
 };
+use super::tagging::{self, Tags};
 use super::{ReqCtx, empty_response, set_header, xml_response};
 use crate::clock::{iso8601, now_millis};
 use crate::crypto::sse;
@@ -30,6 +31,7 @@ fn new_meta(
     written: WrittenBody,
     content_headers: Vec<(String, String)>,
     user: Vec<(String, String)>,
+    tags: Tags,
 ) -> ObjectMeta {
     ObjectMeta {
         size: written.size,
@@ -39,6 +41,7 @@ fn new_meta(
         user_metadata: user,
         checksum: Some(written.checksum),
         composite_checksum: false,
+        tags,
         encryption: written.encryption,
         body: written.body,
         seal: None,
@@ -73,6 +76,7 @@ pub async fn put_object(
     check_body_length(ctx, MAX_OBJECT_SIZE)?;
     check_user_metadata_size(&ctx.parts.headers)?;
     let cond = write_condition(&ctx.parts.headers)?;
+    let tags = tagging::for_write(&ctx.parts.headers, &bucket)?;
     let request = write_encryption::for_write(ctx, &bucket).await?.request;
     let md5 = customer_md5(&request);
     let customer = customer_key(&request);
@@ -92,7 +96,7 @@ pub async fn put_object(
     let written = object_io::write_body(ctx.state, ctx.object_addr(), &plan, body).await?;
     let h = &ctx.parts.headers;
     let inline = written.inline.clone();
-    let meta = new_meta(written, content_headers(h), user_metadata(h));
+    let meta = new_meta(written, content_headers(h), user_metadata(h), tags);
     let mut res = empty_response(StatusCode::OK);
     write_response(&mut res, &meta, md5.as_deref());
     let written = ctx
@@ -154,6 +158,7 @@ pub async fn copy_object(
     if replace {
         check_user_metadata_size(&ctx.parts.headers)?;
     }
+    let tags = tagging::for_copy(&ctx.parts.headers, &bucket, &source.tags)?;
     let algorithm = copy_checksum_algorithm(ctx, &source)?;
     // The bucket's rules cannot refuse a write without SSE headers, so deciding the encryption
     // before the copy-onto-itself check keeps S3's error order.
@@ -203,7 +208,7 @@ pub async fn copy_object(
         (source.content_headers.clone(), source.user_metadata.clone())
     };
     let inline = written.inline.clone();
-    let meta = new_meta(written, content, user);
+    let meta = new_meta(written, content, user, tags);
     let mut res = xml_response(StatusCode::OK, copy_result(&meta));
     write_response(&mut res, &meta, md5.as_deref());
     res.headers_mut().remove("etag");

@@ -2,8 +2,9 @@
 //! per request by `dispatch` right after the access check (a wrong bucket answers NoSuchBucket or
 //! AccessDenied first, as S3 does) and before any handler runs: a refused request has read no
 //! body and changed nothing. "Never accept and ignore": a header that would be silently dropped
-//! (tags, object lock, grants, ...) answers 501 NotImplemented naming it, unless its value is one
-//! S3 itself treats as a no-op (`x-amz-tagging-directive: COPY` of a source without tags, ...).
+//! (object lock, grants, ...) answers 501 NotImplemented naming it, unless its value is one S3
+//! itself treats as a no-op (`x-amz-object-lock-legal-hold: OFF`, ...). Tags are implemented
+//! (ops/tagging.rs).
 //! Not here, because they drop nothing: `x-amz-bypass-governance-retention` and `x-amz-mfa` on
 //! deletes only grant what a bucket without object lock or MFA delete (every sealstore bucket)
 //! does not ask for, and the delete happens as requested, as on such a bucket in S3.
@@ -12,8 +13,7 @@ use crate::error::{S3Error, S3ErrorCode};
 use crate::header_names::{
     X_AMZ_BUCKET_OBJECT_LOCK_ENABLED, X_AMZ_GRANT_PREFIX, X_AMZ_OBJECT_LOCK_LEGAL_HOLD,
     X_AMZ_OBJECT_LOCK_MODE, X_AMZ_OBJECT_LOCK_RETAIN_UNTIL_DATE, X_AMZ_OBJECT_OWNERSHIP,
-    X_AMZ_STORAGE_CLASS, X_AMZ_TAGGING, X_AMZ_TAGGING_DIRECTIVE, X_AMZ_WEBSITE_REDIRECT_LOCATION,
-    X_AMZ_WRITE_OFFSET_BYTES,
+    X_AMZ_STORAGE_CLASS, X_AMZ_WEBSITE_REDIRECT_LOCATION, X_AMZ_WRITE_OFFSET_BYTES,
 };
 use http::HeaderMap;
 
@@ -30,25 +30,10 @@ pub struct Unsupported {
     pub what: &'static str,
 }
 
-/// The object writes that take tags, object lock, grants and a website redirect.
+/// The object writes that take object lock, grants and a website redirect.
 const OBJECT_WRITES: &[&str] = &["PutObject", "CopyObject", "CreateMultipartUpload"];
 
 pub const TABLE: &[Unsupported] = &[
-    Unsupported {
-        header: X_AMZ_TAGGING,
-        prefix: false,
-        endpoints: OBJECT_WRITES,
-        no_op: &[],
-        what: "Object tagging",
-    },
-    Unsupported {
-        header: X_AMZ_TAGGING_DIRECTIVE,
-        prefix: false,
-        endpoints: &["CopyObject"],
-        // COPY copies the source's tags, and no object has tags yet.
-        no_op: &["COPY"],
-        what: "Object tagging (x-amz-tagging-directive REPLACE)",
-    },
     Unsupported {
         header: X_AMZ_OBJECT_LOCK_MODE,
         prefix: false,

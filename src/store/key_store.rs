@@ -93,6 +93,7 @@ mod tests {
             user_metadata: Vec::new(),
             checksum: None,
             composite_checksum: false,
+            tags: Vec::new(),
             encryption: crate::crypto::Encryption::SseS3 {
                 key: envelope::seal(&DataKey::generate(), &DataKey::generate(), &ctx).unwrap(),
             },

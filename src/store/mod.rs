@@ -12,6 +12,7 @@ mod meta;
 mod model;
 pub mod rotation;
 pub mod sealed;
+mod tags;
 mod versioned;
 
 use std::path::Path;

@@ -253,7 +253,8 @@ pub struct PartBody {
 /// sealed, and a MAC over the whole record and its place.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RecordSeal {
-    /// ETag and checksums, sealed under the metadata key (SSE-C: the ETag only, which is opaque).
+    /// ETag, checksums and tags, sealed under the metadata key (SSE-C: the ETag, which is opaque,
+    /// and the tags). An upload record seals its tags here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secrets: Option<SealedValue>,
     /// SSE-C: the checksums, sealed under a key derived from the customer's key.
@@ -280,6 +281,11 @@ pub struct ObjectMeta {
     /// checksums, shown as `<value>-<parts>`) rather than one of the whole payload.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub composite_checksum: bool,
+    /// The object's tags (S3 object tagging), ordered by key. Never stored in the clear: empty on
+    /// disk, sealed in the record's [`RecordSeal`] under the metadata key (also for SSE-C:
+    /// GetObjectTagging takes no customer key).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
     /// How the body is encrypted (sealed data keys only). Every record has one: there is no
     /// plaintext body.
     pub encryption: Encryption,
@@ -373,7 +379,11 @@ pub struct UploadMeta {
     pub checksum: Option<(ChecksumAlgorithm, ChecksumType)>,
     /// The upload's data keys, sealed for (bucket, key, upload id). Parts use keys derived from them.
     pub encryption: Encryption,
-    /// The record's MAC as stored (see [`RecordSeal`]; an upload holds no plaintext-derived value).
+    /// The tags the completed object gets (`x-amz-tagging` at creation). Empty on disk: sealed in
+    /// the record's [`RecordSeal`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
+    /// The record's MAC as stored, and its sealed tags (see [`RecordSeal`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seal: Option<RecordSeal>,
 }

@@ -1,5 +1,6 @@
 //! Records as stored: the values computed from an object's plaintext (the ETag, which is the MD5
-//! for SSE-S3; the checksums of the object and of its parts) leave the record and are sealed, and a
+//! for SSE-S3; the checksums of the object and of its parts) and its tags leave the record and are
+//! sealed, and a
 //! MAC covers the whole record and binds it to its place (bucket, key, version, body or upload id,
 //! part number). A record that fails is refused with a log line, never served.
 //!
@@ -23,6 +24,16 @@ struct ObjectSecrets {
     checksum: Option<Checksum>,
     /// The checksum of each part, in the order of `BodyRef::Parts`.
     parts: Vec<Option<Checksum>>,
+    /// The object's tags: always here, under the metadata key (GetObjectTagging takes no SSE-C
+    /// key). Absent in records written before tags existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<(String, String)>,
+}
+
+/// What an upload record seals: the tags its object will get.
+#[derive(Serialize, Deserialize, Default)]
+struct UploadSecrets {
+    tags: Vec<(String, String)>,
 }
 
 /// What a part record seals.
@@ -101,6 +112,7 @@ pub fn close_object(
         etag: std::mem::take(&mut meta.etag),
         checksum: meta.checksum.take(),
         parts: part_sums,
+        tags: std::mem::take(&mut meta.tags),
     };
     let body_id = meta.body.id().to_string();
     let version = meta.version_label().to_string();
@@ -111,6 +123,7 @@ pub fn close_object(
                 etag: String::new(),
                 checksum: secrets.checksum.take(),
                 parts: std::mem::take(&mut secrets.parts),
+                tags: Vec::new(),
             };
             Some(
                 records::seal_with(&records::customer_key(c), &binding, &encode(&theirs)?)
@@ -135,6 +148,36 @@ pub fn close_object(
         s.mac = mac;
     }
     Ok(meta)
+}
+
+/// Closes again a record read back and opened (PutObjectTagging: new tags, the same body). What
+/// the metadata key opened is sealed afresh; an SSE-C record's customer-sealed checksums, which
+/// only the customer's key opens, are kept as they were (bound to the same place and body).
+pub fn reclose_object(
+    keys: &RecordKeys,
+    bucket: &str,
+    key: &str,
+    mut meta: ObjectMeta,
+) -> Result<ObjectMeta, StoreError> {
+    let customer = meta.seal.take().and_then(|s| s.customer);
+    let mut closed = close_object(keys, bucket, key, meta, None)?;
+    if customer.is_none() {
+        return Ok(closed);
+    }
+    if let Some(s) = closed.seal.as_mut() {
+        s.customer = customer;
+        s.mac = [0; 32];
+    }
+    let body_id = closed.body.id().to_string();
+    let version = closed.version_label().to_string();
+    let mac = keys.mac(
+        &object_binding(bucket, key, &version, &body_id),
+        &encode(&closed)?,
+    );
+    if let Some(s) = closed.seal.as_mut() {
+        s.mac = mac;
+    }
+    Ok(closed)
 }
 
 /// Checks a stored object record and opens what the metadata key opens (an SSE-C record's
@@ -196,6 +239,9 @@ fn apply_object_secrets(meta: &mut ObjectMeta, secrets: ObjectSecrets) {
     if secrets.checksum.is_some() {
         meta.checksum = secrets.checksum;
     }
+    if !secrets.tags.is_empty() {
+        meta.tags = secrets.tags;
+    }
     if let BodyRef::Parts { parts, .. } = &mut meta.body {
         for (p, c) in parts.iter_mut().zip(secrets.parts) {
             p.checksum = c;
@@ -225,14 +271,23 @@ fn upload_binding<'a>(bucket: &'a str, upload: &'a UploadMeta) -> [&'a [u8]; 4] 
     ]
 }
 
-/// Closes an upload record: a MAC only (it holds nothing computed from plaintext).
+/// Closes an upload record: its tags sealed (it holds nothing computed from plaintext), and a MAC.
 pub fn close_upload(
     keys: &RecordKeys,
     bucket: &str,
     mut upload: UploadMeta,
 ) -> Result<UploadMeta, StoreError> {
+    let tags = std::mem::take(&mut upload.tags);
+    let secrets = match tags.is_empty() {
+        true => None,
+        false => {
+            let plain = encode(&UploadSecrets { tags })?;
+            let binding = upload_binding(bucket, &upload);
+            Some(keys.seal(&binding, &plain).map_err(sealing)?)
+        }
+    };
     upload.seal = Some(RecordSeal {
-        secrets: None,
+        secrets,
         customer: None,
         mac: [0; 32],
     });
@@ -249,7 +304,7 @@ pub fn open_upload(
     bucket: &str,
     key: &str,
     upload_id: &str,
-    upload: UploadMeta,
+    mut upload: UploadMeta,
 ) -> Result<UploadMeta, StoreError> {
     let mac = upload.seal.as_ref().map(|s| s.mac);
     let input = mac_input(&upload, |r| {
@@ -258,12 +313,20 @@ pub fn open_upload(
         }
     })?;
     let placed = upload.key == key && upload.upload_id == upload_id;
+    let bad = || tampered("upload", bucket, key);
     match mac {
-        Some(m) if placed && keys.verify(&upload_binding(bucket, &upload), &input, &m) => {
-            Ok(upload)
-        }
-        _ => Err(tampered("upload", bucket, key)),
+        Some(m) if placed && keys.verify(&upload_binding(bucket, &upload), &input, &m) => {}
+        _ => return Err(bad()),
     }
+    let sealed = upload.seal.as_ref().and_then(|s| s.secrets.clone());
+    if let Some(sealed) = sealed {
+        let plain = keys
+            .open(&upload_binding(bucket, &upload), &sealed)
+            .map_err(|_| bad())?;
+        let secrets: UploadSecrets = serde_json::from_slice(&plain).map_err(|_| bad())?;
+        upload.tags = secrets.tags;
+    }
+    Ok(upload)
 }
 
 pub(super) fn part_binding(upload_id: &str, number: u32) -> [Vec<u8>; 3] {
@@ -381,6 +444,7 @@ mod tests {
                 value: vec![1, 2, 3, 4],
             }),
             composite_checksum: true,
+            tags: vec![("team".into(), "blue".into())],
             encryption: enc,
             body: BodyRef::Parts {
                 upload_id: "u1".into(),
@@ -415,9 +479,10 @@ mod tests {
         let keys = RecordKeys::new(&DataKey::generate());
         let open = meta(Encryption::SseS3 { key: sealed_key() });
         let closed = close_object(&keys, "b", "k", open.clone(), None).unwrap();
-        assert!(closed.etag.is_empty() && closed.checksum.is_none());
+        assert!(closed.etag.is_empty() && closed.checksum.is_none() && closed.tags.is_empty());
         let json = String::from_utf8(serde_json::to_vec(&closed).unwrap()).unwrap();
         assert!(!json.contains("0123456789abcdef"), "{json}");
+        assert!(!json.contains("team") && !json.contains("blue"), "{json}");
         let mut back = open_object(&keys, "b", "k", closed.clone()).unwrap();
         back.seal = None;
         assert_eq!(back, open);
@@ -451,9 +516,32 @@ mod tests {
         let mut locked = open_object(&keys, "b", "k", closed).unwrap();
         assert_eq!(locked.etag, open.etag);
         assert_eq!(locked.checksum, None);
+        // Tags open under the metadata key alone (GetObjectTagging takes no SSE-C key).
+        assert_eq!(locked.tags, open.tags);
+        // Re-closed with new tags and no customer key, the customer-sealed checksums survive.
+        let mut retagged = locked.clone();
+        retagged.tags = vec![("k2".into(), "v2".into())];
+        let reclosed = reclose_object(&keys, "b", "k", retagged).unwrap();
+        let mut again = open_object(&keys, "b", "k", reclosed).unwrap();
+        assert_eq!(again.tags, vec![("k2".to_string(), "v2".to_string())]);
+        assert_eq!(again.etag, open.etag);
+        unlock_object("b", "k", &mut again, &customer).unwrap();
+        assert_eq!(again.checksum, open.checksum);
         unlock_object("b", "k", &mut locked, &customer).unwrap();
         assert_eq!(locked.checksum, open.checksum);
         assert_eq!(locked.body, open.body);
+        assert_eq!(locked.tags, open.tags);
+    }
+
+    /// A record written before tags existed (no `tags` in its secrets) still opens, untagged.
+    #[test]
+    fn records_without_tags_open() {
+        let keys = RecordKeys::new(&DataKey::generate());
+        let mut open = meta(Encryption::SseS3 { key: sealed_key() });
+        open.tags.clear();
+        let closed = close_object(&keys, "b", "k", open, None).unwrap();
+        let back = open_object(&keys, "b", "k", closed).unwrap();
+        assert!(back.tags.is_empty());
     }
 
     #[test]
@@ -468,6 +556,7 @@ mod tests {
             user_metadata: Vec::new(),
             checksum: None,
             encryption: Encryption::SseS3 { key: sealed_key() },
+            tags: vec![("team".into(), "blue-upload".into())],
             seal: None,
         };
         let part = PartMeta {
@@ -487,8 +576,13 @@ mod tests {
         );
         assert!(open_part(&keys, "u1", 3, closed.clone(), None).is_err());
         assert!(open_part(&keys, "u2", 2, closed, None).is_err());
-        let u = close_upload(&keys, "b", upload).unwrap();
-        assert!(open_upload(&keys, "b", "k", "u1", u.clone()).is_ok());
+        let u = close_upload(&keys, "b", upload.clone()).unwrap();
+        // The tags are sealed: not in the record as stored, back when it opens.
+        assert!(u.tags.is_empty());
+        let json = String::from_utf8(serde_json::to_vec(&u).unwrap()).unwrap();
+        assert!(!json.contains("blue-upload"), "{json}");
+        let back = open_upload(&keys, "b", "k", "u1", u.clone()).unwrap();
+        assert_eq!(back.tags, upload.tags);
         assert!(open_upload(&keys, "b2", "k", "u1", u).is_err());
     }
 }

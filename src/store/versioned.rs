@@ -147,31 +147,6 @@ impl Store {
         })
     }
 
-    /// Replaces one object version's record in place (same body), re-sealed, only if it is still
-    /// the record `old` (its MAC): tags and other metadata changes. `ObjectChanged` otherwise.
-    pub async fn rewrite_version(
-        &self,
-        addr: ObjectAddr<'_>,
-        old: &ObjectMeta,
-        mut meta: ObjectMeta,
-    ) -> Result<(), StoreError> {
-        let ObjectAddr { bucket, key } = addr;
-        let expect = old.seal.as_ref().map(|s| s.mac);
-        meta.seal = None;
-        meta.version_id = old.version_id.clone();
-        meta.seq = old.seq;
-        let meta = sealed::close_object(self.keys()?, bucket, key, meta, None)?;
-        self.meta
-            .write(WriteOp::RewriteVersion {
-                bucket: bucket.to_string(),
-                key: key.to_string(),
-                meta: Box::new(meta),
-                expect,
-            })
-            .await
-            .map(|_| ())
-    }
-
     /// Up to `limit` versions in ListObjectVersions order (keys ascending, each key's versions
     /// newest first) under `prefix`, after `after`. Reads at most `limit` records from each table
     /// whatever the number of versions, so a key with many versions pages in bounded memory.

@@ -48,6 +48,7 @@ RULE = (b"<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByD
         b"<SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule>"
         b"</ServerSideEncryptionConfiguration>")
 DELETE = f"<Delete><Object><Key>{KEY}</Key></Object></Delete>".encode()
+TAGS = b"<Tagging><TagSet><Tag><Key>a</Key><Value>b</Value></Tag></TagSet></Tagging>"
 COMPLETE = b"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"x\"</ETag></Part></CompleteMultipartUpload>"
 SUBRESOURCES = {
     "GetBucketAccelerateConfiguration": "accelerate", "GetBucketCors": "cors",
@@ -88,6 +89,9 @@ OPS = {
     "AbortMultipartUpload": ("DELETE", "/{b}/mp?uploadId={uid}", {}, b""),
     "ListParts": ("GET", "/{b}/mp?uploadId={uid}", {}, b""),
     "ListMultipartUploads": ("GET", "/{b}?uploads", {}, b""),
+    "PutObjectTagging": ("PUT", f"/{{b}}/{KEY}?tagging", {"Content-MD5": md5_b64(TAGS)}, TAGS),
+    "GetObjectTagging": ("GET", f"/{{b}}/{KEY}?tagging", {}, b""),
+    "DeleteObjectTagging": ("DELETE", f"/{{b}}/{KEY}?tagging", {}, b""),
 }
 
 

@@ -1,5 +1,6 @@
 """Request headers S3 defines and sealstore does not implement yet (ops/unsupported.rs): refused
-with 501 NotImplemented naming the header, never accepted and ignored, and nothing changes."""
+with 501 NotImplemented naming the header, never accepted and ignored, and nothing changes.
+(Tags are implemented: test_tagging.py.)"""
 
 from __future__ import annotations
 
@@ -22,21 +23,6 @@ def assert_absent(s3, bucket, key):
     assert_client_error(e, None, 404)
 
 
-def test_put_object_tagging_refused_and_nothing_written(s3, bucket):
-    with pytest.raises(ClientError) as e:
-        s3.put_object(Bucket=bucket, Key="k", Body=b"data", Tagging="a=b")
-    assert_refused(e, "x-amz-tagging")
-    assert_absent(s3, bucket, "k")
-
-
-def test_put_object_tagging_keeps_existing_object(s3, bucket):
-    s3.put_object(Bucket=bucket, Key="k", Body=b"old")
-    with pytest.raises(ClientError) as e:
-        s3.put_object(Bucket=bucket, Key="k", Body=b"new", Tagging="a=b")
-    assert_refused(e, "x-amz-tagging")
-    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"old"
-
-
 @pytest.mark.parametrize("kw,header", [
     ({"ObjectLockMode": "GOVERNANCE",
       "ObjectLockRetainUntilDate": datetime.datetime(2099, 1, 1, tzinfo=datetime.timezone.utc)},
@@ -57,31 +43,10 @@ def test_put_object_legal_hold_off_is_a_no_op(s3, bucket):
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"data"
 
 
-def test_copy_object_tagging_directive_replace_refused(s3, bucket):
-    s3.put_object(Bucket=bucket, Key="src", Body=b"data")
-    with pytest.raises(ClientError) as e:
-        s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"},
-                       TaggingDirective="REPLACE", Tagging="a=b")
-    err = assert_client_error(e, "NotImplemented", 501)
-    assert "x-amz-tagging" in err["Error"]["Message"]
-    assert_absent(s3, bucket, "dst")
-    # COPY (the default) copies the source's tags, and no object has any: accepted.
-    s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"},
-                   TaggingDirective="COPY")
-    assert s3.get_object(Bucket=bucket, Key="dst")["Body"].read() == b"data"
-
-
 def test_create_multipart_upload_object_lock_refused(s3, bucket):
     with pytest.raises(ClientError) as e:
         s3.create_multipart_upload(Bucket=bucket, Key="mp", ObjectLockMode="COMPLIANCE")
     assert_refused(e, "x-amz-object-lock-mode")
-    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
-
-
-def test_create_multipart_upload_tagging_refused(s3, bucket):
-    with pytest.raises(ClientError) as e:
-        s3.create_multipart_upload(Bucket=bucket, Key="mp", Tagging="a=b")
-    assert_refused(e, "x-amz-tagging")
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
 
@@ -119,7 +84,8 @@ def test_create_bucket_no_op_values_accepted(s3, cleanup_buckets):
 def test_missing_bucket_answers_first(s3):
     # The bucket is checked before the headers, as S3 answers.
     with pytest.raises(ClientError) as e:
-        s3.put_object(Bucket=unique_bucket_name(), Key="k", Body=b"x", Tagging="a=b")
+        s3.put_object(Bucket=unique_bucket_name(), Key="k", Body=b"x",
+                      WebsiteRedirectLocation="/other")
     assert_client_error(e, "NoSuchBucket", 404)
 
 

@@ -15,12 +15,14 @@ The workload (boto3, one thread per worker, no retries):
   server dies: PUT and overwrite of small (inline, <= 16 KiB) and multi-segment (200 KiB-1 MiB, blob
   file) objects under no SSE header (bucket default), SSE-S3, SSE-KMS, SSE-KMS with a Bucket Key,
   DSSE-KMS and SSE-C; DeleteObject; DeleteObjects of 2-3 keys; CopyObject from another of its keys
-  (SSE-C sources included); multipart uploads (a 5 MiB part and a small one, completed);
+  (SSE-C sources included, the copy taking the source's tags); multipart uploads (a 5 MiB part and
+  a small one, completed); object tags set by PutObject's and CreateMultipartUpload's
+  `x-amz-tagging` and replaced by PutObjectTagging;
 - a rule worker that puts and deletes the default-encryption rule of its own bucket.
 
 What is checked after every restart:
-- every key reads back exactly its last acknowledged state: the bytes (SHA-256) and the SSE algorithm
-  of the acknowledged write, or 404 after an acknowledged delete; an operation cut off by the kill may
+- every key reads back exactly its last acknowledged state: the bytes (SHA-256), the SSE algorithm
+  and the tags of the acknowledged write (or PutObjectTagging), or 404 after an acknowledged delete; an operation cut off by the kill may
   have happened or not (either state is accepted, and the model learns which);
 - the bucket's encryption rule is the last acknowledged one (or the cut-off one);
 - no unreferenced file remains under blobs/ after start-up: the files are exactly the blobs of the
@@ -48,6 +50,7 @@ import sys
 import tempfile
 import threading
 import time
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,6 +96,7 @@ class Version:
     mode: str
     ssec_key: bytes | None = None
     parts: int = 0  # 0: a single PUT or copy; n: a multipart object of n parts
+    tags: tuple = ()  # ((key, value), ...) ordered by key, as GetObjectTagging lists them
 
 
 ABSENT = None  # the state of a deleted or never-written key
@@ -221,7 +225,12 @@ class Worker:
 
     def new_version(self, data: bytes, mode: str) -> Version:
         key = self.rng.randbytes(32) if mode == "sse-c" else None
-        return Version(sha(data), len(data), mode, key)
+        return Version(sha(data), len(data), mode, key, tags=self.tags())
+
+    def tags(self) -> tuple:
+        """A random tag set (often none): 0-3 tags, ordered by key."""
+        n = self.rng.choice([0, 0, 1, 3])
+        return tuple(sorted((f"t{i}", f"v{self.rng.randrange(1000)}") for i in range(n)))
 
     def run(self, c, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -248,7 +257,16 @@ class Worker:
             mode = self.rng.choice(MODES)
             v = self.new_version(data, mode)
             st.maybe = [v]
-            c.put_object(Bucket=OBJ_BUCKET, Key=key, Body=data, **sse_args(mode, v.ssec_key))
+            c.put_object(Bucket=OBJ_BUCKET, Key=key, Body=data, Tagging=tag_header(v.tags),
+                         **sse_args(mode, v.ssec_key))
+            st.acked, st.maybe = v, []
+        elif r < 0.52:
+            if st.acked is None or st.maybe:
+                return
+            v = dataclasses.replace(st.acked, tags=self.tags())
+            st.maybe = [v]
+            c.put_object_tagging(Bucket=OBJ_BUCKET, Key=key,
+                                 Tagging={"TagSet": [{"Key": k, "Value": t} for k, t in v.tags]})
             st.acked, st.maybe = v, []
         elif r < 0.58:
             st.maybe = [ABSENT]
@@ -272,7 +290,7 @@ class Worker:
                 return
             mode = self.rng.choice(MODES)
             dest_ssec = self.rng.randbytes(32) if mode == "sse-c" else None
-            v = Version(src.digest, src.size, mode, dest_ssec)
+            v = Version(src.digest, src.size, mode, dest_ssec, tags=src.tags)
             extra = sse_args(mode, dest_ssec)
             if src.mode == "sse-c":
                 extra.update(CopySourceSSECustomerAlgorithm="AES256", CopySourceSSECustomerKey=src.ssec_key)
@@ -284,8 +302,9 @@ class Worker:
             mode = self.rng.choice(MODES)
             p1, p2 = self.body(PART1), self.body(self.rng.randint(1, 300 * 1024))
             v0 = self.new_version(p1 + p2, mode)
-            v = Version(v0.digest, v0.size, mode, v0.ssec_key, parts=2)
-            up = c.create_multipart_upload(Bucket=OBJ_BUCKET, Key=key, **sse_args(mode, v.ssec_key))
+            v = Version(v0.digest, v0.size, mode, v0.ssec_key, parts=2, tags=v0.tags)
+            up = c.create_multipart_upload(Bucket=OBJ_BUCKET, Key=key, Tagging=tag_header(v.tags),
+                                           **sse_args(mode, v.ssec_key))
             uid = up["UploadId"]
             ssec = ssec_get_args(v)
             e1 = c.upload_part(Bucket=OBJ_BUCKET, Key=key, UploadId=uid, PartNumber=1, Body=p1, **ssec)
@@ -354,13 +373,21 @@ def read_rule(c) -> tuple:
 
 # -- verification -------------------------------------------------------------------------------
 
+def tag_header(tags: tuple) -> str:
+    return "&".join(f"{k}={v}" for k, v in tags)
+
+
 def read_object(c, key: str, v: Version):
     try:
         r = c.get_object(Bucket=OBJ_BUCKET, Key=key, **ssec_get_args(v))
+        # The tagging API takes no SSE-C key.
+        tags = tuple((t["Key"], t["Value"]) for t in c.get_object_tagging(Bucket=OBJ_BUCKET, Key=key)["TagSet"])
     except ClientError as e:
         return ("error", e.response["Error"]["Code"])
     data = r["Body"].read()
-    return ("ok", sha(data), len(data), r.get("ServerSideEncryption"), r.get("SSECustomerAlgorithm"))
+    if r.get("TagCount", 0) != len(tags):
+        return ("error", f"TagCount {r.get('TagCount')} for {len(tags)} tags")
+    return ("ok", sha(data), len(data), r.get("ServerSideEncryption"), r.get("SSECustomerAlgorithm"), tags)
 
 
 def matches(c, key: str, v: Version | None) -> bool:
@@ -374,8 +401,8 @@ def matches(c, key: str, v: Version | None) -> bool:
     got = read_object(c, key, v)
     if got[0] != "ok":
         return False
-    _, digest, size, alg, cust = got
-    if digest != v.digest or size != v.size:
+    _, digest, size, alg, cust, tags = got
+    if digest != v.digest or size != v.size or tags != v.tags:
         return False
     if v.mode == "sse-c":
         return cust == "AES256"

@@ -5,6 +5,7 @@
 //! every checksum of every body (all five algorithms), every MD5, and every ETag and checksum the
 //! server answered, in every encoding the metadata could hold them (base64, hex, the JSON byte
 //! array serde writes, and the raw bytes). The wire answers stay S3's: checked on the same objects.
+//! Object tags are sealed too: no tag key or value is anywhere in the data dir.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -13,6 +14,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     ChecksumAlgorithm, ChecksumMode, CompletedMultipartUpload, CompletedPart, ServerSideEncryption,
+    Tag, Tagging,
 };
 use base64::Engine;
 use md5::{Digest, Md5};
@@ -349,4 +351,157 @@ async fn data_dir_without_the_keys_holds_no_checksum_or_md5() {
             found.join("\n")
         );
     });
+}
+
+/// A tag of `what` in mode `m`: a key and a value no other bytes in the data dir would hold.
+fn tag_of(what: &str, m: Mode) -> (String, String) {
+    (
+        format!("tagkey-{what}-{m:?}"),
+        format!("tag value {what} {m:?} secret"),
+    )
+}
+
+/// `x-amz-tagging` for one tag (a space as `+`, as form encoding writes it).
+fn header_of((k, v): &(String, String)) -> String {
+    format!("{k}={}", v.replace(' ', "+"))
+}
+
+/// Completes `key`'s upload `id` with one small part.
+async fn complete_one_part(c: &Client, b: &str, key: &str, id: &str, m: Mode) {
+    let up = sse_c!(
+        c.upload_part()
+            .bucket(b)
+            .key(key)
+            .upload_id(id)
+            .part_number(1),
+        m
+    )
+    .body(ByteStream::from(b"part".to_vec()))
+    .send()
+    .await
+    .unwrap();
+    let part = CompletedPart::builder()
+        .part_number(1)
+        .set_e_tag(up.e_tag().map(str::to_string))
+        .build();
+    let parts = CompletedMultipartUpload::builder().parts(part).build();
+    sse_c!(
+        c.complete_multipart_upload()
+            .bucket(b)
+            .key(key)
+            .upload_id(id)
+            .multipart_upload(parts),
+        m
+    )
+    .send()
+    .await
+    .unwrap();
+}
+
+/// Tags are sealed like the ETag: written in every mode (PutObject's `x-amz-tagging`,
+/// PutObjectTagging, a completed upload and one still in progress, CopyObject REPLACE), no tag
+/// key or value is in any byte of the data dir, and every tag is there after the restart (the
+/// upload's too, once it completes).
+#[tokio::test]
+async fn data_dir_holds_no_tag_key_or_value() {
+    let mut srv = Server::start_with(
+        Options::default()
+            .args(&["--kms-key", KMS_ID])
+            .env("SEALSTORE_ALLOW_SSEC_BY_DEFAULT", "true"),
+    );
+    let c = srv.client();
+    let b = new_bucket(&c, "tags-at-rest").await;
+    let mut expected: Vec<(String, (String, String))> = Vec::new();
+    let mut pending = Vec::new();
+    for m in MODES {
+        let key = format!("{m:?}-put");
+        let t = tag_of("put", m);
+        sse_write!(c.put_object().bucket(&b).key(&key), m)
+            .tagging(header_of(&t))
+            .body(ByteStream::from(b"x".to_vec()))
+            .send()
+            .await
+            .unwrap();
+        expected.push((key, t));
+
+        // PutObjectTagging takes no SSE-C key.
+        let key = format!("{m:?}-retag");
+        sse_write!(c.put_object().bucket(&b).key(&key), m)
+            .body(ByteStream::from(pattern(100 * 1024, 3)))
+            .send()
+            .await
+            .unwrap();
+        let t = tag_of("retag", m);
+        let tag = Tag::builder().key(&t.0).value(&t.1).build().unwrap();
+        let tagging = Tagging::builder().tag_set(tag).build().unwrap();
+        c.put_object_tagging()
+            .bucket(&b)
+            .key(&key)
+            .tagging(tagging)
+            .send()
+            .await
+            .unwrap();
+        expected.push((key, t));
+
+        for complete in [true, false] {
+            let key = format!("{m:?}-mpu-{complete}");
+            let t = tag_of(&format!("mpu-{complete}"), m);
+            let create = sse_write!(c.create_multipart_upload().bucket(&b).key(&key), m)
+                .tagging(header_of(&t))
+                .send()
+                .await
+                .unwrap();
+            let id = create.upload_id().unwrap().to_string();
+            if complete {
+                complete_one_part(&c, &b, &key, &id, m).await;
+            } else {
+                pending.push((key.clone(), id, m));
+            }
+            expected.push((key, t));
+        }
+    }
+    let t = tag_of("copy", Mode::S3);
+    c.copy_object()
+        .bucket(&b)
+        .key("copy")
+        .copy_source(format!("{b}/S3-put"))
+        .tagging_directive(aws_sdk_s3::types::TaggingDirective::Replace)
+        .tagging(header_of(&t))
+        .send()
+        .await
+        .unwrap();
+    expected.push(("copy".into(), t));
+
+    let needles: Vec<(String, Vec<u8>)> = expected
+        .iter()
+        .flat_map(|(key, (k, v))| {
+            [
+                (format!("{key}: tag key"), k.clone().into_bytes()),
+                (format!("{key}: tag value"), v.clone().into_bytes()),
+            ]
+        })
+        .collect();
+    srv.restart_after(|dir| {
+        let found = scan(dir, &needles);
+        assert!(
+            found.is_empty(),
+            "tags readable on disk:\n{}",
+            found.join("\n")
+        );
+    });
+    let c = srv.client();
+    for (key, id, m) in &pending {
+        complete_one_part(&c, &b, key, id, *m).await;
+    }
+    for (key, (k, v)) in &expected {
+        let got = c
+            .get_object_tagging()
+            .bucket(&b)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        let tags: Vec<(&str, &str)> = got.tag_set().iter().map(|t| (t.key(), t.value())).collect();
+        assert_eq!(tags, [(k.as_str(), v.as_str())], "{key}");
+    }
 }

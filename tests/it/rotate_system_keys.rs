@@ -71,6 +71,7 @@ async fn system_key_rotation_survives_kills_and_rotates() {
         .sse_customer_key(&ck)
         .sse_customer_key_md5(&cmd5)
         .checksum_algorithm(ChecksumAlgorithm::Sha256)
+        .tagging("who=customer")
         .body(ByteStream::from(b"customer".to_vec()))
         .send()
         .await
@@ -82,6 +83,7 @@ async fn system_key_rotation_survives_kills_and_rotates() {
             .bucket(&b)
             .key(key)
             .checksum_algorithm(ChecksumAlgorithm::Crc32)
+            .tagging(format!("upload={key}"))
             .send()
             .await
             .unwrap()
@@ -209,6 +211,22 @@ async fn system_key_rotation_survives_kills_and_rotates() {
         .await
         .unwrap();
     assert_eq!(get_bytes(&c, &b, "open").await, b"open part");
+    // Tags, sealed in object and upload records, were re-sealed with them.
+    for (key, tag) in [
+        ("ssec", ("who", "customer")),
+        ("mpu", ("upload", "mpu")),
+        ("open", ("upload", "open")),
+    ] {
+        let got = c
+            .get_object_tagging()
+            .bucket(&b)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        let tags: Vec<(&str, &str)> = got.tag_set().iter().map(|t| (t.key(), t.value())).collect();
+        assert_eq!(tags, [tag], "{key}");
+    }
 }
 
 /// An unfinished rotation (the system record still holds the next generation's keys): `serve`

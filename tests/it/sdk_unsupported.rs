@@ -2,7 +2,7 @@
 //! SDK: 501 NotImplemented, and nothing written.
 
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{ObjectLockMode, StorageClass, TaggingDirective};
+use aws_sdk_s3::types::{ObjectLockMode, StorageClass};
 
 use crate::common::*;
 
@@ -16,7 +16,7 @@ async fn refused_headers_write_nothing() {
         .put_object()
         .bucket(&b)
         .key("k")
-        .tagging("a=b")
+        .website_redirect_location("/other")
         .body(ByteStream::from_static(b"data"))
         .send()
         .await;
@@ -46,7 +46,7 @@ async fn refused_headers_write_nothing() {
         .bucket(&b)
         .key("dst")
         .copy_source(format!("{b}/src"))
-        .tagging_directive(TaggingDirective::Replace)
+        .object_lock_legal_hold_status(aws_sdk_s3::types::ObjectLockLegalHoldStatus::On)
         .send()
         .await;
     assert_err(res, "NotImplemented", 501);

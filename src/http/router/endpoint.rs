@@ -55,8 +55,7 @@ pub(super) const UNSUPPORTED_BUCKET_KEYWORDS: [(&str, &str); 11] = [
 ];
 
 /// Object sub-resources sealstore does not implement.
-pub(super) const UNSUPPORTED_OBJECT_KEYWORDS: [(&str, &str); 6] = [
-    ("tagging", "ObjectTagging"),
+pub(super) const UNSUPPORTED_OBJECT_KEYWORDS: [(&str, &str); 5] = [
     ("retention", "ObjectRetention"),
     ("legal-hold", "ObjectLegalHold"),
     ("torrent", "GetObjectTorrent"),
@@ -110,6 +109,15 @@ pub enum Endpoint {
     },
     ListParts(ListParts),
     ListMultipartUploads(ListUploads),
+    PutObjectTagging {
+        version_id: Option<String>,
+    },
+    GetObjectTagging {
+        version_id: Option<String>,
+    },
+    DeleteObjectTagging {
+        version_id: Option<String>,
+    },
     CreateSession,
     ListDirectoryBuckets(DirectoryListing),
     /// A known S3 operation that sealstore does not implement yet: answered with 501.
@@ -163,6 +171,9 @@ impl Endpoint {
             Endpoint::AbortMultipartUpload { .. } => "AbortMultipartUpload",
             Endpoint::ListParts(_) => "ListParts",
             Endpoint::ListMultipartUploads(_) => "ListMultipartUploads",
+            Endpoint::PutObjectTagging { .. } => "PutObjectTagging",
+            Endpoint::GetObjectTagging { .. } => "GetObjectTagging",
+            Endpoint::DeleteObjectTagging { .. } => "DeleteObjectTagging",
             Endpoint::CreateSession => "CreateSession",
             Endpoint::ListDirectoryBuckets(_) => "ListDirectoryBuckets",
             Endpoint::NotImplemented(name) => name,

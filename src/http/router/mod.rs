@@ -253,6 +253,15 @@ fn object_endpoint(
             _ => Err(method_not_allowed(method, "OBJECT")),
         };
     }
+    if q.has("tagging") {
+        let version_id = inputs.take(inputs::version_id(q));
+        return match *method {
+            Method::PUT => Ok(Endpoint::PutObjectTagging { version_id }),
+            Method::GET => Ok(Endpoint::GetObjectTagging { version_id }),
+            Method::DELETE => Ok(Endpoint::DeleteObjectTagging { version_id }),
+            _ => Err(method_not_allowed(method, "OBJECT")),
+        };
+    }
     let copy = headers.contains_key(X_AMZ_COPY_SOURCE);
     let upload_id = || inputs::upload_id(q);
     let ep = match *method {

@@ -546,3 +546,43 @@ fn object_attributes() {
         assert_eq!(err.code, S3ErrorCode::MethodNotAllowed, "{m}");
     }
 }
+
+/// `?tagging` on an object is the tagging API by method; its `versionId` is checked as
+/// GetObject's is.
+#[test]
+fn object_tagging() {
+    for (m, ep) in [
+        (Method::PUT, Endpoint::PutObjectTagging { version_id: None }),
+        (Method::GET, Endpoint::GetObjectTagging { version_id: None }),
+        (
+            Method::DELETE,
+            Endpoint::DeleteObjectTagging { version_id: None },
+        ),
+    ] {
+        let r = route(m.clone(), "/b/k?tagging", "h", &[]);
+        assert_eq!(r.endpoint, ep);
+        assert!(r.invalid_input.is_none());
+        let r = route(m.clone(), "/b/k?tagging&versionId=null", "h", &[]);
+        assert!(r.invalid_input.is_none());
+        let r = route(m, "/b/k?tagging&versionId=abc", "h", &[]);
+        assert_eq!(r.endpoint, ep);
+        assert_eq!(
+            r.invalid_input.map(|e| e.code),
+            Some(S3ErrorCode::InvalidArgument)
+        );
+    }
+    let mut h = HeaderMap::new();
+    h.insert("host", "h".parse().unwrap());
+    let err = Route::from_request(
+        &Method::POST,
+        "/b/k",
+        &Query::parse(Some("tagging")),
+        &h,
+        "localhost",
+    )
+    .unwrap_err();
+    assert_eq!(err.code, S3ErrorCode::MethodNotAllowed);
+    // The bucket's `?tagging` is still GetBucketTagging's "never configured".
+    let r = route(Method::GET, "/b?tagging", "h", &[]);
+    assert_eq!(r.endpoint.name(), "GetBucketTagging");
+}

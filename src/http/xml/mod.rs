@@ -12,6 +12,7 @@ pub mod listing;
 pub mod multipart;
 #[cfg(test)]
 mod pinned_tests;
+pub mod tagging;
 pub mod versioning;
 
 use serde::Serialize;

@@ -192,6 +192,7 @@ pub async fn complete_multipart_upload(
         user_metadata: upload.user_metadata.clone(),
         checksum,
         composite_checksum: matches!(upload.checksum, Some((_, ChecksumType::Composite))),
+        tags: upload.tags.clone(),
         encryption: upload.encryption.clone(),
         seal: None,
         version_id: None,

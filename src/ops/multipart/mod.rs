@@ -140,6 +140,7 @@ pub async fn create_multipart_upload(
     ctx.check_canned_acl()?;
     check_user_metadata_size(&ctx.parts.headers)?;
     let checksum = parse_checksum_request(ctx)?;
+    let tags = super::tagging::for_write(&ctx.parts.headers, &bucket)?;
     let request = write_encryption::for_write(ctx, &bucket).await?.request;
     let md5 = customer_md5(&request);
     let store = &ctx.state.store;
@@ -167,6 +168,7 @@ pub async fn create_multipart_upload(
         user_metadata: user_metadata(h),
         checksum,
         encryption,
+        tags,
         seal: None,
     };
     let mut res = xml_response(

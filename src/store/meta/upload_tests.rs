@@ -28,6 +28,7 @@ fn upload(key: &str, upload_id: &str) -> UploadMeta {
                 ciphertext: Vec::new(),
             },
         },
+        tags: Vec::new(),
         seal: None,
     }
 }

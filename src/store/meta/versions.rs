@@ -338,6 +338,7 @@ mod tests {
             seal: None,
             version_id: Some(new_version_id(order)),
             seq: order,
+            tags: Vec::new(),
         })
     }
 

@@ -228,6 +228,47 @@ async fn every_write_makes_a_version_and_each_reads_back() {
         Some(etag_of(b"one"))
     );
 
+    // Each version has its own tags; tagging an older version by id leaves the current one alone.
+    let tag = aws_sdk_s3::types::Tag::builder()
+        .key("gen")
+        .value("first")
+        .build()
+        .unwrap();
+    let tagged = s3
+        .put_object_tagging()
+        .bucket(&b)
+        .key("k")
+        .version_id(&v1)
+        .tagging(
+            aws_sdk_s3::types::Tagging::builder()
+                .tag_set(tag)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tagged.version_id.as_deref(), Some(v1.as_str()));
+    let got = s3
+        .get_object_tagging()
+        .bucket(&b)
+        .key("k")
+        .version_id(&v1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.tag_set().len(), 1);
+    assert_eq!(got.version_id.as_deref(), Some(v1.as_str()));
+    let current = s3
+        .get_object_tagging()
+        .bucket(&b)
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    assert!(current.tag_set().is_empty());
+    assert_eq!(get_version(&s3, &b, "k", &v1).await, b"one");
+
     // UploadPartCopy from an older version.
     let up = s3
         .create_multipart_upload()
