@@ -46,6 +46,8 @@ mod sdk_multipart;
 #[cfg(test)]
 mod sdk_objects;
 #[cfg(test)]
+mod sdk_read_sse_headers;
+#[cfg(test)]
 mod sdk_unsupported;
 #[cfg(test)]
 mod tls;
