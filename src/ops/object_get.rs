@@ -72,7 +72,7 @@ enum Outcome {
 /// were checked by the router): the SSE headers a read may not carry, SSE-C, the record, conditionals (a 304 is answered here), the
 /// part or Range.
 async fn prepare(ctx: &ReqCtx<'_>, input: &ReadInput) -> Result<Outcome, S3Error> {
-    sse_request::refuse_on_read(&ctx.parts.headers)?;
+    sse_request::refuse_write_only(&ctx.parts.headers)?;
     let customer = sse_request::customer_key(&ctx.parts.headers, sse_request::OBJECT)?;
     let meta = load_checked(ctx, customer.as_ref()).await?;
     match Conditionals::from_headers(&ctx.parts.headers, "")

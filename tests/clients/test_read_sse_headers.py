@@ -123,3 +123,18 @@ def test_copy_object_takes_sse_headers_for_its_destination(kc, kb):
                          ServerSideEncryption="aws:kms", SSEKMSKeyId=KMS_ID)
     assert out["ServerSideEncryption"] == "aws:kms"
     assert kc.get_object(Bucket=kb, Key="dst")["Body"].read() == b"copy me"
+
+
+def test_upload_part_refuses_sse_headers(ksrv, kc, kb):
+    """The upload's encryption is chosen by CreateMultipartUpload; UploadPart refuses the headers
+    (S3's InvalidArgument) and stores nothing."""
+    up = kc.create_multipart_upload(Bucket=kb, Key="mp", ServerSideEncryption="aws:kms", SSEKMSKeyId=KMS_ID)
+    params = {"partNumber": "1", "uploadId": up["UploadId"]}
+    r = raw(ksrv, "PUT", kb, "mp", {SSE: "aws:kms"}, body=b"part", params=params)
+    err = h.assert_s3_error(r, 400, "InvalidArgument")
+    assert (err["Message"], err["ArgumentName"], err["ArgumentValue"]) == (MSG.format(SSE), SSE, "aws:kms")
+    assert kc.list_parts(Bucket=kb, Key="mp", UploadId=up["UploadId"]).get("Parts", []) == []
+    p = kc.upload_part(Bucket=kb, Key="mp", UploadId=up["UploadId"], PartNumber=1, Body=b"part")
+    kc.complete_multipart_upload(Bucket=kb, Key="mp", UploadId=up["UploadId"],
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": p["ETag"]}]})
+    assert kc.get_object(Bucket=kb, Key="mp")["Body"].read() == b"part"

@@ -77,11 +77,12 @@ pub fn parse_write(h: &HeaderMap) -> Result<SseRequest, S3Error> {
     })
 }
 
-/// GetObject and HeadObject: the SSE headers choose a write's encryption, which a read cannot
-/// change, so S3 answers them 400 (the GetObject reference). They are first read with a write's
-/// checks, as S3 does (a KMS key id without `aws:kms` gets the PutObject message), then refused
-/// naming the header; with an SSE-C key, which ends a write's checks early, the KMS ones too.
-pub fn refuse_on_read(h: &HeaderMap) -> Result<(), S3Error> {
+/// GetObject, HeadObject and UploadPart: the SSE headers choose the encryption of a new object
+/// (or upload), which these requests cannot change, so S3 answers them 400 (the GetObject
+/// reference; UploadPart likewise). They are first read with a write's checks, as S3 does (a KMS
+/// key id without `aws:kms` gets the PutObject message), then refused naming the header; with an
+/// SSE-C key, which ends a write's checks early, the KMS ones too.
+pub fn refuse_write_only(h: &HeaderMap) -> Result<(), S3Error> {
     parse_write(h)?;
     for name in [SSE, SSE_KMS_KEY_ID, SSE_CONTEXT, SSE_BUCKET_KEY] {
         if let Some(v) = h.get(name) {
@@ -229,8 +230,8 @@ mod tests {
 
     #[test]
     fn reads_refuse_the_write_headers() {
-        assert!(refuse_on_read(&headers(&[])).is_ok());
-        let e = refuse_on_read(&headers(&[(SSE, "AES256")])).unwrap_err();
+        assert!(refuse_write_only(&headers(&[])).is_ok());
+        let e = refuse_write_only(&headers(&[(SSE, "AES256")])).unwrap_err();
         assert_eq!(
             (e.code, e.message.as_str()),
             (
@@ -238,11 +239,12 @@ mod tests {
                 "x-amz-server-side-encryption header is not supported for this operation."
             )
         );
-        let e = refuse_on_read(&headers(&[(SSE, "aws:kms"), (SSE_KMS_KEY_ID, "k")])).unwrap_err();
+        let e =
+            refuse_write_only(&headers(&[(SSE, "aws:kms"), (SSE_KMS_KEY_ID, "k")])).unwrap_err();
         assert!(e.message.starts_with("x-amz-server-side-encryption header"));
-        let e = refuse_on_read(&headers(&[(SSE_KMS_KEY_ID, "k")])).unwrap_err();
+        let e = refuse_write_only(&headers(&[(SSE_KMS_KEY_ID, "k")])).unwrap_err();
         assert!(e.message.contains("requires HTTP header"), "{}", e.message);
-        let e = refuse_on_read(&headers(&[(SSE_BUCKET_KEY, "true")])).unwrap_err();
+        let e = refuse_write_only(&headers(&[(SSE_BUCKET_KEY, "true")])).unwrap_err();
         assert!(
             e.message
                 .starts_with("x-amz-server-side-encryption-bucket-key-enabled header"),
