@@ -41,7 +41,7 @@ impl Endpoint {
     /// THE access table. An exhaustive match: a new endpoint does not compile without its rule.
     pub fn access(&self) -> Access {
         match self {
-            Endpoint::ListBuckets | Endpoint::ListDirectoryBuckets(_) => Access::Service,
+            Endpoint::ListBuckets(_) | Endpoint::ListDirectoryBuckets(_) => Access::Service,
             Endpoint::CreateBucket => Access::NewBucket,
             Endpoint::CreateSession => Access::Session,
             Endpoint::GetBucketLocation => Access::BucketAnyRegion,

@@ -27,7 +27,7 @@ const MISSING: &str = "missing";
 /// an index, and the test fails until a row reaches it.
 fn variant_index(ep: &Endpoint) -> usize {
     match ep {
-        Endpoint::ListBuckets => 0,
+        Endpoint::ListBuckets(_) => 0,
         Endpoint::CreateBucket => 1,
         Endpoint::DeleteBucket => 2,
         Endpoint::HeadBucket => 3,
@@ -261,7 +261,7 @@ async fn every_endpoint_refuses_before_its_handler_runs() {
         let mut cases = vec![(THEIRS, THEIRS, verified(ALICE), denied)];
         let endpoint = route_of(method, path, headers);
         match endpoint {
-            Endpoint::ListBuckets | Endpoint::ListDirectoryBuckets(_) => {
+            Endpoint::ListBuckets(_) | Endpoint::ListDirectoryBuckets(_) => {
                 // No bucket: the scope must name a region.
                 let mut v = verified(ALICE);
                 v.scope = Some(SignedScope {

@@ -8,6 +8,7 @@ use crate::header_names::{
     X_AMZ_BUCKET_REGION,
 };
 use crate::http::body::{Digest, read_xml_body};
+use crate::http::router::BucketListing;
 use crate::http::xml::buckets::{
     BucketEntry, Buckets, CreateBucketConfiguration, ListAllMyBucketsResult, LocationConstraint,
 };
@@ -59,26 +60,51 @@ pub fn validate_bucket_name(name: &str) -> Result<(), S3Error> {
     }
 }
 
-pub async fn list_buckets(ctx: &ReqCtx<'_>) -> Result<Response, S3Error> {
+/// ListBuckets: the caller's general purpose buckets in name order, filtered by `prefix` and
+/// `bucket-region`, one page after the continuation token (URL-safe base64 of the last name
+/// of the previous page) when the request is paginated.
+pub async fn list_buckets(ctx: &ReqCtx<'_>, input: &BucketListing) -> Result<Response, S3Error> {
+    use base64::Engine;
     let account = &ctx.verified.account_id;
-    let mut buckets: Vec<BucketEntry> = ctx
+    let prefix = input.prefix.as_deref().unwrap_or("");
+    let mut buckets: Vec<BucketMeta> = ctx
         .state
         .store
         .buckets()
         .await?
         .into_iter()
-        .filter(|b| &b.owner == account && !b.is_directory())
-        .map(|b| BucketEntry {
-            name: b.name,
-            creation_date: iso8601(b.created_millis),
-            bucket_region: b.region,
+        .filter(|b| {
+            &b.owner == account
+                && !b.is_directory()
+                && b.name.starts_with(prefix)
+                && b.name.as_str() > input.after.as_str()
+                && input.bucket_region.as_ref().is_none_or(|r| *r == b.region)
         })
         .collect();
     buckets.sort_by(|a, b| a.name.cmp(&b.name));
+    let more = buckets.len() > input.page;
+    buckets.truncate(input.page);
+    let continuation_token = match buckets.last() {
+        Some(last) if more => {
+            Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last.name.as_bytes()))
+        }
+        _ => None,
+    };
     let doc = ListAllMyBucketsResult {
         xmlns: S3_XMLNS,
         owner: Owner::of(account),
-        buckets: Buckets { bucket: buckets },
+        buckets: Buckets {
+            bucket: buckets
+                .into_iter()
+                .map(|b| BucketEntry {
+                    name: b.name,
+                    creation_date: iso8601(b.created_millis),
+                    bucket_region: b.region,
+                })
+                .collect(),
+        },
+        continuation_token,
+        prefix: input.prefix.clone(),
     };
     Ok(xml_response(StatusCode::OK, to_xml(&doc)?))
 }

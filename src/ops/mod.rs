@@ -56,7 +56,7 @@ pub async fn dispatch(ctx: ReqCtx<'_>, body: Body) -> Result<Response, S3Error> 
     unsupported::check(ctx.route.endpoint.name(), &ctx.parts.headers)?;
     let g = &mut granted;
     match &ctx.route.endpoint {
-        Endpoint::ListBuckets => bucket::list_buckets(&ctx).await,
+        Endpoint::ListBuckets(input) => bucket::list_buckets(&ctx, input).await,
         Endpoint::CreateBucket => bucket::create_bucket(&ctx, body).await,
         Endpoint::DeleteBucket => bucket::delete_bucket(&ctx, g.bucket()?).await,
         Endpoint::HeadBucket => bucket::head_bucket(g.bucket()?).await,

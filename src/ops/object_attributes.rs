@@ -25,6 +25,8 @@ pub async fn get_object_attributes(
     bucket: BucketMeta,
     input: &Attributes,
 ) -> Result<Response, S3Error> {
+    // As on GetObject: the write-side SSE headers are refused, never ignored.
+    sse_request::refuse_write_only(&ctx.parts.headers)?;
     let customer = sse_request::customer_key(&ctx.parts.headers, sse_request::OBJECT)?;
     let meta = load_checked(ctx, input.version_id.as_deref(), customer.as_ref()).await?;
     let xml = to_xml(&GetObjectAttributesResponse {

@@ -16,8 +16,7 @@ use crate::http::headers::{Conditionals, Precondition, STORED_CONTENT_HEADERS, h
 use crate::ops::sse_request;
 use crate::store::{ObjectAddr, ObjectMeta};
 
-/// The content headers a write stores, from the request. `aws-chunked` is transfer framing, not
-/// the object's encoding, so it is dropped from Content-Encoding.
+/// The content headers a write stores, from the request, as the client spelled them.
 pub fn content_headers(h: &HeaderMap) -> Vec<(String, String)> {
     STORED_CONTENT_HEADERS
         .iter()
@@ -26,14 +25,27 @@ pub fn content_headers(h: &HeaderMap) -> Vec<(String, String)> {
             if *name != "content-encoding" {
                 return Some((name.to_string(), value.to_string()));
             }
-            let kept: Vec<&str> = value
-                .split(',')
-                .map(str::trim)
-                .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
-                .collect();
-            (!kept.is_empty()).then(|| (name.to_string(), kept.join(",")))
+            let kept = without_aws_chunked(value);
+            (!kept.is_empty()).then(|| (name.to_string(), kept))
         })
         .collect()
+}
+
+/// Content-Encoding without the `aws-chunked` token, which is transfer framing, not the object's
+/// encoding, and the separator next to it; the rest is kept byte for byte, as S3 returns it
+/// (`deflate, gzip` stays `deflate, gzip`). Empty when only `aws-chunked` was sent.
+fn without_aws_chunked(value: &str) -> String {
+    let is_chunked = |token: &str| token.trim().eq_ignore_ascii_case("aws-chunked");
+    if !value.split(',').any(is_chunked) {
+        return value.to_string();
+    }
+    value
+        .split(',')
+        .filter(|token| !is_chunked(token))
+        .collect::<Vec<_>>()
+        .join(",")
+        .trim()
+        .to_string()
 }
 
 /// Refuses a PutObject or UploadPart body whose length is missing or over `max`, before reading
@@ -166,18 +178,29 @@ mod tests {
 
     #[test]
     fn aws_chunked_is_not_stored_as_content_encoding() {
-        let mut h = HeaderMap::new();
-        h.insert("content-encoding", "aws-chunked".parse().unwrap());
-        assert!(content_headers(&h).is_empty());
-        h.insert("content-encoding", "aws-chunked,gzip".parse().unwrap());
-        assert_eq!(
-            content_headers(&h),
-            vec![("content-encoding".to_string(), "gzip".to_string())]
-        );
-        h.insert("content-encoding", "gzip".parse().unwrap());
-        assert_eq!(
-            content_headers(&h),
-            vec![("content-encoding".to_string(), "gzip".to_string())]
-        );
+        let stored = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert("content-encoding", v.parse().unwrap());
+            content_headers(&h)
+                .into_iter()
+                .find(|(n, _)| n == "content-encoding")
+                .map(|(_, v)| v)
+        };
+        for (sent, kept) in [
+            ("aws-chunked", None),
+            ("AWS-Chunked", None),
+            ("aws-chunked,gzip", Some("gzip")),
+            ("aws-chunked, gzip", Some("gzip")),
+            ("gzip,aws-chunked", Some("gzip")),
+            ("gzip, aws-chunked", Some("gzip")),
+            ("gzip, aws-chunked, br", Some("gzip, br")),
+            ("gzip", Some("gzip")),
+            ("deflate, gzip", Some("deflate, gzip")),
+            ("deflate,gzip", Some("deflate,gzip")),
+            ("deflate ,  gzip", Some("deflate ,  gzip")),
+            ("x-custom", Some("x-custom")),
+        ] {
+            assert_eq!(stored(sent).as_deref(), kept, "{sent:?}");
+        }
     }
 }

@@ -68,13 +68,14 @@ enum Outcome {
 }
 
 /// The checks GetObject and HeadObject share, in S3's order (the version id and partNumber
-/// were checked by the router): SSE-C, the record, conditionals (a 304 is answered here), the
+/// were checked by the router): the SSE headers a read may not carry, SSE-C, the record, conditionals (a 304 is answered here), the
 /// part or Range.
 async fn prepare(
     ctx: &ReqCtx<'_>,
     bucket: &BucketMeta,
     input: &ReadInput,
 ) -> Result<Outcome, S3Error> {
+    sse_request::refuse_write_only(&ctx.parts.headers)?;
     let customer = sse_request::customer_key(&ctx.parts.headers, sse_request::OBJECT)?;
     let meta = load_checked(ctx, input.version_id.as_deref(), customer.as_ref()).await?;
     match Conditionals::from_headers(&ctx.parts.headers, "")

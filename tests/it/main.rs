@@ -48,6 +48,8 @@ mod sdk_multipart;
 #[cfg(test)]
 mod sdk_objects;
 #[cfg(test)]
+mod sdk_read_sse_headers;
+#[cfg(test)]
 mod sdk_tagging;
 #[cfg(test)]
 mod sdk_unsupported;

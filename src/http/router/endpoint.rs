@@ -2,8 +2,8 @@
 //! for it (`inputs.rs`), and the sub-resource tables the router matches.
 
 use super::inputs::{
-    Attributes, CopySourceRef, DirectoryListing, ListParts, ListUploads, ListV1, ListV2,
-    ListVersions, Part, Read,
+    Attributes, BucketListing, CopySourceRef, DirectoryListing, ListParts, ListUploads, ListV1,
+    ListV2, ListVersions, Part, Read,
 };
 
 /// Bucket sub-resources that sealstore answers "never configured" for.
@@ -67,7 +67,7 @@ pub(super) const UNSUPPORTED_OBJECT_KEYWORDS: [(&str, &str); 5] = [
 /// or an id sealstore could have issued (anything else is InvalidArgument at the router).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
-    ListBuckets,
+    ListBuckets(BucketListing),
     CreateBucket,
     DeleteBucket,
     HeadBucket,
@@ -127,7 +127,7 @@ pub enum Endpoint {
 impl Endpoint {
     pub fn name(&self) -> &'static str {
         match self {
-            Endpoint::ListBuckets => "ListBuckets",
+            Endpoint::ListBuckets(_) => "ListBuckets",
             Endpoint::CreateBucket => "CreateBucket",
             Endpoint::DeleteBucket => "DeleteBucket",
             Endpoint::HeadBucket => "HeadBucket",

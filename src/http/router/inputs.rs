@@ -121,6 +121,24 @@ pub struct Attributes {
     pub part_number_marker: u32,
 }
 
+/// The most buckets one ListBuckets page holds, and the page size S3 applies when a paginated
+/// request names none.
+pub const MAX_BUCKET_PAGE: usize = 10_000;
+
+/// ListBuckets. Without any of its four parameters S3 lists every bucket in one answer;
+/// `continuation-token`, `prefix` or `bucket-region` alone make it a paginated request with
+/// S3's default page of 10,000.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BucketListing {
+    /// The page size: `max-buckets`, 10,000, or `usize::MAX` for an unpaginated request.
+    pub page: usize,
+    /// The last bucket name of the previous page ("" for the first), decoded from the token.
+    pub after: String,
+    /// `prefix` as sent (echoed back when present).
+    pub prefix: Option<String>,
+    pub bucket_region: Option<String>,
+}
+
 /// ListDirectoryBuckets.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DirectoryListing {
@@ -393,26 +411,30 @@ pub(super) fn list_v1(q: &Query) -> Result<ListV1, S3Error> {
     })
 }
 
-pub(super) fn list_v2(q: &Query) -> Result<ListV2, S3Error> {
+/// A `continuation-token` (of ListObjectsV2 or ListBuckets): URL-safe base64 of the name the
+/// previous page ended with; anything else is S3's InvalidArgument.
+fn decode_token(t: &str) -> Result<String, S3Error> {
     use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(t)
+        .ok()
+        .and_then(|raw| String::from_utf8(raw).ok())
+        .ok_or_else(|| {
+            S3Error::invalid_argument(
+                "The continuation token provided is incorrect",
+                "continuation-token",
+                t,
+            )
+        })
+}
+
+pub(super) fn list_v2(q: &Query) -> Result<ListV2, S3Error> {
     let list = list_params(q)?;
     let continuation_token = q.get("continuation-token").map(str::to_string);
-    let token_key = match &continuation_token {
-        Some(t) => Some(
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(t)
-                .ok()
-                .and_then(|raw| String::from_utf8(raw).ok())
-                .ok_or_else(|| {
-                    S3Error::invalid_argument(
-                        "The continuation token provided is incorrect",
-                        "continuation-token",
-                        t,
-                    )
-                })?,
-        ),
-        None => None,
-    };
+    let token_key = continuation_token
+        .as_deref()
+        .map(decode_token)
+        .transpose()?;
     Ok(ListV2 {
         list,
         continuation_token,
@@ -473,6 +495,51 @@ pub(super) fn list_parts(q: &Query) -> Result<ListParts, S3Error> {
         upload_id: upload_id(q),
         max_parts,
         part_number_marker,
+    })
+}
+
+/// ListBuckets: `max-buckets` must be an integer from 1 to 10,000 (S3 words a value that is no
+/// 32-bit integer differently from one out of that range).
+pub(super) fn bucket_listing(q: &Query) -> Result<BucketListing, S3Error> {
+    const NAME: &str = "max-buckets";
+    let max = match q.get(NAME) {
+        None => None,
+        Some(v) => {
+            let n = v.parse::<i32>().map_err(|_| {
+                S3Error::invalid_argument(
+                    "Provided max-buckets not an integer or within integer range",
+                    NAME,
+                    v,
+                )
+            })?;
+            let n = usize::try_from(n)
+                .ok()
+                .filter(|n| (1..=MAX_BUCKET_PAGE).contains(n))
+                .ok_or_else(|| {
+                    S3Error::invalid_argument(
+                        "Argument max-buckets must be an integer between 1 and 10000.",
+                        NAME,
+                        v,
+                    )
+                })?;
+            Some(n)
+        }
+    };
+    let token = q.get("continuation-token");
+    let after = token.map(decode_token).transpose()?.unwrap_or_default();
+    let prefix = q.get("prefix").map(str::to_string);
+    let bucket_region = q.get("bucket-region").map(str::to_string);
+    let paginated = max.is_some() || token.is_some() || prefix.is_some() || bucket_region.is_some();
+    let page = match max {
+        Some(n) => n,
+        None if paginated => MAX_BUCKET_PAGE,
+        None => usize::MAX,
+    };
+    Ok(BucketListing {
+        page,
+        after,
+        prefix,
+        bucket_region,
     })
 }
 

@@ -18,8 +18,9 @@ pub use endpoint::{BucketSubresource, Endpoint};
 use endpoint::{SUBRESOURCES, UNSUPPORTED_BUCKET_KEYWORDS, UNSUPPORTED_OBJECT_KEYWORDS};
 use inputs::Inputs;
 pub use inputs::{
-    Attributes, CopySourceRef, DirectoryListing, ListParams, ListParts, ListUploads, ListV1,
-    ListV2, ListVersions, MAX_PAGE, Part, Read, parse_copy_source, parse_copy_source_version,
+    Attributes, BucketListing, CopySourceRef, DirectoryListing, ListParams, ListParts, ListUploads,
+    ListV1, ListV2, ListVersions, MAX_PAGE, Part, Read, parse_copy_source,
+    parse_copy_source_version,
 };
 
 /// The decoded query string, in order, with repeated names kept.
@@ -170,7 +171,9 @@ fn service_endpoint(
                 inputs.take(inputs::directory_listing(q)),
             ))
         }
-        Method::GET => Ok(Endpoint::ListBuckets),
+        Method::GET => Ok(Endpoint::ListBuckets(
+            inputs.take(inputs::bucket_listing(q)),
+        )),
         _ => Err(method_not_allowed(method, "SERVICE")),
     }
 }

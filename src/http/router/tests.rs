@@ -47,7 +47,13 @@ fn aws_doc_examples_path_style() {
     let h = "127.0.0.1:9000";
     type Case<'a> = (Method, &'a str, Endpoint, Option<&'a str>, Option<&'a str>);
     let cases: Vec<Case> = vec![
-        (Method::GET, "/", Endpoint::ListBuckets, None, None),
+        (
+            Method::GET,
+            "/",
+            Endpoint::ListBuckets(all_buckets()),
+            None,
+            None,
+        ),
         (
             Method::GET,
             "/?max-directory-buckets=10",
@@ -290,7 +296,67 @@ fn credential_scope_service_decides_list_directory_buckets() {
         })
     );
     let r = route(Method::GET, "/", "h", &[("authorization", &sign("s3"))]);
-    assert_eq!(r.endpoint, Endpoint::ListBuckets);
+    assert_eq!(r.endpoint, Endpoint::ListBuckets(all_buckets()));
+}
+
+/// The input of a plain `GET /`: every bucket, in one answer.
+fn all_buckets() -> BucketListing {
+    BucketListing {
+        page: usize::MAX,
+        ..Default::default()
+    }
+}
+
+/// ListBuckets' 2024 parameters: a page of 1..=10000, an opaque token, prefix and region; any
+/// of them makes the request paginated (S3's default page of 10,000).
+#[test]
+fn list_buckets_pagination_inputs() {
+    let listing = |uri: &str| match route(Method::GET, uri, "h", &[]) {
+        Route {
+            endpoint: Endpoint::ListBuckets(l),
+            invalid_input: None,
+            ..
+        } => l,
+        other => panic!("{uri}: {other:?}"),
+    };
+    assert_eq!(listing("/?max-buckets=1").page, 1);
+    assert_eq!(listing("/?max-buckets=10000").page, 10_000);
+    let l = listing("/?prefix=ab&bucket-region=eu-west-1&continuation-token=YWJj");
+    assert_eq!(
+        l,
+        BucketListing {
+            page: 10_000,
+            after: "abc".into(),
+            prefix: Some("ab".into()),
+            bucket_region: Some("eu-west-1".into()),
+        }
+    );
+    assert_eq!(listing("/?prefix=").page, 10_000);
+    type Bad<'a> = (&'a str, &'a str);
+    let cases: [Bad; 6] = [
+        ("/?max-buckets=0", "between 1 and 10000"),
+        ("/?max-buckets=10001", "between 1 and 10000"),
+        ("/?max-buckets=-3", "between 1 and 10000"),
+        (
+            "/?max-buckets=abc",
+            "not an integer or within integer range",
+        ),
+        (
+            "/?max-buckets=2147483648",
+            "not an integer or within integer range",
+        ),
+        (
+            "/?continuation-token=%25%25",
+            "continuation token provided is incorrect",
+        ),
+    ];
+    for (uri, text) in cases {
+        let r = route(Method::GET, uri, "h", &[]);
+        assert!(matches!(r.endpoint, Endpoint::ListBuckets(_)), "{uri}");
+        let e = r.invalid_input.expect(uri);
+        assert_eq!(e.code, S3ErrorCode::InvalidArgument, "{uri}");
+        assert!(e.message.contains(text), "{uri}: {}", e.message);
+    }
 }
 
 #[test]

@@ -41,6 +41,12 @@ pub struct ListAllMyBucketsResult {
     pub xmlns: &'static str,
     pub owner: Owner,
     pub buckets: Buckets,
+    /// Present when more buckets follow this page (S3's 2024 pagination).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continuation_token: Option<String>,
+    /// The request's `prefix`, when it sent one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
 }
 
 #[derive(Serialize)]

@@ -74,8 +74,31 @@ fn list_buckets() {
                     },
                 ],
             },
+            continuation_token: None,
+            prefix: None,
         },
         r#"<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>c0ffee</ID><DisplayName>acct&lt;1&gt;</DisplayName></Owner><Buckets><Bucket><Name>a</Name><CreationDate>2026-01-02T03:04:05.000Z</CreationDate><BucketRegion>us-east-1</BucketRegion></Bucket><Bucket><Name>b&amp;c</Name><CreationDate>2026-01-02T03:04:06.000Z</CreationDate><BucketRegion>eu-west-1</BucketRegion></Bucket></Buckets></ListAllMyBucketsResult>"#,
+    );
+}
+
+/// A paginated page: the token of the next page and the prefix asked for follow the buckets.
+#[test]
+fn list_buckets_page() {
+    pin(
+        &ListAllMyBucketsResult {
+            xmlns: NS,
+            owner: owner(),
+            buckets: Buckets {
+                bucket: vec![BucketEntry {
+                    name: "ab".into(),
+                    creation_date: "2026-01-02T03:04:05.000Z".into(),
+                    bucket_region: "us-east-1".into(),
+                }],
+            },
+            continuation_token: Some("YWI".into()),
+            prefix: Some("a<".into()),
+        },
+        r#"<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>c0ffee</ID><DisplayName>acct&lt;1&gt;</DisplayName></Owner><Buckets><Bucket><Name>ab</Name><CreationDate>2026-01-02T03:04:05.000Z</CreationDate><BucketRegion>us-east-1</BucketRegion></Bucket></Buckets><ContinuationToken>YWI</ContinuationToken><Prefix>a&lt;</Prefix></ListAllMyBucketsResult>"#,
     );
 }
 
@@ -86,8 +109,10 @@ fn list_buckets_empty() {
             xmlns: NS,
             owner: owner(),
             buckets: Buckets { bucket: vec![] },
+            continuation_token: None,
+            prefix: Some(String::new()),
         },
-        r#"<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>c0ffee</ID><DisplayName>acct&lt;1&gt;</DisplayName></Owner><Buckets/></ListAllMyBucketsResult>"#,
+        r#"<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>c0ffee</ID><DisplayName>acct&lt;1&gt;</DisplayName></Owner><Buckets/><Prefix/></ListAllMyBucketsResult>"#,
     );
 }
 

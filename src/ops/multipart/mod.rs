@@ -327,6 +327,8 @@ impl<'a> PartWrite<'a> {
 
 pub async fn upload_part(ctx: &ReqCtx<'_>, part: &Part, body: Body) -> Result<Response, S3Error> {
     let number = part.part_number;
+    // The upload's encryption was chosen when it was created: S3 refuses the SSE headers here.
+    sse_request::refuse_write_only(&ctx.parts.headers)?;
     let upload = load_upload(ctx, &part.upload_id).await?;
     let customer = sse_request::customer_key(&ctx.parts.headers, sse_request::OBJECT)?;
     check_part_customer_key(&upload, customer.as_ref())?;

@@ -77,6 +77,25 @@ pub fn parse_write(h: &HeaderMap) -> Result<SseRequest, S3Error> {
     })
 }
 
+/// GetObject, HeadObject and UploadPart: the SSE headers choose the encryption of a new object
+/// (or upload), which these requests cannot change, so S3 answers them 400 (the GetObject
+/// reference; UploadPart likewise). They are first read with a write's checks, as S3 does (a KMS
+/// key id without `aws:kms` gets the PutObject message), then refused naming the header; with an
+/// SSE-C key, which ends a write's checks early, the KMS ones too.
+pub fn refuse_write_only(h: &HeaderMap) -> Result<(), S3Error> {
+    parse_write(h)?;
+    for name in [SSE, SSE_KMS_KEY_ID, SSE_CONTEXT, SSE_BUCKET_KEY] {
+        if let Some(v) = h.get(name) {
+            return Err(S3Error::invalid_argument(
+                format!("{name} header is not supported for this operation."),
+                name,
+                &String::from_utf8_lossy(v.as_bytes()),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The encryption context must be base64 of a JSON object of string values.
 fn parse_context(value: &str) -> Result<String, S3Error> {
     let bad = || {
@@ -207,6 +226,31 @@ mod tests {
         let ctx = base64::engine::general_purpose::STANDARD.encode(br#"{"project":"x"}"#);
         assert!(parse_write(&headers(&[(SSE, "aws:kms"), (SSE_CONTEXT, &ctx)])).is_ok());
         assert!(parse_write(&headers(&[(SSE, "aws:kms"), (SSE_CONTEXT, "bm90IGpzb24=")])).is_err());
+    }
+
+    #[test]
+    fn reads_refuse_the_write_headers() {
+        assert!(refuse_write_only(&headers(&[])).is_ok());
+        let e = refuse_write_only(&headers(&[(SSE, "AES256")])).unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (
+                S3ErrorCode::InvalidArgument,
+                "x-amz-server-side-encryption header is not supported for this operation."
+            )
+        );
+        let e =
+            refuse_write_only(&headers(&[(SSE, "aws:kms"), (SSE_KMS_KEY_ID, "k")])).unwrap_err();
+        assert!(e.message.starts_with("x-amz-server-side-encryption header"));
+        let e = refuse_write_only(&headers(&[(SSE_KMS_KEY_ID, "k")])).unwrap_err();
+        assert!(e.message.contains("requires HTTP header"), "{}", e.message);
+        let e = refuse_write_only(&headers(&[(SSE_BUCKET_KEY, "true")])).unwrap_err();
+        assert!(
+            e.message
+                .starts_with("x-amz-server-side-encryption-bucket-key-enabled header"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Buckets through aws-sdk-s3: create/head/list/delete, location, naming rules, ownership,
 //! sub-resource probes, accounts and `x-amz-expected-bucket-owner`.
 
+mod list_pages;
 mod ownership;
 
 use aws_sdk_s3::types::{

@@ -269,3 +269,60 @@ async fn sse_c_multipart_round_trip() {
         403,
     );
 }
+
+/// UploadPart with an SSE header (the upload's encryption was chosen at its creation): 400
+/// InvalidArgument as S3, and no part is stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn upload_part_refuses_sse_headers() {
+    use aws_sdk_s3::error::ProvideErrorMetadata;
+    let server = server_with_kms_and_ssec();
+    let c = server.client();
+    let b = new_bucket(&c, "mpu-part-sse").await;
+    let created = c
+        .create_multipart_upload()
+        .bucket(&b)
+        .key("k")
+        .server_side_encryption(ServerSideEncryption::AwsKms)
+        .ssekms_key_id(KMS_ID)
+        .send()
+        .await
+        .unwrap();
+    let id = created.upload_id().unwrap();
+    for (name, value) in [
+        ("x-amz-server-side-encryption", "aws:kms"),
+        ("x-amz-server-side-encryption-bucket-key-enabled", "true"),
+    ] {
+        let err = c
+            .upload_part()
+            .bucket(&b)
+            .key("k")
+            .upload_id(id)
+            .part_number(1)
+            .body(ByteStream::from_static(b"part"))
+            .customize()
+            .mutate_request(move |req| {
+                req.headers_mut().insert(name, value);
+            })
+            .send()
+            .await
+            .unwrap_err();
+        let raw = err.raw_response().expect("a response");
+        assert_eq!(raw.status().as_u16(), 400, "{name}");
+        assert_eq!(err.code(), Some("InvalidArgument"), "{name}");
+        assert_eq!(
+            err.message().map(str::to_string),
+            Some(format!(
+                "{name} header is not supported for this operation."
+            )),
+        );
+    }
+    let parts = c
+        .list_parts()
+        .bucket(&b)
+        .key("k")
+        .upload_id(id)
+        .send()
+        .await
+        .unwrap();
+    assert!(parts.parts().is_empty(), "nothing stored");
+}

@@ -2,6 +2,7 @@
 //! conditionals, response-* overrides, CopyObject, DeleteObjects, awkward keys, concurrency,
 //! restart durability and `--memory`.
 
+mod content_encoding;
 mod copy_and_delete;
 mod keys_and_restarts;
 mod read_write;
