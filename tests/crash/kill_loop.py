@@ -21,7 +21,7 @@ The workload (boto3, one thread per worker, no retries):
   Enabled (flipped to Suspended and back between some cycles): PUT and overwrite (every SSE mode,
   inline and blob-file bodies), DELETE (delete markers), DELETE by version id (versions and markers,
   for good), DeleteObjects mixing both, CopyObject from any version (onto its own key too), and
-  multipart uploads, completed.
+  multipart uploads (parts uploaded or copied from a version), completed.
 
 What is checked after every restart:
 - every key reads back exactly its last acknowledged state: the bytes (SHA-256) and the SSE algorithm
@@ -416,6 +416,7 @@ def run(cycles: int, binary: Path, seed: int, workers: int, keys: int, min_run: 
             totals["versions"] = vb.entries()
             totals["versioning_flips"] = vb.flips
             totals["versioned_cut_off"] = dict(vb.cut_off)
+            totals["versioned_by_op"] = vb.done()
             if not quiet and (cycle % 50 == 0 or cycle == cycles):
                 print(f"cycle {cycle}/{cycles}: {totals['ops']} acknowledged operations "
                       f"({vb.ops} versioned), {vb.entries()} versions and markers, "

@@ -1,13 +1,13 @@
 """The kill loop's versioned bucket (tests/crash/kill_loop.py runs it beside the unversioned workload).
 
-Workers own keys v<id>/k<n> in a bucket whose versioning is Enabled (set-up first writes a `null`
+Workers own keys v<id>/<name> in a bucket whose versioning is Enabled (set-up first writes a `null`
 version into two keys of each worker while the bucket is still unversioned). Between cycles, never
 during a workload, the main loop sometimes flips the bucket to Suspended and back, so every write's
 versioning state is known. The workers PUT small (inline) and multi-segment (blob file) bodies
 under every SSE mode, overwrite, DELETE (a delete marker), DELETE by version id (for good, object
 versions and markers alike), DeleteObjects mixing both, CopyObject from any version of their keys
-(the same key included: S3's restore), and complete multipart uploads (one part, or a 5 MiB part
-and a small one). A key with `MAX_HISTORY` entries mostly loses versions by id, which bounds the
+(the same key included: S3's restore), and complete multipart uploads (one part uploaded or copied
+from a version with UploadPartCopy, or a 5 MiB part and a small one). A key with `MAX_HISTORY` entries mostly loses versions by id, which bounds the
 data the checks read.
 
 The model keeps, per key, the acknowledged history newest first: each entry a version id and either
@@ -30,6 +30,7 @@ unreferenced" count.
 from __future__ import annotations
 
 import random
+import urllib.parse
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
@@ -45,6 +46,10 @@ MAX_HISTORY = 6
 LIST_PAGE = (1, 7)  # MaxKeys of the ListObjectVersions pages
 FLIP_CHANCE = 0.15  # per cycle, Enabled <-> Suspended
 S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+# Key names after the worker's `v<id>/`: the first is a prefix of all the others, and they sort
+# (by UTF-8 bytes) differently from their order here, so listing order and the per-key version
+# ranges and cursors meet keys that extend one another.
+KEY_NAMES = ["k", "kk", "k k", "k/x", "k\u00e9"]
 
 
 @dataclass(frozen=True)
@@ -70,12 +75,13 @@ class History:
 
 
 class VersionedWorker(KeyWorker):
-    """Owns keys v<id>/k<n> in the versioned bucket; at most one of its operations is in flight."""
+    """Owns keys v<id>/<name> in the versioned bucket; at most one of its operations is in flight."""
 
     def __init__(self, wid: int, rng: random.Random, bucket: Versioned, keys: int):
         super().__init__(wid, rng)
         self.bucket = bucket
-        self.keys = [f"v{wid}/k{n}" for n in range(keys)]
+        self.done: dict[str, int] = {}  # acknowledged operations by kind
+        self.keys = [f"v{wid}/" + (KEY_NAMES[n] if n < len(KEY_NAMES) else f"k{n}") for n in range(keys)]
 
     # -- the model's side of a request ----------------------------------------------------------
 
@@ -118,22 +124,25 @@ class VersionedWorker(KeyWorker):
     def step(self, c) -> None:
         key = self.rng.choice(self.keys)
         h = self.bucket.model[key]
-        if len(h.acked) >= MAX_HISTORY and self.rng.random() < 0.6:
-            return self.delete_version(c, key, h)
         r = self.rng.random()
+        if len(h.acked) >= MAX_HISTORY and self.rng.random() < 0.6:
+            op = self.delete_version
         # TAGS HOOK: Put/DeleteObjectTagging (with and without a version id) join this table.
-        if r < 0.37:
-            self.put(c, key, h)
+        elif r < 0.33:
+            op = self.put
         elif r < 0.49:
-            self.delete_marker(c, key, h)
+            op = self.delete_marker
         elif r < 0.61:
-            self.delete_version(c, key, h)
+            op = self.delete_version
         elif r < 0.69:
-            self.delete_objects(c)
+            op = self.delete_objects
         elif r < 0.88:
-            self.copy(c, key, h)
+            op = self.copy
         else:
-            self.multipart(c, key, h)
+            op = self.multipart
+        done = op(c, key, h)
+        name = done or op.__name__
+        self.done[name] = self.done.get(name, 0) + 1
 
     def put(self, c, key: str, h: History) -> None:
         data = self.body(self.size())
@@ -150,9 +159,10 @@ class VersionedWorker(KeyWorker):
             return r.get("VersionId")
         self.add(key, h, None, send, "DELETE")
 
-    def delete_version(self, c, key: str, h: History) -> None:
+    def delete_version(self, c, key: str, h: History) -> str | None:
         if not h.acked:
-            return self.delete_marker(c, key, h)
+            self.delete_marker(c, key, h)
+            return "delete_marker"
         # Past the cap, mostly the oldest: a long history's tail is where a lost version hides.
         e = h.acked[-1] if len(h.acked) >= MAX_HISTORY and self.rng.random() < 0.5 else self.rng.choice(h.acked)
         after = [x for x in h.acked if x.vid != e.vid]
@@ -162,7 +172,7 @@ class VersionedWorker(KeyWorker):
             raise Violation(f"DELETE {key}?versionId={e.vid} (marker: {e.marker}) answered {r}")
         h.acked, h.maybe = after, []
 
-    def delete_objects(self, c) -> None:
+    def delete_objects(self, c, *_) -> None:
         batch = self.rng.sample(self.keys, self.rng.randint(2, 3))
         plan = {}  # key -> the version deleted by id, or None for a new delete marker
         for k in batch:
@@ -191,47 +201,72 @@ class VersionedWorker(KeyWorker):
                 h.acked = [x for x in h.acked if x.vid != e.vid]
             h.maybe = []
 
-    def copy(self, c, key: str, h: History) -> None:
+    def pick_source(self, key: str):
+        """A random object version of this worker's keys to copy from: (key, entry, CopySource,
+        SSE-C source arguments), or None when there is none."""
         sources = [(k, e) for k in self.keys for e in self.bucket.model[k].acked if not e.marker]
         if not sources:
-            return
+            return None
         src_key, src = self.rng.choice(sources)
         source = {"Bucket": VER_BUCKET, "Key": src_key, "VersionId": src.vid}
         # The current version is also reachable without an id (not onto its own key: S3 refuses
         # copying an object onto itself unchanged unless a version is named).
         if src_key != key and self.bucket.model[src_key].acked[0] is src and self.rng.random() < 0.5:
             del source["VersionId"]
+        extra = {"CopySourceSSECustomerAlgorithm": "AES256", "CopySourceSSECustomerKey": src.v.ssec_key} \
+            if src.v.mode == "sse-c" else {}
+        return src_key, src, source, extra
+
+    def check_source_id(self, r: dict, src_key: str, src: Entry, what: str) -> None:
+        if r.get("CopySourceVersionId") != src.vid:
+            raise Violation(f"{what} from {src_key} version {src.vid} answered source version "
+                            f"{r.get('CopySourceVersionId')!r}")
+
+    def copy(self, c, key: str, h: History) -> str | None:
+        picked = self.pick_source(key)
+        if picked is None:
+            return "nothing"
+        src_key, src, source, extra = picked
         mode = self.rng.choice(MODES)
         dest_ssec = self.rng.randbytes(32) if mode == "sse-c" else None
         v = Version(src.v.digest, src.v.size, mode, dest_ssec)
-        extra = sse_args(mode, dest_ssec)
-        if src.v.mode == "sse-c":
-            extra.update(CopySourceSSECustomerAlgorithm="AES256", CopySourceSSECustomerKey=src.v.ssec_key)
 
         def send():
-            r = c.copy_object(Bucket=VER_BUCKET, Key=key, CopySource=source, **extra)
-            if r.get("CopySourceVersionId") != src.vid:
-                raise Violation(f"CopyObject from {src_key} version {src.vid} answered source version "
-                                f"{r.get('CopySourceVersionId')!r}")
+            r = c.copy_object(Bucket=VER_BUCKET, Key=key, CopySource=source, **sse_args(mode, dest_ssec), **extra)
+            self.check_source_id(r, src_key, src, "CopyObject")
             return r.get("VersionId")
         self.add(key, h, v, send, "CopyObject")
 
-    def multipart(self, c, key: str, h: History) -> None:
+    def multipart(self, c, key: str, h: History) -> str:
         mode = self.rng.choice(MODES)
-        # One part (the last part may be any size), or a 5 MiB part and a small one (rarely: the
-        # versions stay, and every check reads them all).
-        bodies = [self.body(PART1), self.body(self.rng.randint(1, 300 * 1024))] if self.rng.random() < 0.2 \
-            else [self.body(self.size())]
-        v = self.new_version(b"".join(bodies), mode, parts=len(bodies))
+        r = self.rng.random()
+        picked = self.pick_source(key) if r < 0.3 else None
+        if picked:
+            # One part copied from a version (UploadPartCopy; the last part may be any size).
+            src_key, src, source, extra = picked
+            v = Version(src.v.digest, src.v.size, mode, self.rng.randbytes(32) if mode == "sse-c" else None, 1)
+        else:
+            # One part, or a 5 MiB part and a small one (rarely: the versions stay, and every
+            # check reads them all).
+            bodies = [self.body(PART1), self.body(self.rng.randint(1, 300 * 1024))] if r > 0.85 \
+                else [self.body(self.size())]
+            v = self.new_version(b"".join(bodies), mode, parts=len(bodies))
         up = c.create_multipart_upload(Bucket=VER_BUCKET, Key=key, **sse_args(mode, v.ssec_key))
         uid, ssec = up["UploadId"], ssec_get_args(v)
         parts = []
-        for n, b in enumerate(bodies, 1):
-            e = c.upload_part(Bucket=VER_BUCKET, Key=key, UploadId=uid, PartNumber=n, Body=b, **ssec)
-            parts.append({"PartNumber": n, "ETag": e["ETag"]})
+        if picked:
+            e = c.upload_part_copy(Bucket=VER_BUCKET, Key=key, UploadId=uid, PartNumber=1, CopySource=source,
+                                   **ssec, **extra)
+            self.check_source_id(e, src_key, src, "UploadPartCopy")
+            parts.append({"PartNumber": 1, "ETag": e["CopyPartResult"]["ETag"]})
+        else:
+            for n, b in enumerate(bodies, 1):
+                e = c.upload_part(Bucket=VER_BUCKET, Key=key, UploadId=uid, PartNumber=n, Body=b, **ssec)
+                parts.append({"PartNumber": n, "ETag": e["ETag"]})
         self.add(key, h, v, lambda: c.complete_multipart_upload(
             Bucket=VER_BUCKET, Key=key, UploadId=uid, MultipartUpload={"Parts": parts}, **ssec
         ).get("VersionId"), "CompleteMultipartUpload")
+        return "multipart_part_copy" if picked else f"multipart_{len(parts)}_part"
 
 
 class Versioned:
@@ -277,6 +312,13 @@ class Versioned:
     def ops(self) -> int:
         return sum(w.ops for w in self.workers)
 
+    def done(self) -> dict:
+        out: dict[str, int] = {}
+        for w in self.workers:
+            for k, n in w.done.items():
+                out[k] = out.get(k, 0) + n
+        return dict(sorted(out.items()))
+
     def entries(self) -> int:
         return sum(len(h.acked) for h in self.model.values())
 
@@ -295,13 +337,17 @@ class Versioned:
             self._raw.clear()
             resp = c.list_object_versions(Bucket=VER_BUCKET, Prefix=prefix, MaxKeys=page, **kw)
             got = []
-            for el in ET.fromstring(self._raw[-1]):
+            root = ET.fromstring(self._raw[-1])
+            # boto3 asks for url-encoded keys (and decodes them in its parsed answer).
+            decode = urllib.parse.unquote_plus if root.findtext(f"{S3_NS}EncodingType") == "url" else str
+            for el in root:
                 tag = el.tag.removeprefix(S3_NS)
                 if tag in ("Version", "DeleteMarker"):
-                    got.append((el.findtext(f"{S3_NS}Key"), el.findtext(f"{S3_NS}VersionId"),
+                    got.append((decode(el.findtext(f"{S3_NS}Key")), el.findtext(f"{S3_NS}VersionId"),
                                 tag == "DeleteMarker", int(el.findtext(f"{S3_NS}Size") or 0),
                                 el.findtext(f"{S3_NS}IsLatest") == "true"))
-            if len(got) > page or len(got) != len(resp.get("Versions", [])) + len(resp.get("DeleteMarkers", [])):
+            parsed = sorted((e["Key"], e["VersionId"]) for e in resp.get("Versions", []) + resp.get("DeleteMarkers", []))
+            if len(got) > page or parsed != sorted((e[0], e[1]) for e in got):
                 raise Violation(f"cycle {cycle}: a ListObjectVersions page of MaxKeys {page} after {kw} "
                                 f"has {len(got)} entries ({resp})")
             out += got
