@@ -428,6 +428,7 @@ def run(cycles: int, binary: Path, seed: int, workers: int, keys: int, min_run: 
         totals["violations"] = 1
         totals["error"] = str(e) if isinstance(e, Violation) else f"cycle {totals['cycles'] + 1}: {e!r}"
         totals["kept"] = str(tmp)
+        versioned.dump(vb, tmp / "versioned-model.txt")
     except BaseException:  # interrupted: nothing to inspect
         ok = True
         raise

@@ -7,8 +7,8 @@ versioning state is known. The workers PUT small (inline) and multi-segment (blo
 under every SSE mode, overwrite, DELETE (a delete marker), DELETE by version id (for good, object
 versions and markers alike), DeleteObjects mixing both, CopyObject from any version of their keys
 (the same key included: S3's restore), and complete multipart uploads (one part uploaded or copied
-from a version with UploadPartCopy, or a 5 MiB part and a small one). A key with `MAX_HISTORY` entries mostly loses versions by id, which bounds the
-data the checks read.
+from a version with UploadPartCopy, or a 5 MiB part and a small one). A key with `MAX_HISTORY`
+entries mostly loses versions by id, which bounds the data the checks read.
 
 The model keeps, per key, the acknowledged history newest first: each entry a version id and either
 the version's bytes (SHA-256, size, SSE mode, SSE-C key, parts) or a delete marker. Before each
@@ -346,7 +346,8 @@ class Versioned:
                     got.append((decode(el.findtext(f"{S3_NS}Key")), el.findtext(f"{S3_NS}VersionId"),
                                 tag == "DeleteMarker", int(el.findtext(f"{S3_NS}Size") or 0),
                                 el.findtext(f"{S3_NS}IsLatest") == "true"))
-            parsed = sorted((e["Key"], e["VersionId"]) for e in resp.get("Versions", []) + resp.get("DeleteMarkers", []))
+            parsed = sorted((e["Key"], e["VersionId"])
+                            for e in resp.get("Versions", []) + resp.get("DeleteMarkers", []))
             if len(got) > page or parsed != sorted((e[0], e[1]) for e in got):
                 raise Violation(f"cycle {cycle}: a ListObjectVersions page of MaxKeys {page} after {kw} "
                                 f"has {len(got)} entries ({resp})")
@@ -419,21 +420,27 @@ class Versioned:
                 return None
             out.append(Entry(vid, e.v, e.tags))
         for e in out:
-            if not e.marker and self.read(c, key, e, reads) != ("ok", e.v.digest, e.v.size, True, e.vid):
-                return None
+            if not e.marker:
+                got = self.read(c, key, e, reads)
+                if got[:3] != ("ok", e.v.digest, e.v.size) or got[5] != e.vid \
+                        or not right_encryption(e.v, got[3], got[4]):
+                    return None
         return out
 
     def read(self, c, key: str, e: Entry, reads: dict) -> tuple:
+        """GET of version `e.vid` (with `e`'s SSE-C key): what the server answered, kept for the
+        other candidate histories (which may expect other bytes or SSE of the same version)."""
         k = (key, e.vid, e.v.ssec_key)
         if k not in reads:
             try:
                 r = c.get_object(Bucket=VER_BUCKET, Key=key, VersionId=e.vid, **ssec_get_args(e.v))
                 data = r["Body"].read()
-                reads[k] = ("ok", sha(data), len(data),
-                            right_encryption(e.v, r.get("ServerSideEncryption"), r.get("SSECustomerAlgorithm")),
-                            r.get("VersionId"))
+                reads[k] = ("ok", sha(data), len(data), r.get("ServerSideEncryption"),
+                            r.get("SSECustomerAlgorithm"), r.get("VersionId"))
             except ClientError as err:
-                reads[k] = ("error", err.response["Error"]["Code"])
+                reads[k] = ("error", err.response["Error"]["Code"], None, None, None, None)
+            except Exception as err:  # e.g. boto3's response checksum check: report it with the key
+                reads[k] = ("exception", repr(err), None, None, None, None)
         return reads[k]
 
     def check_current(self, c, key: str, hist: list, cycle: int) -> None:
@@ -480,6 +487,19 @@ def check_tags(c, key: str, e: Entry) -> None:
     """TAGS HOOK: GetObjectTagging(VersionId=e.vid) must answer `e.tags` (and GET's
     x-amz-tagging-count their number). Nothing to check until the workload sets tags."""
     assert not e.tags, "tags are not in the workload yet"
+
+
+def dump(vb: Versioned, path) -> None:
+    """Writes the model (SSE-C keys included) beside a kept data dir, to read its versions back."""
+    with open(path, "w") as f:
+        print(f"status {vb.status}", file=f)
+        for key, h in sorted(vb.model.items()):
+            for name, hist in [("acked", h.acked)] + [("maybe", m) for m in h.maybe]:
+                print(f"{key!r} {name}:", file=f)
+                for e in hist:
+                    print("   ", e.vid, "marker" if e.marker else
+                          f"{e.v.size} {e.v.mode} {e.v.digest} parts={e.v.parts} "
+                          f"ssec={e.v.ssec_key.hex() if e.v.ssec_key else None}", file=f)
 
 
 def show(hist: list) -> list:
