@@ -326,7 +326,8 @@ class Versioned:
 
     def list_all(self, c, cycle: int, prefix: str = "") -> list:
         """Every ListObjectVersions entry under `prefix`, page by page, in listing order: (key, vid,
-        marker, size, is_latest). The raw XML gives the order (boto3 splits versions and markers)."""
+        marker, size, parts, is_latest). The raw XML gives the order (boto3 splits versions and
+        markers)."""
         c.meta.events.register("response-received.s3.ListObjectVersions",
                                lambda response_dict=None, **_: self._raw.append(
                                    response_dict["body"] if response_dict else b""),
@@ -345,6 +346,7 @@ class Versioned:
                 if tag in ("Version", "DeleteMarker"):
                     got.append((decode(el.findtext(f"{S3_NS}Key")), el.findtext(f"{S3_NS}VersionId"),
                                 tag == "DeleteMarker", int(el.findtext(f"{S3_NS}Size") or 0),
+                                etag_parts(el.findtext(f"{S3_NS}ETag") or ""),
                                 el.findtext(f"{S3_NS}IsLatest") == "true"))
             parsed = sorted((e["Key"], e["VersionId"])
                             for e in resp.get("Versions", []) + resp.get("DeleteMarkers", []))
@@ -370,16 +372,16 @@ class Versioned:
             raise Violation(f"cycle {cycle}: ListObjectVersions with prefix {prefix!r} disagrees with "
                             f"the whole listing {listed}")
         server: dict[str, list] = {}
-        for i, (key, vid, marker, size, latest) in enumerate(listed):
+        for i, (key, vid, marker, size, parts, latest) in enumerate(listed):
             if key not in self.model:
                 raise Violation(f"cycle {cycle}: ListObjectVersions lists a key never written: {key!r}")
             if i and (key < listed[i - 1][0] or (key != listed[i - 1][0] and key in server)):
                 raise Violation(f"cycle {cycle}: ListObjectVersions out of key order at {key!r}: {listed}")
             hist = server.setdefault(key, [])
             if latest != (not hist) or any(vid == x[0] for x in hist):
-                raise Violation(f"cycle {cycle}: {key} listed {hist + [(vid, marker, size, latest)]}: "
+                raise Violation(f"cycle {cycle}: {key} listed {hist + [(vid, marker, size, parts, latest)]}: "
                                 "IsLatest must mark the first entry alone, ids must be unique")
-            hist.append((vid, marker, size, latest))
+            hist.append((vid, marker, size, parts, latest))
         reads: dict = {}
         for key, h in sorted(self.model.items()):
             got = server.get(key, [])
@@ -413,10 +415,12 @@ class Versioned:
         if len(cand) != len(got):
             return None
         out = []
-        for e, (vid, marker, size, _) in zip(cand, got):
+        for e, (vid, marker, size, parts, _) in zip(cand, got):
             if e.marker != marker or (e.vid or vid) != vid or (e.vid is None and vid == NULL):
                 return None
-            if not marker and size != e.v.size:
+            # The part count tells a multipart version from a PUT or copy of the same bytes (an
+            # UploadPartCopy of a key's own version); the blob-file count depends on it.
+            if not marker and (size != e.v.size or parts != e.v.parts):
                 return None
             out.append(Entry(vid, e.v, e.tags))
         for e in out:
@@ -502,5 +506,12 @@ def dump(vb: Versioned, path) -> None:
                           f"ssec={e.v.ssec_key.hex() if e.v.ssec_key else None}", file=f)
 
 
+def etag_parts(etag: str) -> int:
+    """The part count a multipart ETag ends with (`"md5-N"`), 0 for any other ETag."""
+    _, dash, n = etag.strip('"').rpartition("-")
+    return int(n) if dash and n.isdigit() else 0
+
+
 def show(hist: list) -> list:
-    return [(e.vid, "marker" if e.marker else f"{e.v.size}B {e.v.mode} {e.v.digest[:8]}") for e in hist]
+    return [(e.vid, "marker" if e.marker else f"{e.v.size}B {e.v.parts}p {e.v.mode} {e.v.digest[:8]}")
+            for e in hist]
