@@ -30,10 +30,10 @@ What is checked after every restart:
 - the bucket's encryption rule is the last acknowledged one (or the cut-off one);
 - in the versioned bucket, every key's history is the acknowledged one (or the one the cut-off
   operation left): ListObjectVersions, read in small pages, lists every acknowledged version and
-  delete marker newest first with IsLatest right; every version reads back by id with its bytes and
-  SSE algorithm, every marker answers 405 by id, GET without an id answers the newest version or 404
-  with x-amz-delete-marker; ListObjectsV2 lists the keys whose newest entry is an object (details in
-  versioned.py; tags: a hook there, not yet in the workload);
+  delete marker newest first with IsLatest right (and the same under a prefix); every version reads
+  back by id with its bytes and SSE algorithm, every marker answers 405 by id, GET and HEAD without an
+  id answer the newest version or 404 with x-amz-delete-marker; ListObjectsV2 lists the keys whose
+  newest entry is an object (details in versioned.py; tags: a hook there, not yet in the workload);
 - no unreferenced file remains under blobs/ after start-up: the files are exactly the blobs of the
   stored objects (one per multi-segment object, one per part of a multipart object), of every stored
   version in the versioned bucket (older ones included), and of the parts of unfinished multipart
