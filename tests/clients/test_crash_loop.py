@@ -1,5 +1,6 @@
 """The short form of the crash-safety kill loop (tests/crash/kill_loop.py): 20 cycles of a concurrent
-workload under every SSE mode, SIGKILL at a random moment, restart, verify. The long form is
+workload under every SSE mode, in an unversioned and a versioned bucket (tests/crash/versioned.py),
+SIGKILL at a random moment, restart, verify. The long form is
 `python3 tests/crash/kill_loop.py --cycles 1000` (see README, "Reliability")."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def test_kill_loop_20_cycles(tmp_path):
     assert totals["cycles"] == 20
     # The workload really ran: operations were acknowledged between the kills.
     assert totals["ops"] > 100, totals
+    assert totals["versioned_ops"] > 30, totals
 
 
 def test_kill_loop_detects_lost_writes(tmp_path):

@@ -18,16 +18,28 @@ The workload (boto3, one thread per worker, no retries):
   (SSE-C sources included, the copy taking the source's tags); multipart uploads (a 5 MiB part and
   a small one, completed); object tags set by PutObject's and CreateMultipartUpload's
   `x-amz-tagging` and replaced by PutObjectTagging;
-- a rule worker that puts and deletes the default-encryption rule of its own bucket.
+- a rule worker that puts and deletes the default-encryption rule of its own bucket;
+- versioned workers (tests/crash/versioned.py), each owning its keys in a bucket with versioning
+  Enabled (flipped to Suspended and back between some cycles): PUT and overwrite (every SSE mode,
+  inline and blob-file bodies), DELETE (delete markers), DELETE by version id (versions and markers,
+  for good), DeleteObjects mixing both, CopyObject from any version (onto its own key too), and
+  multipart uploads (parts uploaded or copied from a version), completed.
 
 What is checked after every restart:
 - every key reads back exactly its last acknowledged state: the bytes (SHA-256), the SSE algorithm
   and the tags of the acknowledged write (or PutObjectTagging), or 404 after an acknowledged delete; an operation cut off by the kill may
   have happened or not (either state is accepted, and the model learns which);
 - the bucket's encryption rule is the last acknowledged one (or the cut-off one);
+- in the versioned bucket, every key's history is the acknowledged one (or the one the cut-off
+  operation left): ListObjectVersions, read in small pages, lists every acknowledged version and
+  delete marker newest first with IsLatest right (and the same under a prefix); every version reads
+  back by id with its bytes and SSE algorithm, every marker answers 405 by id, GET and HEAD without an
+  id answer the newest version or 404 with x-amz-delete-marker; ListObjectsV2 lists the keys whose
+  newest entry is an object (details in versioned.py; tags: a hook there, not yet in the workload);
 - no unreferenced file remains under blobs/ after start-up: the files are exactly the blobs of the
-  stored objects (one per multi-segment object, one per part of a multipart object) and of the parts of
-  unfinished multipart uploads;
+  stored objects (one per multi-segment object, one per part of a multipart object), of every stored
+  version in the versioned bucket (older ones included), and of the parts of unfinished multipart
+  uploads;
 - the server starts and answers (a torn metadata database would not).
 
 Exit status 0 when every cycle passed; 1 on the first violation (printed with its seed and cycle, and
@@ -38,7 +50,6 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import hashlib
 import json
 import os
 import random
@@ -71,33 +82,15 @@ from botocore.config import Config  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from kill_common import (  # noqa: E402
+    KMS_KEY, LARGE, MODES, PART1, SMALL_MAX, KeyWorker, Version, Violation, blob_files, right_encryption, sha,
+    sse_args, ssec_get_args)
+import versioned  # noqa: E402
+
 READY_RE = re.compile(r"^sealstore listening on (http://[^\s]+)\s*$")
-KMS_KEY = "crash-key-1"
 OBJ_BUCKET = "crash-objects"
 RULE_BUCKET = "crash-rules"
-MODES = ["default", "sse-s3", "sse-kms", "sse-kms-bk", "dsse-kms", "sse-c"]
-SMALL_MAX = 16 * 1024
-LARGE = (200 * 1024, 1024 * 1024)
-PART1 = 5 * 1024 * 1024
-# A body lives in the metadata database when its sealed form (16-byte header, 16-byte tag per layer
-# per 64 KiB segment) fits in 65 KiB; the workload's sizes stay far from that line.
-INLINE_MAX = 65 * 1024
-
-
-class Violation(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class Version:
-    """One stored state of a key: its bytes' digest, size, SSE mode, SSE-C key, part count."""
-    digest: str
-    size: int
-    mode: str
-    ssec_key: bytes | None = None
-    parts: int = 0  # 0: a single PUT or copy; n: a multipart object of n parts
-    tags: tuple = ()  # ((key, value), ...) ordered by key, as GetObjectTagging lists them
-
 
 ABSENT = None  # the state of a deleted or never-written key
 
@@ -107,10 +100,6 @@ class KeyState:
     acked: Version | None = ABSENT
     # States an operation cut off by the kill may have left (besides `acked`).
     maybe: list = field(default_factory=list)
-
-
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 # One session for every client: it parses the S3 service model once (a new session per client costs
@@ -126,44 +115,6 @@ def make_client(url: str):
                       retries={"total_max_attempts": 1, "mode": "standard"},
                       connect_timeout=2, read_timeout=30,
                       max_pool_connections=4))
-
-
-def sse_args(mode: str, ssec_key: bytes | None) -> dict:
-    if mode == "sse-s3":
-        return {"ServerSideEncryption": "AES256"}
-    if mode == "sse-kms":
-        return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": KMS_KEY}
-    if mode == "sse-kms-bk":
-        return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": KMS_KEY, "BucketKeyEnabled": True}
-    if mode == "dsse-kms":
-        return {"ServerSideEncryption": "aws:kms:dsse", "SSEKMSKeyId": KMS_KEY}
-    if mode == "sse-c":
-        return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": ssec_key}
-    return {}
-
-
-def expected_algorithm(mode: str) -> str | None:
-    """The x-amz-server-side-encryption a GET answers for an object written in `mode` (None for
-    SSE-C, whose answer carries the customer algorithm instead; `default` follows the bucket rule,
-    which the object bucket leaves at S3's default SSE-S3)."""
-    return {"default": "AES256", "sse-s3": "AES256", "sse-kms": "aws:kms", "sse-kms-bk": "aws:kms",
-            "dsse-kms": "aws:kms:dsse", "sse-c": None}[mode]
-
-
-def ssec_get_args(v: Version) -> dict:
-    return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": v.ssec_key} if v.mode == "sse-c" else {}
-
-
-def blob_files(v: Version | None) -> int:
-    """Blob files behind one stored version."""
-    if v is None:
-        return 0
-    if v.parts:
-        return v.parts
-    layers = 2 if v.mode == "dsse-kms" else 1
-    segments = max(1, -(-v.size // (64 * 1024)))
-    sealed = 16 + v.size + segments * 16 * layers
-    return 0 if sealed <= INLINE_MAX else 1
 
 
 # -- the server ---------------------------------------------------------------------------------
@@ -209,16 +160,13 @@ class Server:
 
 # -- the workload -------------------------------------------------------------------------------
 
-class Worker:
-    """Owns keys w<id>-<n> in the object bucket; at most one of its operations is ever in flight."""
+class Worker(KeyWorker):
+    """Owns keys w<id>/k<n> in the object bucket; at most one of its operations is ever in flight."""
 
     def __init__(self, wid: int, rng: random.Random, model: dict, keys: int):
-        self.wid = wid
-        self.rng = rng
+        super().__init__(wid, rng)
         self.model = model
         self.keys = [f"w{wid}/k{n}" for n in range(keys)]
-        self.ops = 0
-        self.failure: str | None = None
 
     def body(self, size: int) -> bytes:
         return self.rng.randbytes(size)
@@ -231,21 +179,6 @@ class Worker:
         """A random tag set (often none): 0-3 tags, ordered by key."""
         n = self.rng.choice([0, 0, 1, 3])
         return tuple(sorted((f"t{i}", f"v{self.rng.randrange(1000)}") for i in range(n)))
-
-    def run(self, c, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                self.step(c)
-            except (ClientError, Violation) as e:
-                # The server answered with an error to a valid request: a bug, unless it was dying.
-                if not stop.wait(0.5):
-                    self.failure = f"worker {self.wid}: {e}"
-                return
-            except Exception:
-                # The server died mid-request: the op's outcome is unknown and is already recorded
-                # in `maybe`; the next cycle's verification settles it.
-                return
-            self.ops += 1
 
     def step(self, c) -> None:
         r = self.rng.random()
@@ -402,14 +335,11 @@ def matches(c, key: str, v: Version | None) -> bool:
     if got[0] != "ok":
         return False
     _, digest, size, alg, cust, tags = got
-    if digest != v.digest or size != v.size or tags != v.tags:
-        return False
-    if v.mode == "sse-c":
-        return cust == "AES256"
-    return alg == expected_algorithm(v.mode)
+    return (digest == v.digest and size == v.size and tags == v.tags
+            and right_encryption(v, alg, cust))
 
 
-def verify(c, data_dir: Path, model: dict, rules: RuleWorker, cycle: int) -> dict:
+def verify(c, data_dir: Path, model: dict, rules: RuleWorker, vb: versioned.Versioned, cycle: int) -> dict:
     for key, st in sorted(model.items()):
         candidates = [st.acked] + [m for m in st.maybe if m != st.acked]
         for cand in candidates:
@@ -425,19 +355,22 @@ def verify(c, data_dir: Path, model: dict, rules: RuleWorker, cycle: int) -> dic
     if rule not in allowed:
         raise Violation(f"cycle {cycle}: bucket rule {rule}, expected one of {allowed}")
     rules.acked, rules.maybe = rule, []
-    # Files: the stored objects' blobs plus the parts of unfinished uploads, nothing else.
-    want = sum(blob_files(st.acked) for st in model.values())
-    uploads = c.list_multipart_uploads(Bucket=OBJ_BUCKET).get("Uploads", [])
-    for u in uploads:
-        want += len(c.list_parts(Bucket=OBJ_BUCKET, Key=u["Key"], UploadId=u["UploadId"]).get("Parts", []))
+    version_files = vb.verify(c, cycle)
+    # Files: the stored objects' blobs, every stored version's in the versioned bucket, plus the
+    # parts of unfinished uploads, nothing else.
+    want = sum(blob_files(st.acked) for st in model.values()) + version_files
+    uploads = [(b, u) for b in (OBJ_BUCKET, versioned.VER_BUCKET)
+               for u in c.list_multipart_uploads(Bucket=b).get("Uploads", [])]
+    for b, u in uploads:
+        want += len(c.list_parts(Bucket=b, Key=u["Key"], UploadId=u["UploadId"]).get("Parts", []))
     # Replaced blobs are unlinked in the background just after a reply; a restart's garbage
     # collection removes any the kill left. Nothing has been replaced since this start.
     have = sum(1 for p in (data_dir / "blobs").glob("*/*") if p.is_file())
     if have != want:
         raise Violation(f"cycle {cycle}: {have} blob files on disk after start-up, expected {want}")
     # Unfinished uploads are abandoned work: abort them so they do not pile up across cycles.
-    for u in uploads:
-        c.abort_multipart_upload(Bucket=OBJ_BUCKET, Key=u["Key"], UploadId=u["UploadId"])
+    for b, u in uploads:
+        c.abort_multipart_upload(Bucket=b, Key=u["Key"], UploadId=u["UploadId"])
     return {"uploads_aborted": len(uploads), "files": have}
 
 
@@ -458,7 +391,7 @@ def describe(c, key: str, candidates) -> str:
 # -- main ---------------------------------------------------------------------------------------
 
 def run(cycles: int, binary: Path, seed: int, workers: int, keys: int, min_run: float, max_run: float,
-        root: Path | None = None, quiet: bool = False) -> dict:
+        root: Path | None = None, quiet: bool = False, vworkers: int = 2, vkeys: int = 5) -> dict:
     rng = random.Random(seed)
     tmp = Path(tempfile.mkdtemp(prefix="sealstore-killloop-", dir=root))
     data_dir = tmp / "data"
@@ -469,7 +402,10 @@ def run(cycles: int, binary: Path, seed: int, workers: int, keys: int, min_run: 
         for k in w.keys:
             model[k] = KeyState()
     rules = RuleWorker(random.Random(rng.random()))
-    totals = {"cycles": 0, "ops": 0, "violations": 0, "seed": seed, "aborted_uploads": 0}
+    vb = versioned.Versioned(random.Random(rng.random()), vworkers, vkeys)
+    everyone = [*object_workers, rules, *vb.workers]
+    totals = {"cycles": 0, "ops": 0, "violations": 0, "seed": seed, "aborted_uploads": 0,
+              "versioned_ops": 0, "versions": 0, "versioning_flips": 0}
     started = time.monotonic()
     ok = False
     srv = None
@@ -481,10 +417,11 @@ def run(cycles: int, binary: Path, seed: int, workers: int, keys: int, min_run: 
             "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
             "BlockedEncryptionTypes": {"EncryptionType": ["NONE"]}}]})
         c.create_bucket(Bucket=RULE_BUCKET)
+        vb.set_up(c)
         for cycle in range(1, cycles + 1):
             stop = threading.Event()
             threads = [threading.Thread(target=w.run, args=(make_client(srv.url), stop), daemon=True)
-                       for w in [*object_workers, rules]]
+                       for w in everyone]
             for t in threads:
                 t.start()
             time.sleep(rng.uniform(min_run, max_run))
@@ -492,17 +429,24 @@ def run(cycles: int, binary: Path, seed: int, workers: int, keys: int, min_run: 
             stop.set()
             for t in threads:
                 t.join(timeout=60)
-            for w in [*object_workers, rules]:
+            for w in everyone:
                 if w.failure:
                     raise Violation(f"cycle {cycle}: an error answer under load: {w.failure}")
             srv = Server(binary, data_dir, log_path)
             c = make_client(srv.url)
-            info = verify(c, data_dir, model, rules, cycle)
+            info = verify(c, data_dir, model, rules, vb, cycle)
+            vb.between_cycles(c)
             totals["cycles"] = cycle
             totals["aborted_uploads"] += info["uploads_aborted"]
-            totals["ops"] = sum(w.ops for w in object_workers) + rules.ops
+            totals["ops"] = sum(w.ops for w in everyone)
+            totals["versioned_ops"] = vb.ops
+            totals["versions"] = vb.entries()
+            totals["versioning_flips"] = vb.flips
+            totals["versioned_cut_off"] = dict(vb.cut_off)
+            totals["versioned_by_op"] = vb.done()
             if not quiet and (cycle % 50 == 0 or cycle == cycles):
-                print(f"cycle {cycle}/{cycles}: {totals['ops']} acknowledged operations, "
+                print(f"cycle {cycle}/{cycles}: {totals['ops']} acknowledged operations "
+                      f"({vb.ops} versioned), {vb.entries()} versions and markers, "
                       f"{info['files']} blob files, {time.monotonic() - started:.0f} s", file=sys.stderr)
         if srv.stop() != 0:
             raise Violation(f"the final server did not exit cleanly on SIGTERM; see {log_path}")
@@ -511,6 +455,7 @@ def run(cycles: int, binary: Path, seed: int, workers: int, keys: int, min_run: 
         totals["violations"] = 1
         totals["error"] = str(e) if isinstance(e, Violation) else f"cycle {totals['cycles'] + 1}: {e!r}"
         totals["kept"] = str(tmp)
+        versioned.dump(vb, tmp / "versioned-model.txt")
     except BaseException:  # interrupted: nothing to inspect
         ok = True
         raise
@@ -532,13 +477,16 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=None, help="random seed (default: random, printed)")
     ap.add_argument("--workers", type=int, default=4, help="object workers (plus one rule worker)")
     ap.add_argument("--keys", type=int, default=6, help="keys per object worker")
+    ap.add_argument("--vworkers", type=int, default=2, help="workers in the versioned bucket")
+    ap.add_argument("--vkeys", type=int, default=5, help="keys per versioned worker")
     ap.add_argument("--min-run", type=float, default=0.2, help="shortest workload before the kill (s)")
     ap.add_argument("--max-run", type=float, default=1.2, help="longest workload before the kill (s)")
     ap.add_argument("--tmp", type=Path, default=None, help="where the data dir goes")
     a = ap.parse_args()
     seed = a.seed if a.seed is not None else random.randrange(1 << 32)
     print(f"kill loop: {a.cycles} cycles, seed {seed}, binary {a.bin}", file=sys.stderr)
-    totals = run(a.cycles, a.bin, seed, a.workers, a.keys, a.min_run, a.max_run, a.tmp)
+    totals = run(a.cycles, a.bin, seed, a.workers, a.keys, a.min_run, a.max_run, a.tmp,
+                 vworkers=a.vworkers, vkeys=a.vkeys)
     print(json.dumps(totals))
     if totals["violations"]:
         print(f"VIOLATION: {totals['error']}\n(data dir kept: {totals['kept']})", file=sys.stderr)
