@@ -20,6 +20,8 @@ mod metadata_at_rest;
 #[cfg(test)]
 mod metadata_tamper;
 #[cfg(test)]
+mod object_store_modes;
+#[cfg(test)]
 mod raw_auth;
 #[cfg(test)]
 mod raw_captures;
