@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# A/B of two sealstore binaries under the same loadgen workloads, interleaved (A, B, A, B, ...) so
-# that drift on a shared machine hits both alike. Each run gets a fresh server on a fresh
+# A/B of two sealstore binaries under the same loadgen workloads, interleaved (A then B in odd
+# rounds, B then A in even ones) so that drift on a shared machine, and whatever one run leaves
+# behind for the next, hits both alike. Each run gets a fresh server on a fresh
 # --data-dir; one JSON line per run (loadgen's, with "label" set to "<A|B> <workload>").
 #
 #   A=/tmp/sealstore-before B=target/release/sealstore ROUNDS=3 benches/ab_binaries.sh
@@ -21,6 +22,13 @@ WORKLOADS=(
     "get-4k-c16|--op get --size 4KiB --concurrency 16"
     "put-1m-c8|--op put --size 1MiB --concurrency 8"
 )
+if [ -n "${ONLY:-}" ]; then # e.g. ONLY=put-4k: the workloads whose name contains it
+    kept=()
+    for w in "${WORKLOADS[@]}"; do
+        case "${w%%|*}" in *"$ONLY"*) kept+=("$w") ;; esac
+    done
+    WORKLOADS=("${kept[@]}")
+fi
 
 run() { # label binary versioned workload-args...
     local label=$1 bin=$2 versioned=$3
@@ -57,8 +65,13 @@ for round in $(seq 1 "$ROUNDS"); do
     for w in "${WORKLOADS[@]}"; do
         name=${w%%|*}
         read -r -a args <<<"${w#*|}"
-        run "A $name r$round" "$A" 0 "${args[@]}"
-        run "B $name r$round" "$B" 0 "${args[@]}"
+        if [ $((round % 2)) = 1 ]; then
+            run "A $name r$round" "$A" 0 "${args[@]}"
+            run "B $name r$round" "$B" 0 "${args[@]}"
+        else
+            run "B $name r$round" "$B" 0 "${args[@]}"
+            run "A $name r$round" "$A" 0 "${args[@]}"
+        fi
         if [ "${VERSIONED:-0}" = 1 ]; then
             run "B+versioned $name r$round" "$B" 1 "${args[@]}"
         fi
