@@ -563,3 +563,37 @@ pub(super) fn directory_listing(q: &Query) -> Result<DirectoryListing, S3Error> 
         after: q.get("continuation-token").unwrap_or("").to_string(),
     })
 }
+
+/// Request headers that change what a write stores. Some presigners (the JavaScript SDK's, by
+/// default) move such headers into the query string of a presigned URL, where S3 reads them as
+/// headers; sealstore reads headers only, so one sent that way is refused (501) rather than
+/// silently dropped (a tag, an SSE mode or metadata lost while the request succeeds).
+const STORING_HEADER_PREFIXES: [&str; 9] = [
+    "x-amz-tagging",
+    "x-amz-meta-",
+    "x-amz-server-side-encryption",
+    "x-amz-storage-class",
+    "x-amz-acl",
+    "x-amz-grant-",
+    "x-amz-object-lock-",
+    "x-amz-website-redirect-location",
+    "x-amz-metadata-directive",
+];
+
+pub(super) fn headers_in_query(q: &Query) -> Result<(), S3Error> {
+    for (name, _) in &q.0 {
+        let lower = name.to_ascii_lowercase();
+        if STORING_HEADER_PREFIXES.iter().any(|p| lower.starts_with(p)) {
+            return Err(S3Error::with_message(
+                S3ErrorCode::NotImplemented,
+                format!(
+                    "The request header {lower} sent as a query parameter (a presigned URL that \
+                     hoists headers) is not implemented by sealstore; send it as a signed header. \
+                     It is refused rather than ignored."
+                ),
+            )
+            .field("Header", lower));
+        }
+    }
+    Ok(())
+}

@@ -101,6 +101,7 @@ impl Route {
             (Some(_), None) => bucket_endpoint(method, query, &mut inputs)?,
             (Some(_), Some(_)) => object_endpoint(method, query, headers, &mut inputs)?,
         };
+        inputs.take(inputs::headers_in_query(query));
         Ok(Route {
             endpoint,
             bucket,

@@ -652,3 +652,26 @@ fn object_tagging() {
     let r = route(Method::GET, "/b?tagging", "h", &[]);
     assert_eq!(r.endpoint.name(), "GetBucketTagging");
 }
+
+/// A header that changes what is stored, moved into the query string by a presigner: refused
+/// (501), never dropped; the auth parameters and ordinary ones are not headers.
+#[test]
+fn storing_headers_in_the_query_are_refused() {
+    for q in [
+        "x-amz-tagging=a%3Db",
+        "X-Amz-Meta-Color=red",
+        "x-amz-server-side-encryption=aws%3Akms",
+        "x-amz-storage-class=GLACIER",
+    ] {
+        let r = route(Method::PUT, &format!("/b/k?{q}"), "localhost", &[]);
+        let e = r.invalid_input.expect(q);
+        assert_eq!(e.code, S3ErrorCode::NotImplemented, "{q}");
+    }
+    let ok = route(
+        Method::PUT,
+        "/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-SignedHeaders=host&x-id=PutObject",
+        "localhost",
+        &[],
+    );
+    assert!(ok.invalid_input.is_none());
+}
