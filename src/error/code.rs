@@ -53,6 +53,7 @@ pub enum S3ErrorCode {
     NoSuchTagSet,
     NoSuchUpload,
     NoSuchVersion,
+    ObjectLockConfigurationNotFoundError,
     NoSuchWebsiteConfiguration,
     NotImplemented,
     OwnershipControlsNotFoundError,
@@ -120,6 +121,7 @@ impl S3ErrorCode {
             NoSuchTagSet => "NoSuchTagSet",
             NoSuchUpload => "NoSuchUpload",
             NoSuchVersion => "NoSuchVersion",
+            ObjectLockConfigurationNotFoundError => "ObjectLockConfigurationNotFoundError",
             NoSuchWebsiteConfiguration => "NoSuchWebsiteConfiguration",
             NotImplemented => "NotImplemented",
             OwnershipControlsNotFoundError => "OwnershipControlsNotFoundError",
@@ -155,6 +157,7 @@ impl S3ErrorCode {
             | NoSuchTagSet
             | NoSuchUpload
             | NoSuchVersion
+            | ObjectLockConfigurationNotFoundError
             | NoSuchWebsiteConfiguration
             | OwnershipControlsNotFoundError
             | ServerSideEncryptionConfigurationNotFoundError => StatusCode::NOT_FOUND,
@@ -237,6 +240,9 @@ impl S3ErrorCode {
             }
             NoSuchTagSet => "The TagSet does not exist",
             NoSuchVersion => "The specified version does not exist.",
+            ObjectLockConfigurationNotFoundError => {
+                "Object Lock configuration does not exist for this bucket"
+            }
             NoSuchUpload => {
                 "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."
             }

@@ -33,6 +33,8 @@ pub async fn get_bucket_subresource(
             missing(S3ErrorCode::NoSuchPublicAccessBlockConfiguration)
         }
         BucketSubresource::Tagging => missing(S3ErrorCode::NoSuchTagSet),
+        // No bucket has object lock (CreateBucket refuses to enable it, 501).
+        BucketSubresource::ObjectLock => missing(S3ErrorCode::ObjectLockConfigurationNotFoundError),
         BucketSubresource::Website => missing(S3ErrorCode::NoSuchWebsiteConfiguration),
         BucketSubresource::RequestPayment => Ok(xml_response(
             StatusCode::OK,

@@ -14,6 +14,7 @@ pub enum BucketSubresource {
     Lifecycle,
     Logging,
     Notification,
+    ObjectLock,
     OwnershipControls,
     Policy,
     PublicAccessBlock,
@@ -22,12 +23,13 @@ pub enum BucketSubresource {
     Website,
 }
 
-pub(super) const SUBRESOURCES: [(&str, BucketSubresource); 11] = [
+pub(super) const SUBRESOURCES: [(&str, BucketSubresource); 12] = [
     ("accelerate", BucketSubresource::Accelerate),
     ("cors", BucketSubresource::Cors),
     ("lifecycle", BucketSubresource::Lifecycle),
     ("logging", BucketSubresource::Logging),
     ("notification", BucketSubresource::Notification),
+    ("object-lock", BucketSubresource::ObjectLock),
     ("ownershipControls", BucketSubresource::OwnershipControls),
     ("policy", BucketSubresource::Policy),
     ("publicAccessBlock", BucketSubresource::PublicAccessBlock),
@@ -37,7 +39,7 @@ pub(super) const SUBRESOURCES: [(&str, BucketSubresource); 11] = [
 ];
 
 /// Bucket sub-resources sealstore does not implement at all (any method answers 501).
-pub(super) const UNSUPPORTED_BUCKET_KEYWORDS: [(&str, &str); 11] = [
+pub(super) const UNSUPPORTED_BUCKET_KEYWORDS: [(&str, &str); 10] = [
     ("analytics", "BucketAnalyticsConfiguration"),
     ("metrics", "BucketMetricsConfiguration"),
     ("inventory", "BucketInventoryConfiguration"),
@@ -45,7 +47,6 @@ pub(super) const UNSUPPORTED_BUCKET_KEYWORDS: [(&str, &str); 11] = [
         "intelligent-tiering",
         "BucketIntelligentTieringConfiguration",
     ),
-    ("object-lock", "ObjectLockConfiguration"),
     ("replication", "BucketReplication"),
     ("policyStatus", "BucketPolicyStatus"),
     ("metadataTable", "BucketMetadataTableConfiguration"),
@@ -145,6 +146,7 @@ impl Endpoint {
                 BucketSubresource::Lifecycle => "GetBucketLifecycleConfiguration",
                 BucketSubresource::Logging => "GetBucketLogging",
                 BucketSubresource::Notification => "GetBucketNotificationConfiguration",
+                BucketSubresource::ObjectLock => "GetObjectLockConfiguration",
                 BucketSubresource::OwnershipControls => "GetBucketOwnershipControls",
                 BucketSubresource::Policy => "GetBucketPolicy",
                 BucketSubresource::PublicAccessBlock => "GetPublicAccessBlock",
