@@ -33,6 +33,24 @@ pub async fn read_xml_body(
     read_xml_body_limited(headers, payload, body, digest, MAX_XML_BODY).await
 }
 
+/// `read_xml_body` for a configuration document (PutBucketEncryption, PutBucketVersioning,
+/// PutObjectTagging): a body of nothing but white space is S3's MissingRequestBodyError.
+pub async fn read_required_xml_body(
+    headers: &HeaderMap,
+    payload: &PayloadCheck,
+    body: Body,
+    digest: Digest,
+) -> Result<Bytes, S3Error> {
+    let xml = read_xml_body(headers, payload, body, digest).await?;
+    if xml.iter().all(u8::is_ascii_whitespace) {
+        return Err(S3Error::with_message(
+            S3ErrorCode::MissingRequestBodyError,
+            "Request body is empty.",
+        ));
+    }
+    Ok(xml)
+}
+
 /// `read_xml_body` for the documents that may be larger (see [`MAX_LARGE_XML_BODY`]). A body
 /// announced (or found) larger than `max` is refused with `MaxMessageLengthExceeded` after at
 /// most `max` bytes and one read are held.

@@ -4,7 +4,7 @@
 use super::{ReqCtx, empty_response, xml_response};
 use crate::crypto::SseAlgorithm;
 use crate::error::{S3Error, S3ErrorCode};
-use crate::http::body::{Digest, read_xml_body};
+use crate::http::body::{Digest, read_required_xml_body};
 use crate::http::xml::S3_XMLNS;
 use crate::http::xml::encryption::{ConfigurationXml, RuleXml};
 use crate::store::{BucketMeta, EncryptionRule, EncryptionType};
@@ -78,19 +78,13 @@ pub async fn put_bucket_encryption(
     mut bucket: BucketMeta,
     body: Body,
 ) -> Result<Response, S3Error> {
-    let xml = read_xml_body(
+    let xml = read_required_xml_body(
         &ctx.parts.headers,
         &ctx.verified.payload,
         body,
         Digest::Required,
     )
     .await?;
-    if xml.iter().all(u8::is_ascii_whitespace) {
-        return Err(S3Error::with_message(
-            S3ErrorCode::MissingRequestBodyError,
-            "Request body is empty.",
-        ));
-    }
     let (mut rule, blocked) = parse_configuration(&xml)?;
     if bucket.is_directory() {
         super::directory::check_rule(ctx, &mut bucket, &mut rule, blocked.as_ref()).await?;

@@ -59,6 +59,14 @@ impl Walk {
     }
 }
 
+/// The common prefix `key` folds into: through the first `delimiter` after `prefix`.
+fn common_prefix(key: &str, prefix: &str, delimiter: Option<&str>) -> Option<String> {
+    let d = delimiter?;
+    key[prefix.len()..]
+        .find(d)
+        .map(|i| key[..prefix.len() + i + d.len()].to_string())
+}
+
 /// Walks `bucket` from after `after`, folding on `delimiter`, until `max` entries; one entry more
 /// tells whether the listing is truncated.
 async fn walk(
@@ -95,11 +103,7 @@ async fn walk(
                     truncated: true,
                 });
             }
-            let folded = delimiter.and_then(|d| {
-                key[prefix.len()..]
-                    .find(d)
-                    .map(|i| key[..prefix.len() + i + d.len()].to_string())
-            });
+            let folded = common_prefix(&key, prefix, delimiter);
             match folded {
                 Some(cp) => {
                     cursor = Some(format!("{cp}{SKIP}"));
@@ -319,11 +323,7 @@ async fn walk_versions(
             if items.len() == max {
                 return Ok((items, true));
             }
-            let folded = p.delimiter.as_deref().and_then(|d| {
-                v.key[p.prefix.len()..]
-                    .find(d)
-                    .map(|i| v.key[..p.prefix.len() + i + d.len()].to_string())
-            });
+            let folded = common_prefix(&v.key, &p.prefix, p.delimiter.as_deref());
             match folded {
                 Some(cp) => {
                     cursor = Some(VersionCursor {

@@ -15,7 +15,7 @@ use super::versioning::{find_object, set_version_header};
 use super::{ReqCtx, empty_response, xml_response};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::header_names::{X_AMZ_TAGGING, X_AMZ_TAGGING_DIRECTIVE};
-use crate::http::body::{Digest, read_xml_body};
+use crate::http::body::{Digest, read_required_xml_body};
 use crate::http::xml::from_xml;
 use crate::http::xml::tagging::{TaggingRequest, tagging_result};
 use crate::store::{BucketMeta, ObjectMeta, StoreError};
@@ -203,13 +203,8 @@ pub async fn put_object_tagging(
         return Err(directory_refusal());
     }
     let headers = &ctx.parts.headers;
-    let xml = read_xml_body(headers, &ctx.verified.payload, body, Digest::Required).await?;
-    if xml.iter().all(u8::is_ascii_whitespace) {
-        return Err(S3Error::with_message(
-            S3ErrorCode::MissingRequestBodyError,
-            "Request body is empty.",
-        ));
-    }
+    let xml =
+        read_required_xml_body(headers, &ctx.verified.payload, body, Digest::Required).await?;
     let tags = parse_document(&xml)?;
     let meta = replace(ctx, version, tags).await?;
     let mut res = empty_response(StatusCode::OK);

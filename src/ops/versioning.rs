@@ -8,7 +8,7 @@ use http::StatusCode;
 use super::{ReqCtx, empty_response, set_header, xml_response};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::header_names::{X_AMZ_DELETE_MARKER, X_AMZ_MFA, X_AMZ_VERSION_ID};
-use crate::http::body::{Digest, read_xml_body};
+use crate::http::body::{Digest, read_required_xml_body};
 use crate::http::xml::versioning::{VersioningConfigurationXml, VersioningResult};
 use crate::http::xml::{S3_XMLNS, from_xml, to_xml};
 use crate::store::{
@@ -33,7 +33,7 @@ pub async fn put_bucket_versioning(
     if bucket.is_directory() {
         return Err(directory_refusal());
     }
-    let xml = read_xml_body(
+    let xml = read_required_xml_body(
         &ctx.parts.headers,
         &ctx.verified.payload,
         body,
@@ -41,12 +41,6 @@ pub async fn put_bucket_versioning(
         Digest::Required,
     )
     .await?;
-    if xml.iter().all(u8::is_ascii_whitespace) {
-        return Err(S3Error::with_message(
-            S3ErrorCode::MissingRequestBodyError,
-            "Request body is empty.",
-        ));
-    }
     let config: VersioningConfigurationXml = from_xml(&xml)?;
     let status = match config.status.as_deref() {
         Some("Enabled") => Versioning::Enabled,

@@ -4,7 +4,7 @@
 use super::Store;
 use super::error::StoreError;
 use super::meta::WriteOp;
-use super::model::{NULL_VERSION, ObjectAddr, ObjectMeta, VersionRecord};
+use super::model::{ObjectAddr, ObjectMeta, VersionRecord};
 use super::sealed;
 
 /// How many times a retag reads the record again after a write replaced it in between. Each
@@ -27,26 +27,17 @@ impl Store {
     ) -> Result<Option<ObjectMeta>, StoreError> {
         let ObjectAddr { bucket, key } = addr;
         for _ in 0..TAG_ATTEMPTS {
-            let stored = match version {
-                None => self.meta.object(bucket, key).await?,
-                Some(v) => {
-                    let id = (v != NULL_VERSION).then_some(v);
-                    match self.meta.version(bucket, key, id).await? {
-                        Some(VersionRecord::Object(m)) => Some(m),
-                        _ => None,
-                    }
-                }
-            };
-            let Some(stored) = stored else {
+            // The version as `object_version` reads it (checked and opened; the seal stays).
+            let Some(VersionRecord::Object(mut open)) = self.object_version(addr, version).await?
+            else {
                 return Ok(None);
             };
-            let mac = stored
+            let mac = open
                 .seal
                 .as_ref()
                 .map(|s| s.mac)
                 .ok_or_else(|| sealed::tampered("object", bucket, key))?;
             let keys = self.keys()?;
-            let mut open = sealed::open_object(keys, bucket, key, stored)?;
             if open.tags == tags {
                 // Nothing changes (DeleteObjectTagging of an untagged object): no write.
                 return Ok(Some(open));

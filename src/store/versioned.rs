@@ -43,20 +43,20 @@ pub struct VersionCursor {
     pub order: Option<u64>,
 }
 
-/// The written version's label.
-fn label(b: &BucketMeta, id: &Option<String>) -> Option<String> {
-    b.versioning
-        .map(|_| id.clone().unwrap_or_else(|| NULL_VERSION.to_string()))
+/// The version id a write at `seq` gets in bucket `b` now (a fresh id while versioning is
+/// enabled, the null version otherwise), and what S3 shows for it.
+fn new_version(b: &BucketMeta, seq: u64) -> (Option<String>, Written) {
+    let id = (b.versioning == Some(Versioning::Enabled)).then(|| versions::new_version_id(seq));
+    let shown = b
+        .versioning
+        .map(|_| id.clone().unwrap_or_else(|| NULL_VERSION.to_string()));
+    (id, Written { version_id: shown })
 }
 
 /// A delete marker for a delete in bucket `b` now (unused in a bucket never versioned).
 pub(super) fn new_marker(b: &BucketMeta) -> (DeleteMarker, Written) {
     let seq = versions::next_order();
-    let version_id =
-        (b.versioning == Some(Versioning::Enabled)).then(|| versions::new_version_id(seq));
-    let written = Written {
-        version_id: label(b, &version_id),
-    };
+    let (version_id, written) = new_version(b, seq);
     let marker = DeleteMarker {
         version_id,
         seq,
@@ -83,11 +83,8 @@ impl Store {
         let b = self.existing_bucket(bucket).await?;
         meta.seal = None;
         meta.seq = versions::next_order();
-        meta.version_id =
-            (b.versioning == Some(Versioning::Enabled)).then(|| versions::new_version_id(meta.seq));
-        let written = Written {
-            version_id: label(&b, &meta.version_id),
-        };
+        let (id, written) = new_version(&b, meta.seq);
+        meta.version_id = id;
         Ok((meta, written))
     }
 

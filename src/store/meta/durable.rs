@@ -214,16 +214,27 @@ impl Tables for RedbTables<'_> {
         end: &[u8],
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, VersionRecord)>, StoreError> {
-        let mut out = Vec::new();
-        for e in self.versions.range(start..end).map_err(StoreError::db)? {
-            if out.len() >= limit {
-                break;
-            }
-            let (k, v) = e.map_err(StoreError::db)?;
-            out.push((k.value().to_vec(), decode(v.value())?));
-        }
-        Ok(out)
+        version_page(&self.versions, start, end, limit)
     }
+}
+
+/// Up to `limit` entries of a `versions` table (in a write or a read transaction) in
+/// `[start, end)`, in order.
+pub(super) fn version_page(
+    t: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    start: &[u8],
+    end: &[u8],
+    limit: usize,
+) -> Result<Vec<(Vec<u8>, VersionRecord)>, StoreError> {
+    let mut out = Vec::new();
+    for e in t.range(start..end).map_err(StoreError::db)? {
+        if out.len() >= limit {
+            break;
+        }
+        let (k, v) = e.map_err(StoreError::db)?;
+        out.push((k.value().to_vec(), decode(v.value())?));
+    }
+    Ok(out)
 }
 
 struct Pending {

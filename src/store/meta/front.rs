@@ -138,18 +138,7 @@ impl MetaStore {
             MetaStore::Redb(r) => {
                 r.read(move |txn| {
                     let t = txn.open_table(VERSIONS).map_err(StoreError::db)?;
-                    let mut out = Vec::new();
-                    for e in t
-                        .range(start.as_slice()..end.as_slice())
-                        .map_err(StoreError::db)?
-                    {
-                        if out.len() >= limit {
-                            break;
-                        }
-                        let (k, v) = e.map_err(StoreError::db)?;
-                        out.push((k.value().to_vec(), decode(v.value())?));
-                    }
-                    Ok(out)
+                    super::durable::version_page(&t, &start, &end, limit)
                 })
                 .await
             }

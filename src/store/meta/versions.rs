@@ -181,25 +181,33 @@ pub(super) fn take(
             return Ok(Some(VersionRecord::Object(cur)));
         }
     }
-    let found = match id {
-        Some(id) => {
-            let Some(order) = id_order(id) else {
-                return Ok(None);
-            };
-            let vk = version_key(bucket, key, order);
-            t.version(&vk)?
-                .filter(|r| r.version_id() == Some(id))
-                .map(|r| (vk, r))
-        }
-        None => find_null(t, bucket, key)?,
-    };
-    match found {
+    match find_older(t, bucket, key, id)? {
         Some((vk, rec)) => {
             t.remove_version(&vk)?;
             Ok(Some(rec))
         }
         None => Ok(None),
     }
+}
+
+/// Version `id` (`None`: the null version) among `key`'s older versions, with its table key: a
+/// version id names its table key (one read); the null version is found by [`find_null`].
+fn find_older(
+    t: &impl Tables,
+    bucket: &str,
+    key: &str,
+    id: Option<&str>,
+) -> Result<Option<(Vec<u8>, VersionRecord)>, StoreError> {
+    let Some(id) = id else {
+        return find_null(t, bucket, key);
+    };
+    let Some(order) = id_order(id) else {
+        return Ok(None);
+    };
+    let vk = version_key(bucket, key, order);
+    Ok(t.version(&vk)?
+        .filter(|r| r.version_id() == Some(id))
+        .map(|r| (vk, r)))
 }
 
 /// The null version among `key`'s older versions (at most one exists; a scan of the key's
@@ -295,17 +303,9 @@ pub(super) fn rewrite(
             return Ok(());
         }
     }
-    let found = match meta.version_id.as_deref() {
-        Some(id) => id_order(id).and_then(|order| {
-            let vk = version_key(bucket, key, order);
-            t.version(&vk).ok().flatten().map(|r| (vk, r))
-        }),
-        None => find_null(t, bucket, key)?,
-    };
-    match found {
-        Some((vk, VersionRecord::Object(old)))
-            if old.version_id == meta.version_id && holds(&old) =>
-        {
+    // A read error is an error, not a changed record.
+    match find_older(t, bucket, key, meta.version_id.as_deref())? {
+        Some((vk, VersionRecord::Object(old))) if holds(&old) => {
             t.put_version(&vk, &VersionRecord::Object(meta.clone()))
         }
         _ => Err(StoreError::ObjectChanged),
